@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe abstractions over the kernel facilities that mptcp_rs needs and the
+//! `kernel` crate of Linux 6.12 does not cover: network namespaces and their
+//! sysctls, lib/crypto's SHA-256 and Rust KUnit suites (and, as the protocol
+//! grows, sockets, skbs, netfilter and TCP).
+//!
+//! This is the only place in the module with `unsafe` code. Each `unsafe`
+//! block says why it is sound in a `// SAFETY:` comment; the types here
+//! expose interfaces that the rest of the module uses without `unsafe`.
+
+pub(crate) mod bindings;
+pub(crate) mod kunit;
+pub(crate) mod net;
+pub(crate) mod pernet;
+pub(crate) mod sha256;
+pub(crate) mod sysctl;

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Network namespaces.
+
+use super::bindings;
+use kernel::types::Opaque;
+
+/// A network namespace (`struct net`).
+///
+/// Only ever used by reference: a `&Net` is valid for as long as the
+/// reference lives, which the code handing it out guarantees.
+#[repr(transparent)]
+pub(crate) struct Net(Opaque<bindings::net>);
+
+impl Net {
+    /// Borrows a `struct net` as a [`Net`].
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a live network namespace that stays alive for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::net) -> &'a Net {
+        // SAFETY: `Net` is a transparent wrapper of `Opaque<net>`, which has the
+        // layout of `struct net`; the caller guarantees that it lives for `'a`.
+        unsafe { &*ptr.cast::<Net>() }
+    }
+
+    /// The raw `struct net` pointer, for calls into C.
+    pub(crate) fn as_raw(&self) -> *mut bindings::net {
+        self.0.get()
+    }
+}

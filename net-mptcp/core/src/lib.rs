@@ -33,6 +33,20 @@ pub mod check;
 pub mod crypto;
 #[path = "store.rs"]
 pub mod store;
+#[path = "seq.rs"]
+pub mod seq;
+#[path = "reassembly.rs"]
+pub mod reassembly;
+#[path = "mapping.rs"]
+pub mod mapping;
+#[path = "sender.rs"]
+pub mod sender;
+#[path = "option.rs"]
+pub mod option;
+#[path = "cc.rs"]
+pub mod cc;
+#[path = "sched.rs"]
+pub mod sched;
 
 /// The version of mptcp_rs, reported by the module.
 pub const VERSION: &str = "0.1.0";

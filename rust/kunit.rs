@@ -13,7 +13,8 @@
 //! directory) and keeps going, as `KUNIT_EXPECT_*` does.
 
 use super::bindings;
-use core::{cell::UnsafeCell, ffi::c_void, fmt};
+use core::{cell::UnsafeCell, fmt};
+use kernel::ffi::c_void;
 use kernel::{str::CStr, types::Opaque};
 
 /// The KUnit test a case runs in (`struct kunit`).
@@ -40,7 +41,7 @@ impl Test {
                 bindings::kunit_assert_type_KUNIT_EXPECTATION,
                 &assert.assert,
                 Some(bindings::kunit_fail_assert_format),
-                c"%pA".as_ptr(),
+                kernel::c_str!("%pA").as_char_ptr(),
                 core::ptr::from_ref(&msg).cast::<c_void>(),
             )
         };
@@ -101,8 +102,8 @@ impl Suite {
         // SAFETY: all-zeroes is a valid `kunit_suite`: empty strings, null
         // pointers, `None` callbacks.
         let mut suite: bindings::kunit_suite = unsafe { core::mem::zeroed() };
-        let bytes = name.as_bytes();
-        assert!(bytes.len() < suite.name.len(), "suite name too long");
+        let bytes = name.as_bytes_with_nul();
+        assert!(bytes.len() <= suite.name.len(), "suite name too long");
         let mut i = 0;
         while i < bytes.len() {
             suite.name[i] = bytes[i] as _;
@@ -149,6 +150,10 @@ macro_rules! kunit_suite {
             static CASES: Cases<{ [$(stringify!($case)),+].len() + 1 }> =
                 Cases::new([$(kunit::case::<$case>(),)+ kunit::end_of_cases()]);
             static SUITE: Suite = Suite::new(::kernel::c_str!(stringify!($suite)), &CASES);
+            // SAFETY: `.kunit_test_suites` is the kernel's array of `struct
+            // kunit_suite *` that the module loader hands to KUnit; `SuiteEntry`
+            // is exactly such a pointer, to a suite that lives in this module.
+            #[allow(unsafe_code)]
             #[used]
             #[link_section = ".kunit_test_suites"]
             static ENTRY: SuiteEntry = SuiteEntry::new(&SUITE);

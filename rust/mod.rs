@@ -15,3 +15,5 @@ pub(crate) mod net;
 pub(crate) mod pernet;
 pub(crate) mod sha256;
 pub(crate) mod sysctl;
+pub(crate) mod modinfo;
+pub(crate) mod seqmap;

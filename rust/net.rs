@@ -24,6 +24,13 @@ impl Net {
         unsafe { &*ptr.cast::<Net>() }
     }
 
+    /// The initial network namespace, which lives forever.
+    #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+    pub(crate) fn init_net() -> &'static Net {
+        // SAFETY: `init_net` is a static of the kernel that is never freed.
+        unsafe { Self::from_raw(core::ptr::addr_of_mut!(bindings::init_net)) }
+    }
+
     /// The raw `struct net` pointer, for calls into C.
     pub(crate) fn as_raw(&self) -> *mut bindings::net {
         self.0.get()

@@ -13,7 +13,11 @@ use super::{
     net::Net,
     sysctl::{SysctlRegistration, SysctlTable},
 };
-use core::{ffi::c_int, marker::PhantomData};
+use kernel::ffi::c_int;
+use core::{
+    marker::PhantomData,
+    sync::atomic::{AtomicBool, Ordering},
+};
 use kernel::{error::to_result, prelude::*, str::CStr, types::Opaque};
 
 /// The state a subsystem keeps in each network namespace.
@@ -43,6 +47,7 @@ struct Slot<T> {
 pub(crate) struct Pernet<T: PernetData> {
     ops: Opaque<bindings::pernet_operations>,
     id: Opaque<u32>,
+    registered: AtomicBool,
     _data: PhantomData<T>,
 }
 
@@ -64,7 +69,12 @@ impl<T: PernetData> Pernet<T> {
         ops.init = Some(init_callback::<T>);
         ops.exit = Some(exit_callback::<T>);
         ops.size = core::mem::size_of::<Slot<T>>();
-        Self { ops: Opaque::new(ops), id: Opaque::new(0), _data: PhantomData }
+        Self {
+            ops: Opaque::new(ops),
+            id: Opaque::new(0),
+            registered: AtomicBool::new(false),
+            _data: PhantomData,
+        }
     }
 
     /// Registers the subsystem: `T::new` runs for every namespace.
@@ -76,7 +86,25 @@ impl<T: PernetData> Pernet<T> {
         // SAFETY: `ops` is a valid, static `pernet_operations` with `id` and
         // `size` set; it stays registered until `PernetRegistration` is dropped.
         to_result(unsafe { bindings::register_pernet_subsys(self.ops.get()) })?;
+        self.registered.store(true, Ordering::Release);
         Ok(PernetRegistration { pernet: self })
+    }
+
+    /// The state of `net`, or `None` if the subsystem is not registered.
+    ///
+    /// The state lives as long as the namespace does, which outlives the
+    /// borrow of `net`: whoever hands out a `&Net` holds the namespace.
+    pub(crate) fn get<'a>(&self, net: &'a Net) -> Option<&'a T> {
+        if !self.registered.load(Ordering::Acquire) {
+            return None;
+        }
+        // SAFETY: while registered, the slot of a live namespace was initialised
+        // by `init_callback` (the pernet core runs `init` before the namespace
+        // can be used) and is torn down only by `exit_callback`, when the
+        // namespace goes away or the subsystem is unregistered (which clears
+        // `registered` first, and happens at module exit, after which no code
+        // of the module runs).
+        Some(unsafe { &(*self.slot(net)).data })
     }
 
     /// The slot of `net`.
@@ -88,24 +116,15 @@ impl<T: PernetData> Pernet<T> {
     }
 }
 
-/// A registered [`Pernet`]: every namespace has its `T` while this lives.
+/// A registered [`Pernet`]: every namespace has its `T` while this lives;
+/// dropping it unregisters the subsystem.
 pub(crate) struct PernetRegistration<T: PernetData> {
     pernet: &'static Pernet<T>,
 }
 
-impl<T: PernetData> PernetRegistration<T> {
-    /// The state of `net`.
-    pub(crate) fn get<'a>(&'a self, net: &'a Net) -> &'a T {
-        // SAFETY: while the registration lives, the slot of a live namespace was
-        // initialised by `init_callback` (the pernet core runs `init` before the
-        // namespace becomes visible) and is torn down only by `exit_callback`
-        // when the namespace or the registration goes away.
-        unsafe { &(*self.pernet.slot(net)).data }
-    }
-}
-
 impl<T: PernetData> Drop for PernetRegistration<T> {
     fn drop(&mut self) {
+        self.pernet.registered.store(false, Ordering::Release);
         // SAFETY: `ops` was registered by `Pernet::register`; this runs
         // `exit_callback` for every namespace.
         unsafe { bindings::unregister_pernet_subsys(self.pernet.ops.get()) };
@@ -120,31 +139,32 @@ unsafe extern "C" fn init_callback<T: PernetData>(raw_net: *mut bindings::net) -
         Ok(data) => data,
         Err(e) => return e.to_errno(),
     };
-    let slot = T::pernet().slot(net);
-    // SAFETY: `slot` is this subsystem's zeroed memory of the size and (checked)
-    // alignment of `Slot<T>`, not yet initialised; nothing else accesses it
-    // before `init` returns.
-    unsafe { slot.write(Slot { data, sysctl: None }) };
+    let slot_ptr = T::pernet().slot(net);
+    // SAFETY: `slot_ptr` is this subsystem's zeroed memory of the size and
+    // (checked) alignment of `Slot<T>`, not yet initialised; nothing else
+    // accesses it before `init` returns.
+    unsafe { slot_ptr.write(Slot { data, sysctl: None }) };
     // SAFETY: initialised just above, and exclusively ours until `init` returns.
-    let slot = unsafe { &mut *slot };
+    let slot = unsafe { &mut *slot_ptr };
 
     let mut table = SysctlTable::new();
     let registered = match slot.data.sysctls(&mut table) {
         Ok(()) => table.register(net, T::SYSCTL_PATH),
         Err(e) => Err(e),
     };
-    match registered {
-        // SAFETY: the registration is stored in the slot and dropped by
-        // `exit_callback` before `slot.data`, whose fields it points at.
-        Ok(reg) => slot.sysctl = Some(unsafe { reg.into_unbounded() }),
-        Err(e) => {
-            // SAFETY: the slot was initialised above and is not used again:
-            // the pernet core does not call `exit` after a failed `init`.
-            unsafe { core::ptr::drop_in_place(slot) };
-            return e.to_errno();
+    let err = match registered {
+        Ok(reg) => {
+            // SAFETY: the registration is stored in the slot and dropped by
+            // `exit_callback` before `slot.data`, whose fields it points at.
+            slot.sysctl = Some(unsafe { reg.into_unbounded() });
+            return 0;
         }
-    }
-    0
+        Err(e) => e,
+    };
+    // SAFETY: the slot was initialised above and is not used again: the
+    // pernet core does not call `exit` after a failed `init`.
+    unsafe { core::ptr::drop_in_place(slot_ptr) };
+    err.to_errno()
 }
 
 unsafe extern "C" fn exit_callback<T: PernetData>(raw_net: *mut bindings::net) {

@@ -4,25 +4,21 @@
 
 use super::bindings;
 
-/// An incremental SHA-256 computation (`struct sha256_state`).
+/// An incremental SHA-256 computation (`struct sha256_state`): the core's
+/// [`crate::mptcp_core::crypto::Sha256`] in the kernel.
 pub(crate) struct Sha256 {
     state: bindings::sha256_state,
 }
 
-impl Sha256 {
-    /// The length of a digest in bytes.
-    pub(crate) const DIGEST_LEN: usize = bindings::SHA256_DIGEST_SIZE as usize;
-
-    /// Starts a new hash.
-    pub(crate) fn new() -> Self {
+impl crate::mptcp_core::crypto::Sha256 for Sha256 {
+    fn new() -> Self {
         let mut state = bindings::sha256_state::default();
         // SAFETY: `state` is a valid, exclusively borrowed `sha256_state`.
         unsafe { bindings::mptcp_rs_sha256_init(&mut state) };
         Self { state }
     }
 
-    /// Feeds `data` into the hash.
-    pub(crate) fn update(&mut self, data: &[u8]) {
+    fn update(&mut self, data: &[u8]) {
         // lib/crypto takes the length as `unsigned int`: feed huge slices in pieces.
         for chunk in data.chunks(u32::MAX as usize) {
             // SAFETY: `self.state` was initialised by `new`; `chunk` is valid for
@@ -33,19 +29,12 @@ impl Sha256 {
         }
     }
 
-    /// Ends the hash and returns the digest.
-    pub(crate) fn finalize(mut self) -> [u8; Self::DIGEST_LEN] {
-        let mut out = [0u8; Self::DIGEST_LEN];
+    fn finish(mut self) -> [u8; 32] {
+        const _: () = assert!(bindings::SHA256_DIGEST_SIZE == 32);
+        let mut out = [0u8; 32];
         // SAFETY: `self.state` was initialised by `new`; `out` has room for a
         // whole digest.
         unsafe { bindings::sha256_final(&mut self.state, out.as_mut_ptr()) };
         out
-    }
-
-    /// The digest of `data`, in one call.
-    pub(crate) fn digest(data: &[u8]) -> [u8; Self::DIGEST_LEN] {
-        let mut h = Self::new();
-        h.update(data);
-        h.finalize()
     }
 }

@@ -3,11 +3,11 @@
 //! Per-network-namespace sysctl tables (`register_net_sysctl_sz`).
 
 use super::{bindings, net::Net};
+use kernel::ffi::c_void;
 use core::{
-    ffi::c_void,
     marker::PhantomData,
     ptr::NonNull,
-    sync::atomic::{AtomicI32, AtomicU8},
+    sync::atomic::AtomicU8,
 };
 use kernel::{alloc::flags::GFP_KERNEL, alloc::KVec, error::code::ENOMEM, prelude::*, str::CStr};
 
@@ -52,27 +52,6 @@ impl<'a> SysctlTable<'a> {
         })
     }
 
-    /// A read-write `int` entry that accepts `min..=max` and refuses anything
-    /// else with `EINVAL` (`proc_dointvec_minmax`).
-    pub(crate) fn add_int(
-        &mut self,
-        name: &'static CStr,
-        value: &'a AtomicI32,
-        min: &'static i32,
-        max: &'static i32,
-    ) -> Result {
-        self.push(bindings::ctl_table {
-            procname: name.as_char_ptr(),
-            data: value.as_ptr().cast::<c_void>(),
-            maxlen: core::mem::size_of::<i32>() as i32,
-            mode: 0o644,
-            proc_handler: Some(bindings::proc_dointvec_minmax),
-            extra1: core::ptr::from_ref(min).cast_mut().cast::<c_void>(),
-            extra2: core::ptr::from_ref(max).cast_mut().cast::<c_void>(),
-            ..Default::default()
-        })
-    }
-
     /// Registers the table as `/proc/sys/<path>` in `net`.
     pub(crate) fn register(mut self, net: &Net, path: &'static CStr) -> Result<SysctlRegistration<'a>> {
         // SAFETY: `net` is live; `path` is a static NUL-terminated string; the
@@ -89,14 +68,17 @@ impl<'a> SysctlTable<'a> {
             )
         };
         let header = NonNull::new(header).ok_or(ENOMEM)?;
-        Ok(SysctlRegistration { header, _table: self.entries, _values: PhantomData })
+        Ok(SysctlRegistration {
+            table: RegisteredTable { header, _entries: self.entries },
+            _values: PhantomData,
+        })
     }
 }
 
-/// A registered sysctl table; unregistered when dropped.
+/// A registered sysctl table whose entries point at values that live for
+/// `'a`; unregistered when dropped.
 pub(crate) struct SysctlRegistration<'a> {
-    header: NonNull<bindings::ctl_table_header>,
-    _table: KVec<bindings::ctl_table>,
+    table: RegisteredTable,
     _values: PhantomData<&'a ()>,
 }
 
@@ -107,11 +89,17 @@ impl SysctlRegistration<'_> {
     ///
     /// The returned registration must be dropped before those values are.
     pub(super) unsafe fn into_unbounded(self) -> SysctlRegistration<'static> {
-        SysctlRegistration { header: self.header, _table: self._table, _values: PhantomData }
+        SysctlRegistration { table: self.table, _values: PhantomData }
     }
 }
 
-impl Drop for SysctlRegistration<'_> {
+/// The table as the kernel holds it: unregistered, then freed, on drop.
+struct RegisteredTable {
+    header: NonNull<bindings::ctl_table_header>,
+    _entries: KVec<bindings::ctl_table>,
+}
+
+impl Drop for RegisteredTable {
     fn drop(&mut self) {
         // SAFETY: `header` came from a successful `register_net_sysctl_sz` and is
         // unregistered only here, once. After this returns no proc handler can
@@ -120,8 +108,7 @@ impl Drop for SysctlRegistration<'_> {
     }
 }
 
-// SAFETY: the registration is only a handle; unregistering may happen from any
-// thread.
-unsafe impl Send for SysctlRegistration<'_> {}
-// SAFETY: a shared registration offers no operation at all.
-unsafe impl Sync for SysctlRegistration<'_> {}
+// SAFETY: the table is only a handle; unregistering may happen from any thread.
+unsafe impl Send for RegisteredTable {}
+// SAFETY: a shared table offers no operation at all.
+unsafe impl Sync for RegisteredTable {}

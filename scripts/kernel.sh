@@ -20,7 +20,19 @@ if [ "${2:-}" = --dir ]; then
 fi
 
 stamp=$dir/.mptcp-rs-built
+# shellcheck disable=SC2046
+kmake() { make -C "$(kernel_src_dir)" O="$dir" $(kmake_args) "$@"; }
+
+# The modules the guests load (ipv6.ko on the DUT), where qemu/guest-init
+# finds them for modprobe.
+install_modules() {
+	[ -d "$dir/modroot/lib/modules" ] && return 0
+	kmake -s modules_install INSTALL_MOD_PATH="$dir/modroot.tmp" >/dev/null
+	mv "$dir/modroot.tmp" "$dir/modroot"
+}
+
 if [ -f "$stamp" ] && [ -f "$dir/arch/x86/boot/bzImage" ]; then
+	install_modules
 	log "up to date: $dir"
 	exit 0
 fi
@@ -38,18 +50,17 @@ if [ ! -f "$src/.unpacked" ]; then
 	mv "$src.tmp" "$src"
 fi
 
-# recipe-begin (part of the cache key: edit with care)
+# How a tree is configured and built: bump KERNEL_RECIPE (scripts/lib.sh)
+# when this changes in a way that matters.
 frags=("$REPO/qemu/config/base.config" "$REPO/qemu/config/debug.config"
 	"$REPO/qemu/config/$flavour.config")
 start=$SECONDS
+rm -rf "$dir/modroot"
 mkdir -p "$dir"
-# shellcheck disable=SC2046
-kmake() { make -C "$src" O="$dir" $(kmake_args) "$@"; }
 kmake -s allnoconfig >/dev/null
 KCONFIG_CONFIG=$dir/.config "$src/scripts/kconfig/merge_config.sh" -m -O "$dir" \
 	"$dir/.config" "${frags[@]}" >"$dir/merge_config.log"
 kmake -s olddefconfig >/dev/null
-# recipe-end
 
 # Every option a fragment asks for must have taken: Kconfig silently drops
 # what a dependency forbids, and a kernel missing an option is not the one we
@@ -69,6 +80,7 @@ done < <(cat "${frags[@]}")
 [ ${#missing[@]} -eq 0 ] || die "config options did not take (check their dependencies): ${missing[*]}"
 
 run_with_progress "build" "$dir/build.log" kmake -j"$JOBS" all
+install_modules
 echo "$(kernel_key "$flavour") built in $((SECONDS - start))s" >"$stamp"
 log "built $dir/arch/x86/boot/bzImage in $(fmt_secs $((SECONDS - start)))"
 

@@ -5,7 +5,7 @@
 # $MPTCP_RS_CACHE (default ~/.cache/mptcp-rs), keyed by version and config:
 #   src/linux-<ver>/           the Debian 6.12 source, unpacked once
 #   kernels/<flavour>-<key>/   kernel build trees (O=), one per config key
-#   tools/                     bindgen-cli, the virtme-ng venv
+#   tools/                     bindgen-cli
 #   module/<key>/              out-of-tree module builds
 
 set -euo pipefail
@@ -16,14 +16,11 @@ CACHE=${MPTCP_RS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mptcp-rs}
 # Pinned tools.
 RUST_TOOLCHAIN=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' "$REPO/rust-toolchain.toml")
 BINDGEN_VERSION=0.72.1
-VIRTME_NG_VERSION=1.42
 LLVM_SUFFIX=-16
 KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
 
 BINDGEN_ROOT=$CACHE/tools/bindgen-$BINDGEN_VERSION
 BINDGEN=$BINDGEN_ROOT/bin/bindgen
-VENV=$CACHE/tools/virtme-ng-$VIRTME_NG_VERSION
-VNG=$VENV/bin/vng
 
 export RUSTUP_TOOLCHAIN=$RUST_TOOLCHAIN
 export LIBCLANG_PATH=/usr/lib/llvm${LLVM_SUFFIX}/lib
@@ -51,15 +48,19 @@ kernel_pkg_version() {
 
 kernel_src_dir() { echo "$CACHE/src/linux-$(kernel_pkg_version)"; }
 
+# Bump when scripts/kernel.sh changes how a tree is configured or built, so
+# that cached trees built the old way are not reused.
+KERNEL_RECIPE=1
+
 # The cache key of a kernel flavour: the source version, the config fragments,
-# the recipe in scripts/kernel.sh and the versions of the compilers involved.
+# the recipe version and the versions of the compilers involved.
 kernel_key() {
 	local flavour=$1
 	{
 		kernel_pkg_version
 		cat "$REPO/qemu/config/base.config" "$REPO/qemu/config/debug.config" \
 			"$REPO/qemu/config/$flavour.config"
-		sed -n '/^# recipe-begin/,/^# recipe-end/p' "$REPO/scripts/kernel.sh"
+		echo "recipe $KERNEL_RECIPE"
 		clang$LLVM_SUFFIX --version | head -1
 		if [ "$flavour" = dut ]; then
 			rustup which rustc >/dev/null && rustc --version

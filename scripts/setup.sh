@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Installs what is missing, and nothing else: Debian packages, the pinned
-# rustc (with rust-src), the pinned bindgen-cli, and the virtme-ng VM runner.
+# Installs what is missing, and nothing else: Debian packages (among them
+# QEMU, our VM runner), the pinned rustc (with rust-src) and bindgen-cli.
 # Safe to run any number of times; a complete machine is checked in seconds.
-# Everything comes from the package registries (Debian, crates.io, PyPI) or
+# Everything comes from the package registries (Debian, crates.io) or
 # rustup's own distribution of the pinned toolchain.
 . "$(dirname "$0")/lib.sh"
 LOG_TAG=setup
@@ -13,10 +13,10 @@ DEB_PACKAGES=(
 	# Kernel and module builds.
 	linux-source-6.12 clang-16 lld-16 llvm-16 libclang-16-dev libelf-dev
 	bc bison flex libssl-dev cpio make gcc xz-utils
-	# VM runner.
-	qemu-system-x86 busybox-static kmod procps
+	# VM runner (qemu/vm boots the kernels with plain QEMU).
+	qemu-system-x86 kmod procps util-linux
 	# Tools the tests use inside the VMs.
-	iproute2 iperf3 tcpdump tshark iptables nftables ethtool mptcpd socat
+	iproute2 iputils-ping iperf3 tcpdump tshark iptables nftables ethtool mptcpd socat
 )
 
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -54,15 +54,7 @@ if [ "$("$BINDGEN" --version 2>/dev/null)" != "bindgen $BINDGEN_VERSION" ]; then
 		cargo install --locked --force bindgen-cli --version "$BINDGEN_VERSION" --root "$BINDGEN_ROOT"
 fi
 
-# 4. virtme-ng, the VM runner (boots a kernel with the host's root over 9p).
-if [ "$("$VNG" --version 2>/dev/null | awk '{print $NF}')" != "$VIRTME_NG_VERSION" ]; then
-	log "installing virtme-ng $VIRTME_NG_VERSION"
-	rm -rf "$VENV"
-	python3 -m venv "$VENV"
-	"$VENV/bin/pip" install --quiet "virtme-ng==$VIRTME_NG_VERSION" >&2
-fi
-
-# 5. Host test dependencies (proptest, sha2, hmac): fetched once so that the
+# 4. Host test dependencies (proptest, sha2, hmac): fetched once so that the
 # test run itself can be offline.
 (cd "$REPO/net-mptcp/core" 2>/dev/null && cargo fetch --locked -q) || true
 

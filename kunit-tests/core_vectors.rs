@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The protocol core's test vectors, run in the kernel: the same self-tests
+//! as `cargo test`, here against lib/crypto's SHA-256 and the kernel's rbtree.
+
+use super::KunitCheck;
+use crate::kernel_net::{kunit::kunit_suite, kunit::Test, seqmap::RbSeqMap, sha256::Sha256};
+use crate::mptcp_core::{cc, crypto, mapping, option, reassembly, sched, sender, seq};
+
+fn crypto_vectors(test: &Test) {
+    crypto::selftest::<Sha256>(&mut KunitCheck(test));
+}
+
+fn option_codec_vectors(test: &Test) {
+    option::selftest(&mut KunitCheck(test));
+}
+
+fn sequence_vectors(test: &Test) {
+    seq::selftest(&mut KunitCheck(test));
+}
+
+fn mapping_table_vectors(test: &Test) {
+    mapping::selftest::<RbSeqMap<mapping::MapEntry>>(&mut KunitCheck(test));
+}
+
+fn reassembly_vectors(test: &Test) {
+    reassembly::selftest::<RbSeqMap<reassembly::Span>>(&mut KunitCheck(test));
+}
+
+fn sender_vectors(test: &Test) {
+    sender::selftest::<RbSeqMap<sender::SentEntry>>(&mut KunitCheck(test));
+}
+
+fn scheduler_vectors(test: &Test) {
+    sched::selftest(&mut KunitCheck(test));
+}
+
+fn coupled_cc_vectors(test: &Test) {
+    cc::selftest(&mut KunitCheck(test));
+}
+
+kunit_suite!(
+    mptcp_rs_core,
+    [
+        crypto_vectors,
+        option_codec_vectors,
+        sequence_vectors,
+        mapping_table_vectors,
+        reassembly_vectors,
+        sender_vectors,
+        scheduler_vectors,
+        coupled_cc_vectors,
+    ]
+);

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-network-namespace state and the `net.mptcp` sysctls.
+//!
+//! Names and semantics follow Linux's own MPTCP, so that the tools and
+//! habits of its users carry over: `net.mptcp.enabled` (0 or 1, default 1)
+//! decides whether new MPTCP sockets can be created in the namespace.
+
+use crate::kernel_net::{
+    net::Net,
+    pernet::{Pernet, PernetData, PernetRegistration},
+    sysctl::SysctlTable,
+};
+use core::sync::atomic::{AtomicU8, Ordering};
+use kernel::{c_str, prelude::*, str::CStr};
+
+static MPTCP_PERNET: Pernet<MptcpNet> = Pernet::new();
+
+/// The MPTCP state of one network namespace.
+pub(crate) struct MptcpNet {
+    /// `net.mptcp.enabled`.
+    enabled: AtomicU8,
+}
+
+impl MptcpNet {
+    /// Creates the state in every namespace, now and as they come.
+    pub(crate) fn register() -> Result<PernetRegistration<Self>> {
+        MPTCP_PERNET.register()
+    }
+
+    /// The state of `net`, while the module is registered.
+    #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+    pub(crate) fn get(net: &Net) -> Option<&MptcpNet> {
+        MPTCP_PERNET.get(net)
+    }
+
+    /// Whether new MPTCP sockets may be created (`net.mptcp.enabled`).
+    #[cfg_attr(not(CONFIG_KUNIT), allow(dead_code))]
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed) != 0
+    }
+}
+
+impl PernetData for MptcpNet {
+    const SYSCTL_PATH: &'static CStr = c_str!("net/mptcp");
+
+    fn pernet() -> &'static Pernet<Self> {
+        &MPTCP_PERNET
+    }
+
+    fn new(_net: &Net) -> Result<Self> {
+        Ok(Self { enabled: AtomicU8::new(1) })
+    }
+
+    fn sysctls<'a>(&'a self, table: &mut SysctlTable<'a>) -> Result {
+        table.add_u8(c_str!("enabled"), &self.enabled, &0, &1)
+    }
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The DUT-PEER pair itself (qemu/pair): both links carry traffic, bytes
+# arrive intact in both directions, and the PEER runs Linux's own MPTCP
+# (its MPTCP client falls back to TCP against a plain TCP server, and its
+# counters say so). Both VMs run this script; $PAIR_ROLE says which side.
+here=$(dirname "$0")
+. "$here/../tests/tap.sh"
+. "$here/../pair-net.sh"
+xfer() { python3 "$here/../tests/xfer.py" "$@"; }
+
+# Not through `check`: pair_setup sets PAIR_ADDR/PAIR_OTHER in this shell.
+if pair_setup "$PAIR_ROLE"; then ok "configure the $PAIR_ROLE side of both links"; else not_ok "configure the $PAIR_ROLE side of both links"; fi
+check "the other VM answers on both links" pair_wait_for_peer 180
+MB=4000000
+
+if [ "$PAIR_ROLE" = dut ]; then
+	check "PEER -> DUT, 4 MB over link 1, SHA-256 checked" xfer serve --port 6001 --bind 10.1.0.1 --recv $MB
+	check "DUT -> PEER, 4 MB over link 2, SHA-256 checked" xfer connect 10.2.0.2 --port 6002 --bind 10.2.0.1 --send $MB
+	check "PEER's MPTCP client -> DUT's TCP server, 1 MB" xfer serve --port 6003 --bind 10.1.0.1 --recv 1000000
+else
+	check "PEER -> DUT, 4 MB over link 1" xfer connect 10.1.0.1 --port 6001 --bind 10.1.0.2 --send $MB
+	check "DUT -> PEER, 4 MB over link 2" xfer serve --port 6002 --bind 10.2.0.2 --recv $MB
+	expect_eq "Linux's own MPTCP is enabled on the PEER" 1 "$(sysctl -n net.mptcp.enabled)"
+	check "PEER's MPTCP client -> DUT's TCP server, 1 MB" xfer connect 10.1.0.1 --port 6003 --mptcp --send 1000000
+	counters=$(nstat -az 2>/dev/null)
+	syn=$(awk '$1 == "MPTcpExtMPCapableSYNTX" {print $2}' <<<"$counters")
+	fb=$(awk '$1 == "MPTcpExtMPCapableFallbackSYNACK" {print $2}' <<<"$counters")
+	expect_eq "the PEER sent an MP_CAPABLE SYN" 1 "${syn:-none}"
+	expect_eq "and fell back to TCP on the plain SYN/ACK" 1 "${fb:-none}"
+fi
+tap_done

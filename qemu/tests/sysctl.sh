@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# qemu-vm-args: --module
+#
+# net.mptcp.enabled: per network namespace, 0 or 1, default 1, as in
+# Linux's own MPTCP.
+. "$(dirname "$0")/tap.sh"
+f=/proc/sys/net/mptcp/enabled
+
+expect_eq "enabled is 1 in init_net after load" 1 "$(cat $f)"
+expect_eq "mode is 0644" 644 "$(stat -c %a $f)"
+check "write 0" sh -c "echo 0 > $f"
+expect_eq "reads back 0" 0 "$(cat $f)"
+check "write 1 with sysctl(8)" sysctl -q -w net.mptcp.enabled=1
+expect_eq "sysctl(8) reads 1" "net.mptcp.enabled = 1" "$(sysctl net.mptcp.enabled)"
+for bad in 2 -1 256 abc; do
+	err=$(bash -c "echo $bad > $f" 2>&1) && not_ok "write $bad is refused" ||
+		{ case $err in *"Invalid argument"*) ok "write $bad is refused with EINVAL" ;;
+			*) not_ok "write $bad: expected EINVAL, got: $err" ;; esac; }
+done
+expect_eq "value unchanged after refused writes" 1 "$(cat $f)"
+
+ip netns add mp-a && ip netns add mp-b
+expect_eq "a new namespace starts with enabled=1" 1 "$(ip netns exec mp-a cat $f)"
+check "set enabled=0 in namespace a" ip netns exec mp-a sysctl -q -w net.mptcp.enabled=0
+expect_eq "namespace a reads 0" 0 "$(ip netns exec mp-a cat $f)"
+expect_eq "namespace b is untouched" 1 "$(ip netns exec mp-b cat $f)"
+expect_eq "init_net is untouched" 1 "$(cat $f)"
+check "set enabled=0 in init_net" sysctl -q -w net.mptcp.enabled=0
+expect_eq "namespace b still 1" 1 "$(ip netns exec mp-b cat $f)"
+sysctl -q -w net.mptcp.enabled=1
+ip netns del mp-a && ip netns del mp-b
+ok "namespaces with state deleted"
+
+# Many namespaces created and destroyed: per-netns init and exit.
+for i in $(seq 1 20); do ip netns add mp-$i; done
+for i in $(seq 1 20); do ip netns exec mp-$i sysctl -q -w net.mptcp.enabled=$((i % 2)); done
+bad=0
+for i in $(seq 1 20); do [ "$(ip netns exec mp-$i cat $f)" = $((i % 2)) ] || bad=$((bad + 1)); done
+expect_eq "20 namespaces keep their own values" 0 $bad
+for i in $(seq 1 20); do ip netns del mp-$i; done
+ok "20 namespaces deleted"
+
+expect_eq "version in sysfs" "$(sed -n 's/^pub const VERSION: &str = "\(.*\)";/\1/p' net-mptcp/core/src/lib.rs)" \
+	"$(cat /sys/module/mptcp_rs/version)"
+tap_done

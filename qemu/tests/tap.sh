@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: GPL-2.0
+# TAP output for the VM tests: source it, call `check` or `ok`/`not_ok` per
+# case, `tap_done` at the end (prints the plan; exits 1 if any case failed).
+
+TAP_N=0
+TAP_FAILED=0
+
+ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
+not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }
+
+# check "description" command...: one case, passing if the command succeeds.
+check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$desc"
+	else
+		not_ok "$desc"
+		echo "#   command: $*"
+		printf '%s\n' "${out:0:2000}" | sed 's/^/#   /'
+	fi
+}
+
+# expect_eq "description" expected actual
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "#   expected '$2', got '$3'"; fi
+}
+
+tap_done() {
+	echo "1..$TAP_N"
+	[ $TAP_FAILED = 0 ]
+}

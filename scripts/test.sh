@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make test`: sets up what is missing, builds what changed, and runs every
+# test at three levels:
+#   host   cargo test of the protocol core, and self-tests of this harness;
+#   kunit  the module's KUnit suites, run by the DUT kernel when it loads
+#          mptcp_rs, counted from the KTAP in the kernel log;
+#   vm     functional tests (qemu/tests/*.sh, TAP) in DUT (and PEER) VMs.
+# Prints the counts of each level; exits 1 if any case anywhere failed, a VM
+# timed out, or a kernel log reported a problem.
+#
+#   scripts/test.sh [host|kunit|vm ...]     only these levels (default all)
+. "$(dirname "$0")/lib.sh"
+LOG_TAG=test
+
+levels=("$@")
+[ ${#levels[@]} -gt 0 ] || levels=(host kunit vm)
+want() { [[ " ${levels[*]} " == *" $1 "* ]]; }
+
+t0=$SECONDS
+results=$REPO/results/test-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$results"
+ln -sfn "$results" "$REPO/results/latest"
+
+"$REPO/scripts/setup.sh"
+"$REPO/scripts/kernel.sh" dut
+"$REPO/scripts/kernel.sh" peer
+"$REPO/scripts/module.sh" >"$results/module-build.txt" 2>&1 ||
+	{ cat "$results/module-build.txt" >&2; die "module build failed"; }
+log "build and set-up: $(fmt_secs $((SECONDS - t0)))"
+
+declare -A passed failed detail
+failures=()
+record() { # level passed failed detail
+	passed[$1]=$((${passed[$1]:-0} + $2))
+	failed[$1]=$((${failed[$1]:-0} + $3))
+	detail[$1]="${detail[$1]:-}$4"
+}
+
+# Counts TAP lines of FILE: prints "passed failed".
+tap_count() {
+	local p f
+	p=$(grep -cE '^ok [0-9]+' "$1" || true)
+	f=$(grep -cE '^not ok [0-9]+' "$1" || true)
+	echo "$p $f"
+}
+
+# --- host ---------------------------------------------------------------
+if want host; then
+	t=$SECONDS
+	out=$results/host-cargo.txt
+	if (cd "$REPO/net-mptcp/core" && CARGO_TARGET_DIR=$CACHE/cargo-target \
+		cargo test --locked --offline --all-targets 2>&1) >"$out"; then cargo_ok=1; else cargo_ok=0; fi
+	p=$(awk '/^test result:/ {s += $4} END {print s + 0}' "$out")
+	f=$(awk '/^test result:/ {s += $6} END {print s + 0}' "$out")
+	if [ $cargo_ok = 0 ] && [ "$f" = 0 ]; then
+		f=1 # a build error or a crash: no result line says so
+		tail -n 30 "$out" >&2
+	fi
+	[ "$f" = 0 ] || failures+=("host: cargo test ($out)")
+	record host "$p" "$f" "cargo test $p/$((p + f))"
+
+	out=$results/host-harness.txt
+	"$REPO/scripts/harness-selftest.sh" >"$out" 2>&1 || true
+	read -r p f < <(tap_count "$out")
+	[ "$f" = 0 ] && [ "$p" -gt 0 ] || { failures+=("host: harness self-test ($out)"); grep -A3 '^not ok' "$out" >&2 || true; }
+	record host "$p" "$f" ", harness $p/$((p + f))"
+	log "host level: ${passed[host]} passed, ${failed[host]} failed in $(fmt_secs $((SECONDS - t)))"
+fi
+
+# --- kunit --------------------------------------------------------------
+if want kunit; then
+	t=$SECONDS
+	out=$results/kunit
+	vm_ok=1
+	"$REPO/qemu/vm" --module --name kunit --timeout 300 --out "$out" -- true || vm_ok=0
+	kunit_py=$(kernel_src_dir)/tools/testing/kunit/kunit.py
+	if counts=$(python3 "$REPO/scripts/ktap-count.py" "$kunit_py" "$out/dmesg.txt" 2>"$out/ktap-count.txt"); then :; else
+		cat "$out/ktap-count.txt" >&2
+		failures+=("kunit: failing or missing cases ($out/dmesg.txt)")
+	fi
+	read -r p f s suites <<<"${counts:-0 0 0 0}"
+	[ $vm_ok = 1 ] || { failures+=("kunit: VM run failed ($out)"); [ "$f" != 0 ] || f=1; }
+	record kunit "$p" "$f" "$suites suites"
+	log "kunit level: $p passed, $f failed, $s skipped in $suites suites, $(fmt_secs $((SECONDS - t)))"
+fi
+
+# --- vm -----------------------------------------------------------------
+# Records a VM run: the TAP counts of its outputs, and a failure if the run
+# itself failed (command, timeout or kernel log) even though no case did.
+record_vm() { # name vm_ok outputs...
+	local name=$1 vm_ok=$2 p=0 f=0 out tp tf
+	shift 2
+	for out in "$@"; do
+		read -r tp tf < <(tap_count "$out" 2>/dev/null || echo "0 0")
+		p=$((p + tp)) f=$((f + tf))
+		grep -E '^not ok' "$out" 2>/dev/null | sed "s/^/[$name] /" >&2 || true
+	done
+	if [ "$vm_ok" = 0 ]; then
+		failures+=("vm: $name ($(dirname "$1"))")
+		[ "$f" != 0 ] || f=1
+	elif [ "$p" = 0 ]; then
+		failures+=("vm: $name printed no TAP result ($(dirname "$1"))")
+		f=1
+	fi
+	record vm "$p" "$f" ""
+}
+
+if want vm; then
+	t=$SECONDS
+	runs=0
+	for test in "$REPO"/qemu/tests/*.sh; do
+		# A VM test says how to boot its VM in a "# qemu-vm-args:" line.
+		grep -q '^# qemu-vm-args:' "$test" || continue
+		name=$(basename "$test" .sh)
+		args=$(sed -n 's/^# qemu-vm-args:\(.*\)/\1/p' "$test")
+		out=$results/vm-$name
+		vm_ok=1
+		# shellcheck disable=SC2086
+		"$REPO/qemu/vm" $args --name "$name" --out "$out" -- "$test" || vm_ok=0
+		record_vm "$name" $vm_ok "$out/output.txt"
+		runs=$((runs + 1))
+	done
+	for test in "$REPO"/qemu/pair-tests/*.sh; do
+		[ -x "$test" ] || continue
+		name=pair-$(basename "$test" .sh)
+		out=$results/$name
+		vm_ok=1
+		"$REPO/qemu/pair" --out "$out" --dut "$test" --peer "$test" || vm_ok=0
+		record_vm "$name" $vm_ok "$out/dut/output.txt" "$out/peer/output.txt"
+		runs=$((runs + 1))
+	done
+	out=$results/vm-harness
+	mkdir -p "$out"
+	vm_ok=1
+	"$REPO/scripts/harness-selftest.sh" --vm >"$out/output.txt" 2>&1 || vm_ok=0
+	record_vm harness $vm_ok "$out/output.txt"
+	runs=$((runs + 1))
+	detail[vm]="$runs scripts"
+	log "vm level: ${passed[vm]:-0} passed, ${failed[vm]:-0} failed in $(fmt_secs $((SECONDS - t)))"
+fi
+
+echo
+echo "=== mptcp-rs test summary ($(fmt_secs $((SECONDS - t0))), results in $results) ==="
+total_failed=0
+for level in host kunit vm; do
+	want $level || continue
+	printf '  %-6s %4d passed  %3d failed   %s\n' "$level" "${passed[$level]:-0}" \
+		"${failed[$level]:-0}" "${detail[$level]:-}"
+	total_failed=$((total_failed + ${failed[$level]:-0}))
+done
+for f in "${failures[@]}"; do echo "  FAILED: $f"; done
+if [ $total_failed = 0 ] && [ ${#failures[@]} = 0 ]; then
+	echo "  PASS"
+	exit 0
+fi
+echo "  FAIL"
+exit 1

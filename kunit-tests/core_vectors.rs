@@ -5,38 +5,46 @@
 
 use super::KunitCheck;
 use crate::kernel_net::{kunit::kunit_suite, kunit::Test, seqmap::RbSeqMap, sha256::Sha256};
-use crate::mptcp_core::{cc, crypto, mapping, option, reassembly, sched, sender, seq};
+use crate::mptcp_core::{cc, crypto, mapping, option, reassembly, sched, sender, seq, tcpopt};
 
 fn crypto_vectors(test: &Test) {
-    crypto::selftest::<Sha256>(&mut KunitCheck(test));
+    crypto::selftest::<Sha256>(&mut KunitCheck::new(test));
 }
 
 fn option_codec_vectors(test: &Test) {
-    option::selftest(&mut KunitCheck(test));
+    option::selftest(&mut KunitCheck::new(test));
 }
 
 fn sequence_vectors(test: &Test) {
-    seq::selftest(&mut KunitCheck(test));
+    seq::selftest(&mut KunitCheck::new(test));
 }
 
 fn mapping_table_vectors(test: &Test) {
-    mapping::selftest::<RbSeqMap<mapping::MapEntry>>(&mut KunitCheck(test));
+    mapping::selftest::<RbSeqMap<mapping::MapEntry>>(&mut KunitCheck::new(test));
+}
+
+fn sent_mapping_vectors(test: &Test) {
+    mapping::sent_selftest::<RbSeqMap<mapping::SentMapping>>(&mut KunitCheck::new(test));
+}
+
+fn option_merge_vectors(test: &Test) {
+    tcpopt::selftest(&mut KunitCheck::new(test));
 }
 
 fn reassembly_vectors(test: &Test) {
-    reassembly::selftest::<RbSeqMap<reassembly::Span>>(&mut KunitCheck(test));
+    reassembly::selftest::<RbSeqMap<reassembly::Span>>(&mut KunitCheck::new(test));
 }
 
 fn sender_vectors(test: &Test) {
-    sender::selftest::<RbSeqMap<sender::SentEntry>>(&mut KunitCheck(test));
+    sender::selftest::<RbSeqMap<sender::SentEntry>>(&mut KunitCheck::new(test));
 }
 
 fn scheduler_vectors(test: &Test) {
-    sched::selftest(&mut KunitCheck(test));
+    sched::selftest(&mut KunitCheck::new(test));
 }
 
 fn coupled_cc_vectors(test: &Test) {
-    cc::selftest(&mut KunitCheck(test));
+    cc::selftest(&mut KunitCheck::new(test));
 }
 
 kunit_suite!(
@@ -46,6 +54,8 @@ kunit_suite!(
         option_codec_vectors,
         sequence_vectors,
         mapping_table_vectors,
+        sent_mapping_vectors,
+        option_merge_vectors,
         reassembly_vectors,
         sender_vectors,
         scheduler_vectors,

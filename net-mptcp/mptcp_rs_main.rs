@@ -14,7 +14,8 @@
 
 use kernel::prelude::*;
 
-#[allow(unsafe_code)]
+// The abstraction layer offers more than the protocol uses at any time.
+#[allow(unsafe_code, dead_code)]
 #[path = "../rust/mod.rs"]
 mod kernel_net;
 
@@ -24,14 +25,21 @@ mod kernel_net;
 #[path = "core/src/lib.rs"]
 mod mptcp_core;
 
+mod keys;
+mod mpcb;
+mod options;
 mod pernet;
+mod socket;
+mod subflow;
 
 #[cfg(CONFIG_KUNIT)]
 #[path = "../kunit-tests/mod.rs"]
 mod kunit_tests;
 
-use kernel_net::pernet::PernetRegistration;
+use core::sync::atomic::Ordering;
+use kernel_net::{pernet::PernetRegistration, proto::Registration, wq};
 use pernet::MptcpNet;
+use socket::Mptcp;
 
 module! {
     type: MptcpRs,
@@ -45,19 +53,40 @@ module! {
 kernel_net::modinfo::module_version!(mptcp_core::VERSION);
 
 struct MptcpRs {
-    _pernet: PernetRegistration<MptcpNet>,
+    protocol: Option<Registration<Mptcp>>,
+    pernet: Option<PernetRegistration<MptcpNet>>,
 }
 
 impl kernel::Module for MptcpRs {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let pernet = MptcpNet::register()?;
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        keys::init()?;
+        wq::init()?;
+        options::AF_OPS.init();
+        let mut this = Self { protocol: None, pernet: None };
+        this.pernet = Some(MptcpNet::register()?);
+        this.protocol = Some(Mptcp::register(module)?);
         pr_info!("mptcp_rs {} loaded (MPTCP v1, RFC 8684)\n", mptcp_core::VERSION);
-        Ok(Self { _pernet: pernet })
+        Ok(this)
     }
 }
 
 impl Drop for MptcpRs {
     fn drop(&mut self) {
+        // No new MPTCP sockets; then wait for connections that finish in the
+        // background (their sockets are closed, their subflows deliver what
+        // was written) before the hooks they use go away.
+        self.protocol = None;
+        let mut waited = 0u32;
+        while mpcb::LIVE.load(Ordering::Acquire) > 0 {
+            if waited % 10_000 == 0 {
+                pr_info!("waiting for {} connections to end\n", mpcb::LIVE.load(Ordering::Relaxed));
+            }
+            kernel_net::global::msleep(100);
+            waited += 100;
+        }
+        self.pernet = None;
+        wq::drain();
+        keys::exit();
         pr_info!("mptcp_rs {} unloaded\n", mptcp_core::VERSION);
     }
 }

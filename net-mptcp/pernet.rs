@@ -8,9 +8,11 @@
 
 use crate::kernel_net::{
     net::Net,
+    netfilter::NetHooks,
     pernet::{Pernet, PernetData, PernetRegistration},
     sysctl::SysctlTable,
 };
+use crate::options::{MptcpHooks, NF_OPS};
 use core::sync::atomic::{AtomicU8, Ordering};
 use kernel::{c_str, prelude::*, str::CStr};
 
@@ -20,6 +22,8 @@ static MPTCP_PERNET: Pernet<MptcpNet> = Pernet::new();
 pub(crate) struct MptcpNet {
     /// `net.mptcp.enabled`.
     enabled: AtomicU8,
+    /// Where MPTCP options are read (and written into SYN/ACKs).
+    _hooks: NetHooks<MptcpHooks>,
 }
 
 impl MptcpNet {
@@ -48,8 +52,8 @@ impl PernetData for MptcpNet {
         &MPTCP_PERNET
     }
 
-    fn new(_net: &Net) -> Result<Self> {
-        Ok(Self { enabled: AtomicU8::new(1) })
+    fn new(net: &Net) -> Result<Self> {
+        Ok(Self { enabled: AtomicU8::new(1), _hooks: NF_OPS.register(net)? })
     }
 
     fn sysctls<'a>(&'a self, table: &mut SysctlTable<'a>) -> Result {

@@ -5,8 +5,19 @@
  */
 #include <crypto/sha2.h>
 #include <kunit/test-bug.h>
+#include <linux/sched/signal.h>
 #include <linux/sysctl.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <net/inet_connection_sock.h>
+#include <net/inet_hashtables.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/inet_sock.h>
 #include <net/netns/generic.h>
+#include <net/request_sock.h>
+#include <net/sock.h>
+#include <net/tcp.h>
 
 #include "helpers.h"
 
@@ -33,4 +44,252 @@ struct kunit *mptcp_rs_kunit_get_current_test(void)
 void mptcp_rs_sha256_init(struct sha256_state *state)
 {
 	sha256_init(state);
+}
+
+void mptcp_rs_sock_hold(struct sock *sk)
+{
+	sock_hold(sk);
+}
+
+void mptcp_rs_sock_put(struct sock *sk)
+{
+	sock_put(sk);
+}
+
+struct net *mptcp_rs_sock_net(const struct sock *sk)
+{
+	return sock_net(sk);
+}
+
+int mptcp_rs_sock_error(struct sock *sk)
+{
+	return sock_error(sk);
+}
+
+void mptcp_rs_sk_error_report(struct sock *sk)
+{
+	sk_error_report(sk);
+}
+
+void mptcp_rs_sk_data_ready(struct sock *sk)
+{
+	sk->sk_data_ready(sk);
+}
+
+void mptcp_rs_sk_write_space(struct sock *sk)
+{
+	sk->sk_write_space(sk);
+}
+
+void mptcp_rs_sk_state_change(struct sock *sk)
+{
+	sk->sk_state_change(sk);
+}
+
+long mptcp_rs_sock_rcvtimeo(const struct sock *sk, bool noblock)
+{
+	return sock_rcvtimeo(sk, noblock);
+}
+
+long mptcp_rs_sock_sndtimeo(const struct sock *sk, bool noblock)
+{
+	return sock_sndtimeo(sk, noblock);
+}
+
+int mptcp_rs_sock_intr_errno(long timeo)
+{
+	return sock_intr_errno(timeo);
+}
+
+bool mptcp_rs_signal_pending(void)
+{
+	return signal_pending(current);
+}
+
+void mptcp_rs_init_wait_woken(struct wait_queue_entry *wait)
+{
+	/* DEFINE_WAIT_FUNC(wait, woken_wake_function), in place. */
+	init_wait(wait);
+	wait->func = woken_wake_function;
+}
+
+void mptcp_rs_sk_add_wait(struct sock *sk, struct wait_queue_entry *wait)
+{
+	add_wait_queue(sk_sleep(sk), wait);
+}
+
+void mptcp_rs_sk_remove_wait(struct sock *sk, struct wait_queue_entry *wait)
+{
+	remove_wait_queue(sk_sleep(sk), wait);
+}
+
+void mptcp_rs_read_lock_callbacks(struct sock *sk)
+{
+	read_lock_bh(&sk->sk_callback_lock);
+}
+
+void mptcp_rs_read_unlock_callbacks(struct sock *sk)
+{
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+void mptcp_rs_write_lock_callbacks(struct sock *sk)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+}
+
+void mptcp_rs_write_unlock_callbacks(struct sock *sk)
+{
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+void mptcp_rs_inet_init_csk_locks(struct sock *sk)
+{
+	inet_init_csk_locks(sk);
+}
+
+void mptcp_rs_inet_set_icsk(struct sock *sk)
+{
+	inet_set_bit(IS_ICSK, sk);
+}
+
+void mptcp_rs_set_custom_sockopt(struct sock *sk)
+{
+	set_bit(SOCK_CUSTOM_SOCKOPT, &sk->sk_socket->flags);
+}
+
+int mptcp_rs_copy_from_sockptr(void *dst, sockptr_t src, size_t size)
+{
+	return copy_from_sockptr(dst, src, size);
+}
+
+int mptcp_rs_put_user_int(int val, int __user *ptr)
+{
+	return put_user(val, ptr);
+}
+
+size_t mptcp_rs_msg_data_left(struct msghdr *msg)
+{
+	return msg_data_left(msg);
+}
+
+void mptcp_rs_spin_lock_bh(spinlock_t *lock)
+{
+	spin_lock_bh(lock);
+}
+
+void mptcp_rs_spin_unlock_bh(spinlock_t *lock)
+{
+	spin_unlock_bh(lock);
+}
+
+bool mptcp_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom)
+{
+	return skb_cow_head(skb, headroom) == 0;
+}
+
+void mptcp_rs_skb_pull(struct sk_buff *skb, unsigned int len)
+{
+	__skb_pull(skb, len);
+}
+
+void mptcp_rs_skb_reset_transport_header(struct sk_buff *skb)
+{
+	skb_reset_transport_header(skb);
+}
+
+void mptcp_rs_skb_set_ip_headers(struct sk_buff *skb, int ihl)
+{
+	skb_reset_network_header(skb);
+	skb_set_transport_header(skb, ihl);
+}
+
+bool mptcp_rs_skb_is_ipv4(const struct sk_buff *skb)
+{
+	return skb->protocol == htons(ETH_P_IP);
+}
+
+bool mptcp_rs_skb_csum_partial(const struct sk_buff *skb)
+{
+	return skb->ip_summed == CHECKSUM_PARTIAL;
+}
+
+bool mptcp_rs_pskb_may_pull(struct sk_buff *skb, unsigned int len)
+{
+	return pskb_may_pull(skb, len);
+}
+
+bool mptcp_rs_sk_fullsock(const struct sock *sk)
+{
+	return sk_fullsock(sk);
+}
+
+struct sock *mptcp_rs_req_listener(struct sock *req)
+{
+	return inet_reqsk(req)->rsk_listener;
+}
+
+int mptcp_rs_skb_copy_to_msg(const struct sk_buff *skb, int offset, struct msghdr *msg, int len)
+{
+	return skb_copy_datagram_msg(skb, offset, msg, len);
+}
+
+u32 mptcp_rs_tcp_skb_seq(const struct sk_buff *skb)
+{
+	return TCP_SKB_CB(skb)->seq;
+}
+
+bool mptcp_rs_tcp_skb_fin(const struct sk_buff *skb)
+{
+	return TCP_SKB_CB(skb)->tcp_flags & TCPHDR_FIN;
+}
+
+unsigned char *mptcp_rs_skb_transport_header(const struct sk_buff *skb)
+{
+	return skb_transport_header(skb);
+}
+
+struct workqueue_struct *mptcp_rs_alloc_workqueue(const char *name)
+{
+	return alloc_workqueue("%s", WQ_UNBOUND, 0, name);
+}
+
+int mptcp_rs_sk_stream_wspace(const struct sock *sk)
+{
+	return sk_stream_wspace(sk);
+}
+
+void mptcp_rs_tcp_close_tail_record(struct sock *sk)
+{
+	struct sk_buff *skb = tcp_write_queue_tail(sk);
+
+	if (skb)
+		TCP_SKB_CB(skb)->eor = 1;
+}
+
+unsigned char *mptcp_rs_skb_network_header(const struct sk_buff *skb)
+{
+	return skb_network_header(skb);
+}
+
+void mptcp_rs_sock_poll_wait(struct file *file, struct socket *sock, struct poll_table_struct *p)
+{
+	sock_poll_wait(file, sock, p);
+}
+
+u64 mptcp_rs_jiffies64(void)
+{
+	return get_jiffies_64();
+}
+
+struct sock *mptcp_rs_tcp_lookup_established(struct net *net, const struct sk_buff *skb,
+					     __be32 saddr, __be16 sport, __be32 daddr, u16 dport)
+{
+	return __inet_lookup_established(net, net->ipv4.tcp_death_row.hashinfo, saddr, sport,
+					 daddr, dport, inet_iif(skb), inet_sdif(skb));
+}
+
+void mptcp_rs_sock_gen_put(struct sock *sk)
+{
+	sock_gen_put(sk);
 }

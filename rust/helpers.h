@@ -7,16 +7,79 @@
 #ifndef MPTCP_RS_HELPERS_H
 #define MPTCP_RS_HELPERS_H
 
+#include <linux/sockptr.h>
+#include <linux/spinlock_types.h>
 #include <linux/types.h>
 
 struct kunit;
+struct msghdr;
 struct net;
 struct sha256_state;
+struct sock;
+struct file;
+struct socket;
+struct poll_table_struct;
+struct workqueue_struct;
+struct sk_buff;
+struct spinlock;
+struct wait_queue_entry;
 
+/* Namespaces, sysctls, KUnit, crypto. */
 void *mptcp_rs_net_generic(const struct net *net, unsigned int id);
 void *mptcp_rs_sysctl_zero(void);
 void *mptcp_rs_sysctl_one(void);
 struct kunit *mptcp_rs_kunit_get_current_test(void);
 void mptcp_rs_sha256_init(struct sha256_state *state);
+
+/* Sockets. */
+void mptcp_rs_sock_hold(struct sock *sk);
+void mptcp_rs_sock_put(struct sock *sk);
+struct net *mptcp_rs_sock_net(const struct sock *sk);
+int mptcp_rs_sock_error(struct sock *sk);
+void mptcp_rs_sk_error_report(struct sock *sk);
+void mptcp_rs_sk_data_ready(struct sock *sk);
+void mptcp_rs_sk_write_space(struct sock *sk);
+void mptcp_rs_sk_state_change(struct sock *sk);
+long mptcp_rs_sock_rcvtimeo(const struct sock *sk, bool noblock);
+long mptcp_rs_sock_sndtimeo(const struct sock *sk, bool noblock);
+int mptcp_rs_sock_intr_errno(long timeo);
+bool mptcp_rs_signal_pending(void);
+void mptcp_rs_init_wait_woken(struct wait_queue_entry *wait);
+void mptcp_rs_sk_add_wait(struct sock *sk, struct wait_queue_entry *wait);
+void mptcp_rs_sk_remove_wait(struct sock *sk, struct wait_queue_entry *wait);
+void mptcp_rs_read_lock_callbacks(struct sock *sk);
+void mptcp_rs_read_unlock_callbacks(struct sock *sk);
+void mptcp_rs_write_lock_callbacks(struct sock *sk);
+void mptcp_rs_write_unlock_callbacks(struct sock *sk);
+void mptcp_rs_inet_init_csk_locks(struct sock *sk);
+void mptcp_rs_inet_set_icsk(struct sock *sk);
+void mptcp_rs_set_custom_sockopt(struct sock *sk);
+int mptcp_rs_copy_from_sockptr(void *dst, sockptr_t src, size_t size);
+int mptcp_rs_put_user_int(int val, int __user *ptr);
+size_t mptcp_rs_msg_data_left(struct msghdr *msg);
+void mptcp_rs_spin_lock_bh(spinlock_t *lock);
+bool mptcp_rs_skb_cow_head(struct sk_buff *skb, unsigned int headroom);
+void mptcp_rs_skb_pull(struct sk_buff *skb, unsigned int len);
+void mptcp_rs_skb_reset_transport_header(struct sk_buff *skb);
+void mptcp_rs_skb_set_ip_headers(struct sk_buff *skb, int ihl);
+bool mptcp_rs_skb_is_ipv4(const struct sk_buff *skb);
+bool mptcp_rs_skb_csum_partial(const struct sk_buff *skb);
+bool mptcp_rs_pskb_may_pull(struct sk_buff *skb, unsigned int len);
+bool mptcp_rs_sk_fullsock(const struct sock *sk);
+struct sock *mptcp_rs_req_listener(struct sock *req);
+int mptcp_rs_skb_copy_to_msg(const struct sk_buff *skb, int offset, struct msghdr *msg, int len);
+u32 mptcp_rs_tcp_skb_seq(const struct sk_buff *skb);
+unsigned char *mptcp_rs_skb_transport_header(const struct sk_buff *skb);
+unsigned char *mptcp_rs_skb_network_header(const struct sk_buff *skb);
+struct workqueue_struct *mptcp_rs_alloc_workqueue(const char *name);
+u64 mptcp_rs_jiffies64(void);
+struct sock *mptcp_rs_tcp_lookup_established(struct net *net, const struct sk_buff *skb,
+					     __be32 saddr, __be16 sport, __be32 daddr, u16 dport);
+void mptcp_rs_sock_gen_put(struct sock *sk);
+int mptcp_rs_sk_stream_wspace(const struct sock *sk);
+void mptcp_rs_sock_poll_wait(struct file *file, struct socket *sock, struct poll_table_struct *p);
+void mptcp_rs_tcp_close_tail_record(struct sock *sk);
+bool mptcp_rs_tcp_skb_fin(const struct sk_buff *skb);
+void mptcp_rs_spin_unlock_bh(spinlock_t *lock);
 
 #endif

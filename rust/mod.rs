@@ -10,10 +10,23 @@
 //! expose interfaces that the rest of the module uses without `unsafe`.
 
 pub(crate) mod bindings;
+pub(crate) mod callbacks;
+pub(crate) mod errno;
+pub(crate) mod global;
+pub(crate) mod kernel_socket;
 pub(crate) mod kunit;
 pub(crate) mod net;
+pub(crate) mod netfilter;
 pub(crate) mod pernet;
+pub(crate) mod proto;
 pub(crate) mod sha256;
+pub(crate) mod skb;
+pub(crate) mod sock;
+pub(crate) mod sync;
 pub(crate) mod sysctl;
+pub(crate) mod tcp;
+pub(crate) mod tcp_hooks;
+pub(crate) mod user;
+pub(crate) mod wq;
 pub(crate) mod modinfo;
 pub(crate) mod seqmap;

@@ -6,11 +6,26 @@
  */
 #include <crypto/sha2.h>
 #include <kunit/test.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/net.h>
 #include <linux/netdevice.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/poll.h>
+#include <linux/random.h>
 #include <linux/skbuff.h>
+#include <linux/socket.h>
 #include <linux/sysctl.h>
 #include <linux/tcp.h>
+#include <linux/uio.h>
+#include <net/inet_common.h>
+#include <net/inet_connection_sock.h>
+#include <net/inet_hashtables.h>
+#include <net/ip.h>
 #include <net/net_namespace.h>
+#include <net/protocol.h>
+#include <net/request_sock.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 

@@ -47,6 +47,8 @@ pub mod option;
 pub mod cc;
 #[path = "sched.rs"]
 pub mod sched;
+#[path = "tcpopt.rs"]
+pub mod tcpopt;
 
 /// The version of mptcp_rs, reported by the module.
 pub const VERSION: &str = "0.1.0";

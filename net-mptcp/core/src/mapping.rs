@@ -325,6 +325,111 @@ impl<M: SeqMap<MapEntry>> MappingTable<M> {
     }
 }
 
+/// A mapping this host sent, exactly as it went on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SentMapping {
+    /// DSN of the first octet.
+    pub dsn: u64,
+    /// Octets mapped.
+    pub len: u32,
+}
+
+/// The mappings this host sent on one subflow, keyed by subflow offset.
+///
+/// Unlike a [`MappingTable`], nothing is merged: a segment sent again must
+/// carry the very mapping it carried the first time (same start, same
+/// length), or the receiver sees two different mappings for its octets.
+pub struct SentMappings<M: SeqMap<SentMapping>> {
+    map: M,
+}
+
+impl<M: SeqMap<SentMapping>> SentMappings<M> {
+    /// An empty record stored in `map`.
+    pub fn new(map: M) -> Self {
+        Self { map }
+    }
+
+    /// The number of mappings kept.
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether none is kept.
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Records that `len` octets at subflow offset `subflow_seq` were mapped
+    /// to DSN `dsn`. Offsets must not overlap a kept mapping (ours never
+    /// do); an overlapping or empty one is refused. Gives false on refusal
+    /// or if no memory was left.
+    pub fn record(&mut self, subflow_seq: u64, dsn: u64, len: u32) -> bool {
+        if len == 0 || subflow_seq.checked_add(u64::from(len)).is_none() {
+            return false;
+        }
+        if let Some((key, prev)) = self.map.floor(subflow_seq) {
+            if key.saturating_add(u64::from(prev.len)) > subflow_seq {
+                return false;
+            }
+        }
+        if let Some((key, _)) = self.map.ceil(subflow_seq) {
+            if key < subflow_seq + u64::from(len) {
+                return false;
+            }
+        }
+        self.map.insert(subflow_seq, SentMapping { dsn, len }).is_ok()
+    }
+
+    /// The mapping that covers the octet at subflow offset `subflow_seq`,
+    /// with the offset where it starts.
+    pub fn at(&mut self, subflow_seq: u64) -> Option<(u64, SentMapping)> {
+        let (key, m) = self.map.floor(subflow_seq)?;
+        (subflow_seq - key < u64::from(m.len)).then_some((key, *m))
+    }
+
+    /// Forgets the mappings that end at or before `subflow_seq` (acked by
+    /// the subflow: they will not be sent again). Returns how many.
+    pub fn prune(&mut self, subflow_seq: u64) -> usize {
+        let mut dropped = 0;
+        while let Some((key, m)) = self.map.first() {
+            if key.saturating_add(u64::from(m.len)) > subflow_seq {
+                break;
+            }
+            self.map.remove(key);
+            dropped += 1;
+        }
+        dropped
+    }
+}
+
+/// Test vectors of [`SentMappings`], run on the host and as KUnit cases.
+#[cfg(any(test, CONFIG_KUNIT))]
+pub fn sent_selftest<M: SeqMap<SentMapping> + Default>(c: &mut dyn super::check::Check) {
+    let mut sent = SentMappings::new(M::default());
+    check!(c, sent.record(1, 1000, 100));
+    check!(c, sent.record(101, 5000, 50));
+    // Contiguous in both spaces: still two mappings.
+    check!(c, sent.record(151, 5050, 10));
+    check_eq!(c, sent.len(), 3);
+    check_eq!(c, sent.at(1), Some((1, SentMapping { dsn: 1000, len: 100 })));
+    check_eq!(c, sent.at(100), Some((1, SentMapping { dsn: 1000, len: 100 })));
+    check_eq!(c, sent.at(101), Some((101, SentMapping { dsn: 5000, len: 50 })));
+    check_eq!(c, sent.at(155), Some((151, SentMapping { dsn: 5050, len: 10 })));
+    check_eq!(c, sent.at(161), None);
+    check_eq!(c, sent.at(0), None);
+    // Overlaps and empty mappings are refused.
+    check!(c, !sent.record(50, 9, 10));
+    check!(c, !sent.record(0, 9, 2));
+    check!(c, !sent.record(200, 9, 0));
+    check!(c, !sent.record(u64::MAX - 1, 9, 5));
+    // Pruning drops what ends at or before the offset.
+    check_eq!(c, sent.prune(100), 0);
+    check_eq!(c, sent.prune(101), 1);
+    check_eq!(c, sent.at(50), None);
+    check_eq!(c, sent.prune(1000), 2);
+    check!(c, sent.is_empty());
+}
+
 /// Test vectors, run on the host and as KUnit cases with the kernel's
 /// rbtree-backed store.
 #[cfg(any(test, CONFIG_KUNIT))]
@@ -486,6 +591,7 @@ mod tests {
     #[test]
     fn vectors() {
         selftest::<BTreeMap<u64, MapEntry>>(&mut crate::check::PanicCheck);
+        sent_selftest::<BTreeMap<u64, SentMapping>>(&mut crate::check::PanicCheck);
     }
 
     #[test]

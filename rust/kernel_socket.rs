@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel TCP sockets: the subflows of an MPTCP connection, owned by this
+//! module and hidden from the application.
+
+use super::{
+    bindings,
+    net::Net,
+    sock::{to_result_count, Sock, Socket},
+    user::{MsgHdr, PollTable, SockAddr, UserOptLen, UserOptVal},
+};
+use core::ptr::NonNull;
+use kernel::{
+    error::to_result,
+    ffi::{c_int, c_uint},
+    prelude::*,
+};
+
+const AF_INET: c_int = 2;
+const SOCK_STREAM: c_int = 1;
+const IPPROTO_TCP: c_int = 6;
+/// `O_NONBLOCK`, as `kernel_connect` and `kernel_accept` take it.
+pub(crate) const O_NONBLOCK: c_int = 0o4000;
+
+/// An owned kernel TCP socket (`sock_create_kern`); released (closed, with a
+/// FIN or a RST as TCP decides) when dropped.
+pub(crate) struct KernelSocket {
+    sock: NonNull<bindings::socket>,
+}
+
+// SAFETY: a kernel socket may be used and released from any thread; its
+// state is protected by its own lock.
+unsafe impl Send for KernelSocket {}
+// SAFETY: every operation takes the socket's locks as needed.
+unsafe impl Sync for KernelSocket {}
+
+impl KernelSocket {
+    /// A new IPv4 TCP socket in `net`, which it holds a reference on.
+    pub(crate) fn new_tcp(net: &Net) -> Result<Self> {
+        let mut sock: *mut bindings::socket = core::ptr::null_mut();
+        // SAFETY: `net` is live; on success `sock` points to a new socket that
+        // we own.
+        to_result(unsafe {
+            bindings::sock_create_kern(net.as_raw(), AF_INET, SOCK_STREAM, IPPROTO_TCP, &mut sock)
+        })?;
+        // SAFETY: `sock_create_kern` succeeded, so `sock` is valid and non-null.
+        let this = Self { sock: unsafe { NonNull::new_unchecked(sock) } };
+        this.sk().upgrade_net_ref();
+        Ok(this)
+    }
+
+    /// Takes ownership of a kernel socket made by `kernel_accept`.
+    ///
+    /// # Safety
+    ///
+    /// `sock` must be a live kernel socket that nothing else releases.
+    unsafe fn from_raw(sock: *mut bindings::socket) -> Self {
+        // SAFETY: the caller passes a valid socket.
+        Self { sock: unsafe { NonNull::new_unchecked(sock) } }
+    }
+
+    /// The `struct socket`.
+    pub(crate) fn socket(&self) -> &Socket {
+        // SAFETY: we own the socket until drop.
+        unsafe { Socket::from_raw(self.sock.as_ptr()) }
+    }
+
+    /// The `struct sock` (TCP).
+    pub(crate) fn sk(&self) -> &Sock {
+        // SAFETY: a kernel socket from `sock_create_kern` or `kernel_accept`
+        // always has its `sk` until it is released, which only drop does.
+        unsafe { Sock::from_raw((*self.sock.as_ptr()).sk) }
+    }
+
+    /// `bind(2)`.
+    pub(crate) fn bind(&self, addr: &SockAddr<'_>) -> Result {
+        // SAFETY: we own the socket; `addr` is a valid kernel copy of the
+        // address with its length.
+        to_result(unsafe { bindings::kernel_bind(self.sock.as_ptr(), addr.as_ptr(), addr.len()) })
+    }
+
+    /// `connect(2)`; `flags` may hold [`O_NONBLOCK`].
+    pub(crate) fn connect(&self, addr: &SockAddr<'_>, flags: c_int) -> Result {
+        // SAFETY: as for `bind`.
+        to_result(unsafe {
+            bindings::kernel_connect(self.sock.as_ptr(), addr.as_ptr(), addr.len(), flags)
+        })
+    }
+
+    /// `listen(2)`.
+    pub(crate) fn listen(&self, backlog: c_int) -> Result {
+        // SAFETY: we own the socket.
+        to_result(unsafe { bindings::kernel_listen(self.sock.as_ptr(), backlog) })
+    }
+
+    /// `accept(2)` on a listener: a new socket for the first queued
+    /// connection; with [`O_NONBLOCK`], `EAGAIN` if there is none.
+    pub(crate) fn accept(&self, flags: c_int) -> Result<KernelSocket> {
+        let mut new: *mut bindings::socket = core::ptr::null_mut();
+        // SAFETY: we own the listener; on success `new` is a new kernel socket
+        // that we own.
+        to_result(unsafe { bindings::kernel_accept(self.sock.as_ptr(), &mut new, flags) })?;
+        // SAFETY: `kernel_accept` succeeded: `new` is valid and ours.
+        let child = unsafe { Self::from_raw(new) };
+        // Children inherit the listener's namespace reference (sk_clone).
+        Ok(child)
+    }
+
+    /// `shutdown(2)`; `how` is SHUT_RD, SHUT_WR or SHUT_RDWR.
+    pub(crate) fn shutdown(&self, how: c_int) -> Result {
+        // SAFETY: we own the socket.
+        to_result(unsafe { bindings::kernel_sock_shutdown(self.sock.as_ptr(), how as _) })
+    }
+
+    /// The local (`peer == false`) or remote address into `addr`; its length.
+    pub(crate) fn getname(&self, addr: &mut SockAddr<'_>, peer: bool) -> Result<usize> {
+        // SAFETY: we own the socket; `addr` has room for any address.
+        let ret = unsafe {
+            if peer {
+                bindings::kernel_getpeername(self.sock.as_ptr(), addr.as_mut_ptr())
+            } else {
+                bindings::kernel_getsockname(self.sock.as_ptr(), addr.as_mut_ptr())
+            }
+        };
+        let len = to_result_count(ret)?;
+        addr.set_len(len);
+        Ok(len)
+    }
+
+    /// `sendmsg(2)` of the application's message, straight to TCP.
+    pub(crate) fn sendmsg(&self, msg: &mut MsgHdr, len: usize) -> Result<usize> {
+        // SAFETY: we own the socket; `msg` is the caller's valid msghdr, whose
+        // iterator TCP advances.
+        to_result_count(unsafe { bindings::tcp_sendmsg(self.sk().as_raw(), msg.as_raw(), len) })
+    }
+
+    /// `recvmsg(2)` into the application's message, straight from TCP.
+    pub(crate) fn recvmsg(&self, msg: &mut MsgHdr, len: usize, flags: c_int) -> Result<usize> {
+        let mut addr_len: c_int = 0;
+        // SAFETY: as for `sendmsg`; TCP does not write an address.
+        to_result_count(unsafe {
+            bindings::tcp_recvmsg(self.sk().as_raw(), msg.as_raw(), len, flags, &mut addr_len)
+        })
+    }
+
+    /// `poll(2)` of the TCP socket, registering the caller on its wait queue.
+    pub(crate) fn poll(&self, poll: &PollTable) -> c_uint {
+        // SAFETY: we own the socket; `poll` holds the caller's file and table.
+        unsafe { bindings::tcp_poll(poll.file(), self.sock.as_ptr(), poll.as_raw()) }
+    }
+
+    /// `setsockopt(2)` with the application's (user space) value.
+    pub(crate) fn setsockopt(&self, level: c_int, name: c_int, val: &UserOptVal) -> Result {
+        // SAFETY: we own the socket; `val` is the caller's sockptr and length.
+        to_result(unsafe {
+            if level == bindings::SOL_SOCKET as c_int {
+                bindings::sock_setsockopt(self.sock.as_ptr(), level, name, val.ptr(), val.len())
+            } else {
+                bindings::tcp_setsockopt(self.sk().as_raw(), level, name, val.ptr(), val.len())
+            }
+        })
+    }
+
+    /// `getsockopt(2)` into the application's buffer, for TCP levels.
+    pub(crate) fn getsockopt(&self, level: c_int, name: c_int, len: &UserOptLen) -> Result {
+        // SAFETY: we own the socket; `len` holds the caller's user pointers.
+        to_result(unsafe {
+            bindings::tcp_getsockopt(self.sk().as_raw(), level, name, len.val(), len.len())
+        })
+    }
+
+    /// `ioctl(2)` on the TCP socket (SIOCINQ, SIOCOUTQ...).
+    pub(crate) fn ioctl(&self, cmd: c_uint, karg: &mut c_int) -> Result {
+        // SAFETY: we own the socket; `karg` is a kernel int as tcp_ioctl wants.
+        to_result(unsafe { bindings::tcp_ioctl(self.sk().as_raw(), cmd as c_int, karg) })
+    }
+}
+
+impl Drop for KernelSocket {
+    fn drop(&mut self) {
+        // SAFETY: we own the socket and release it once.
+        unsafe { bindings::sock_release(self.sock.as_ptr()) };
+    }
+}

@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Socket buffers: TCP segments where MPTCP reads and writes its options,
+//! and references to received data kept in the connection-level queues.
+
+use super::{bindings, net::Net, sock::Sock, user::MsgHdr};
+use core::{marker::PhantomData, ptr::NonNull};
+use kernel::{error::to_result, ffi::c_int, prelude::*, types::ARef};
+
+
+const TCP_HDR: usize = 20;
+const IP_HDR_MIN: usize = 20;
+const IPPROTO_TCP: u8 = 6;
+
+/// TCP header flags (byte 13 of the header).
+pub(crate) mod flags {
+    pub(crate) const FIN: u8 = 0x01;
+    pub(crate) const SYN: u8 = 0x02;
+    pub(crate) const RST: u8 = 0x04;
+    pub(crate) const ACK: u8 = 0x10;
+}
+
+/// The fields of a TCP header that MPTCP needs, in host byte order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TcpHeader {
+    pub(crate) sport: u16,
+    pub(crate) dport: u16,
+    pub(crate) seq: u32,
+    pub(crate) ack_seq: u32,
+    pub(crate) flags: u8,
+    /// Header length in bytes, options included.
+    pub(crate) len: usize,
+}
+
+/// Parses the fixed part of a TCP header (its first 20 bytes).
+pub(crate) fn parse_tcp_header(bytes: &[u8]) -> Option<TcpHeader> {
+    TcpHeader::parse(bytes)
+}
+
+impl TcpHeader {
+    fn parse(bytes: &[u8]) -> Option<Self> {
+        let b = bytes.get(..TCP_HDR)?;
+        let len = usize::from(b[12] >> 4) * 4;
+        if len < TCP_HDR {
+            return None;
+        }
+        Some(Self {
+            sport: u16::from_be_bytes([b[0], b[1]]),
+            dport: u16::from_be_bytes([b[2], b[3]]),
+            seq: u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
+            ack_seq: u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
+            flags: b[13],
+            len,
+        })
+    }
+
+    pub(crate) fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// Moves the first `keep` bytes of the skb data `delta` bytes towards the
+/// head (`delta > 0`) or the tail, and gives the headers room or takes it
+/// back: the data pointer moves by `delta`.
+///
+/// # Safety
+///
+/// `skb` must be valid, its first `keep` bytes linear and writable (after
+/// `skb_cow_head` for `delta > 0`), and `delta >= -(the header's options)`.
+unsafe fn shift_headers(skb: *mut bindings::sk_buff, keep: usize, delta: isize) {
+    // SAFETY: per the contract: the bytes exist and may be written.
+    unsafe {
+        let old = (*skb).data;
+        if delta > 0 {
+            bindings::skb_push(skb, delta as u32);
+        } else if delta < 0 {
+            bindings::mptcp_rs_skb_pull(skb, (-delta) as u32);
+        }
+        let new = (*skb).data;
+        core::ptr::copy(old, new, keep);
+    }
+}
+
+/// An outgoing TCP segment where the transmit hook sees it: TCP built the
+/// header (`skb->data` points at it) and the IP header is not there yet.
+pub(crate) struct TxSegment<'a> {
+    skb: NonNull<bindings::sk_buff>,
+    hdr: TcpHeader,
+    _skb: PhantomData<&'a mut bindings::sk_buff>,
+}
+
+impl<'a> TxSegment<'a> {
+    /// # Safety
+    ///
+    /// `skb` must be the segment `queue_xmit` received, ours until we pass
+    /// it on, with the TCP header built at `skb->data`.
+    pub(crate) unsafe fn from_raw(skb: *mut bindings::sk_buff) -> Option<Self> {
+        // SAFETY: the TCP header TCP just built is linear at `data`.
+        let bytes = unsafe { core::slice::from_raw_parts((*skb).data, TCP_HDR) };
+        let hdr = TcpHeader::parse(bytes)?;
+        Some(Self { skb: NonNull::new(skb)?, hdr, _skb: PhantomData })
+    }
+
+    pub(crate) fn header(&self) -> &TcpHeader {
+        &self.hdr
+    }
+
+    /// TCP's options as it wrote them.
+    pub(crate) fn options(&self) -> &[u8] {
+        // SAFETY: the whole header, options included, is linear at `data`.
+        unsafe { core::slice::from_raw_parts((*self.skb.as_ptr()).data.add(TCP_HDR), self.hdr.len - TCP_HDR) }
+    }
+
+    /// The number of payload bytes (all segments, for a GSO segment).
+    pub(crate) fn payload_len(&self) -> usize {
+        // SAFETY: `len` is plain data of our skb.
+        unsafe { (*self.skb.as_ptr()).len as usize }.saturating_sub(self.hdr.len)
+    }
+
+    /// Replaces TCP's options with `options` (a multiple of 4 bytes, at most
+    /// 40) and fixes the checksum set-up for `sk`.
+    pub(crate) fn set_options(&mut self, sk: &Sock, options: &[u8]) -> Result {
+        if options.len() % 4 != 0 || options.len() > 40 {
+            return Err(EINVAL);
+        }
+        let old = self.hdr.len - TCP_HDR;
+        let delta = options.len() as isize - old as isize;
+        let skb = self.skb.as_ptr();
+        // SAFETY: the skb is ours until `queue_xmit` passes it on; cow_head
+        // gives a private header with room for `delta` more bytes; the header
+        // is linear. The IP layer has not set network headers yet.
+        unsafe {
+            if delta > 0 && !bindings::mptcp_rs_skb_cow_head(skb, delta as u32) {
+                return Err(ENOMEM);
+            }
+            shift_headers(skb, TCP_HDR, delta);
+            let th = (*skb).data;
+            core::ptr::copy_nonoverlapping(options.as_ptr(), th.add(TCP_HDR), options.len());
+            let doff = ((TCP_HDR + options.len()) / 4) as u8;
+            *th.add(12) = (doff << 4) | (*th.add(12) & 0x0f);
+            bindings::mptcp_rs_skb_reset_transport_header(skb);
+            bindings::tcp_v4_send_check(sk.as_raw(), skb);
+        }
+        self.hdr.len = TCP_HDR + options.len();
+        Ok(())
+    }
+}
+
+/// An IPv4 TCP packet at a netfilter hook (`skb->data` is the IP header).
+pub(crate) struct IpSegment<'a> {
+    skb: NonNull<bindings::sk_buff>,
+    ihl: usize,
+    hdr: TcpHeader,
+    _skb: PhantomData<&'a mut bindings::sk_buff>,
+}
+
+impl<'a> IpSegment<'a> {
+    /// Views a packet at a netfilter hook as a TCP segment, making its IP
+    /// and TCP headers (options included) linear. `None` for anything else
+    /// or a truncated packet.
+    ///
+    /// # Safety
+    ///
+    /// `skb` must be the packet of a netfilter hook call, at the IP header.
+    pub(crate) unsafe fn from_netfilter(skb: *mut bindings::sk_buff) -> Option<Self> {
+        // SAFETY: per the contract; `pskb_may_pull` makes bytes linear or
+        // fails, and the reads below stay within what it made linear.
+        unsafe {
+            if !bindings::mptcp_rs_skb_is_ipv4(skb) {
+                return None;
+            }
+            if !bindings::mptcp_rs_pskb_may_pull(skb, IP_HDR_MIN as u32) {
+                return None;
+            }
+            let ip = (*skb).data;
+            let ihl = usize::from(*ip & 0x0f) * 4;
+            if ihl < IP_HDR_MIN || *ip.add(9) != IPPROTO_TCP {
+                return None;
+            }
+            // Not a first fragment: no TCP header to read.
+            let frag = u16::from_be_bytes([*ip.add(6), *ip.add(7)]);
+            if frag & 0x1fff != 0 {
+                return None;
+            }
+            if !bindings::mptcp_rs_pskb_may_pull(skb, (ihl + TCP_HDR) as u32) {
+                return None;
+            }
+            let doff = usize::from(*(*skb).data.add(ihl + 12) >> 4) * 4;
+            if doff < TCP_HDR || !bindings::mptcp_rs_pskb_may_pull(skb, (ihl + doff) as u32) {
+                return None;
+            }
+            // Pulling may have moved the head: read again.
+            let bytes = core::slice::from_raw_parts((*skb).data.add(ihl), doff);
+            let hdr = TcpHeader::parse(bytes)?;
+            Some(Self { skb: NonNull::new(skb)?, ihl, hdr, _skb: PhantomData })
+        }
+    }
+
+    pub(crate) fn header(&self) -> &TcpHeader {
+        &self.hdr
+    }
+
+    fn ip(&self) -> *mut u8 {
+        // SAFETY: the IP header is linear at `data` (from_netfilter).
+        unsafe { (*self.skb.as_ptr()).data }
+    }
+
+    /// Source and destination IPv4 addresses, in network byte order.
+    pub(crate) fn addrs(&self) -> ([u8; 4], [u8; 4]) {
+        let mut s = [0u8; 4];
+        let mut d = [0u8; 4];
+        // SAFETY: the 20-byte IP header is linear.
+        unsafe {
+            core::ptr::copy_nonoverlapping(self.ip().add(12), s.as_mut_ptr(), 4);
+            core::ptr::copy_nonoverlapping(self.ip().add(16), d.as_mut_ptr(), 4);
+        }
+        (s, d)
+    }
+
+    /// The TCP options.
+    pub(crate) fn options(&self) -> &[u8] {
+        // SAFETY: the TCP header, options included, is linear after the IP one.
+        unsafe { core::slice::from_raw_parts(self.ip().add(self.ihl + TCP_HDR), self.hdr.len - TCP_HDR) }
+    }
+
+    /// The number of TCP payload bytes.
+    pub(crate) fn payload_len(&self) -> usize {
+        // SAFETY: the IP header is linear; tot_len is its bytes 2..4.
+        let tot = unsafe { u16::from_be_bytes([*self.ip().add(2), *self.ip().add(3)]) } as usize;
+        tot.saturating_sub(self.ihl + self.hdr.len)
+    }
+
+    /// The established (or connecting) full socket the packet is for: the
+    /// one early demux attached, or else looked up in TCP's table (early
+    /// demux does not run for packets that come with a route, loopback ones).
+    pub(crate) fn established_sk(&self, net: &Net) -> Option<ARef<Sock>> {
+        let skb = self.skb.as_ptr();
+        // SAFETY: `skb->sk` of a received packet is set by early demux (with a
+        // reference the skb holds) or null; checked to be a full socket.
+        unsafe {
+            let sk = (*skb).sk;
+            if !sk.is_null() {
+                return bindings::mptcp_rs_sk_fullsock(sk).then(|| Sock::from_raw(sk).to_ref());
+            }
+        }
+        let ((s, d), th) = (self.addrs(), &self.hdr);
+        // SAFETY: `net` is the packet's namespace; the lookup returns a socket
+        // with a reference we own (or null).
+        unsafe {
+            let sk = bindings::mptcp_rs_tcp_lookup_established(
+                net.as_raw(),
+                skb,
+                u32::from_ne_bytes(s),
+                th.sport.to_be(),
+                u32::from_ne_bytes(d),
+                th.dport,
+            );
+            if sk.is_null() {
+                return None;
+            }
+            if !bindings::mptcp_rs_sk_fullsock(sk) {
+                // A request or time-wait socket: not a subflow.
+                bindings::mptcp_rs_sock_gen_put(sk);
+                return None;
+            }
+            Some(ARef::from_raw(NonNull::new_unchecked(sk.cast::<Sock>())))
+        }
+    }
+
+    /// The socket of an outgoing packet: for a SYN/ACK, the request socket's
+    /// listener (`req->rsk_listener`), with the request's ISNs.
+    pub(crate) fn synack_listener(&self) -> Option<&Sock> {
+        // SAFETY: at LOCAL_OUT `skb->sk` is the sending socket, held by the
+        // skb; for a SYN/ACK it is a request socket whose listener is held by
+        // the request.
+        unsafe {
+            let sk = (*self.skb.as_ptr()).sk;
+            if sk.is_null() || (*sk).__sk_common.skc_state != super::sock::state::NEW_SYN_RECV {
+                return None;
+            }
+            let listener = bindings::mptcp_rs_req_listener(sk);
+            (!listener.is_null()).then(|| Sock::from_raw(listener))
+        }
+    }
+
+    /// Whether the packet's checksum is already known good (by the device or
+    /// the stack); if not, checks it (`nf_ip_checksum`).
+    pub(crate) fn checksum_ok(&self, hook: u32) -> bool {
+        // SAFETY: the packet is valid; `nf_ip_checksum` verifies the TCP
+        // checksum of a packet at a LOCAL_IN hook and records the result.
+        unsafe { bindings::nf_ip_checksum(self.skb.as_ptr(), hook, self.ihl as u32, IPPROTO_TCP) == 0 }
+    }
+
+    /// Appends `extra` (a multiple of 4 bytes) to the TCP options of an
+    /// outgoing IP packet whose TCP checksum is left to the device or the
+    /// stack (`CHECKSUM_PARTIAL`, as TCP's SYN/ACKs are), fixing the lengths
+    /// and checksums.
+    pub(crate) fn add_options(&mut self, extra: &[u8]) -> Result {
+        let delta = extra.len();
+        if delta % 4 != 0 || self.hdr.len + delta > TCP_HDR + 40 {
+            return Err(EINVAL);
+        }
+        let skb = self.skb.as_ptr();
+        // SAFETY: reading the checksum state of our packet.
+        if !unsafe { bindings::mptcp_rs_skb_csum_partial(skb) } {
+            return Err(EINVAL);
+        }
+        let keep = self.ihl + self.hdr.len;
+        // SAFETY: the packet is ours while the hook runs; cow_head makes the
+        // headers private with room for `delta` bytes; headers are linear.
+        unsafe {
+            bindings::mptcp_rs_skb_cow_head(skb, delta as u32).then_some(()).ok_or(ENOMEM)?;
+            shift_headers(skb, keep, delta as isize);
+            let ip = (*skb).data;
+            core::ptr::copy_nonoverlapping(extra.as_ptr(), ip.add(keep), delta);
+            let th = ip.add(self.ihl);
+            let doff = ((self.hdr.len + delta) / 4) as u8;
+            *th.add(12) = (doff << 4) | (*th.add(12) & 0x0f);
+            let tot = u16::from_be_bytes([*ip.add(2), *ip.add(3)]) as usize + delta;
+            let [hi, lo] = (tot as u16).to_be_bytes();
+            *ip.add(2) = hi;
+            *ip.add(3) = lo;
+            bindings::mptcp_rs_skb_set_ip_headers(skb, self.ihl as c_int);
+            bindings::ip_send_check(ip.cast());
+            // CHECKSUM_PARTIAL: the check field holds the pseudo-header sum
+            // (not inverted) and the device sums from the TCP header on.
+            let tcp_len = tot - self.ihl;
+            let sum = pseudo_header_sum(self.addrs(), tcp_len as u16);
+            let [hi, lo] = sum.to_be_bytes();
+            *th.add(16) = hi;
+            *th.add(17) = lo;
+            if !bindings::skb_partial_csum_set(skb, self.ihl as u16, 16) {
+                return Err(EINVAL);
+            }
+        }
+        self.hdr.len += delta;
+        Ok(())
+    }
+}
+
+/// The folded ones' complement sum of the IPv4 pseudo-header of a TCP
+/// segment (RFC 793): source, destination, protocol and TCP length.
+fn pseudo_header_sum((saddr, daddr): ([u8; 4], [u8; 4]), tcp_len: u16) -> u16 {
+    let words = [
+        u16::from_be_bytes([saddr[0], saddr[1]]),
+        u16::from_be_bytes([saddr[2], saddr[3]]),
+        u16::from_be_bytes([daddr[0], daddr[1]]),
+        u16::from_be_bytes([daddr[2], daddr[3]]),
+        u16::from(IPPROTO_TCP),
+        tcp_len,
+    ];
+    let mut sum: u32 = words.iter().map(|&w| u32::from(w)).sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum as u16
+}
+
+/// A reference to received data: a clone of a subflow's skb, of which the
+/// bytes `[offset, offset + len)` (from `skb->data`) belong to us.
+pub(crate) struct SkbRef {
+    skb: NonNull<bindings::sk_buff>,
+    offset: u32,
+    len: u32,
+}
+
+// SAFETY: a cloned skb is owned by whoever holds the clone; it may move and
+// be freed on any thread.
+unsafe impl Send for SkbRef {}
+// SAFETY: shared references only read the span.
+unsafe impl Sync for SkbRef {}
+
+impl SkbRef {
+    /// Clones `skb` (sharing its data) for the span `[offset, offset + len)`.
+    ///
+    /// # Safety
+    ///
+    /// `skb` must be a valid skb with at least `offset + len` bytes of data.
+    pub(crate) unsafe fn clone_span(skb: *mut bindings::sk_buff, offset: u32, len: u32) -> Result<Self> {
+        // SAFETY: per the contract; GFP_ATOMIC as we may be in softirq.
+        let clone = unsafe { bindings::skb_clone(skb, kernel::bindings::GFP_ATOMIC) };
+        let skb = NonNull::new(clone).ok_or(ENOMEM)?;
+        Ok(Self { skb, offset, len })
+    }
+
+    /// The bytes of the span.
+    pub(crate) fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// Drops `n` bytes from the front of the span.
+    pub(crate) fn trim_front(&mut self, n: u32) {
+        let n = n.min(self.len);
+        self.offset += n;
+        self.len -= n;
+    }
+
+    /// Drops `n` bytes from the back of the span.
+    pub(crate) fn trim_back(&mut self, n: u32) {
+        self.len -= n.min(self.len);
+    }
+
+    /// Copies the first `n` bytes of the span to the application (the
+    /// message's iterator); they are then dropped from the span.
+    pub(crate) fn copy_to(&mut self, msg: &mut MsgHdr, n: u32) -> Result {
+        let n = n.min(self.len);
+        // SAFETY: the span lies within the skb's data; `msg` is the caller's
+        // message, whose iterator is advanced by the copy.
+        to_result(unsafe {
+            bindings::mptcp_rs_skb_copy_to_msg(self.skb.as_ptr(), self.offset as c_int, msg.as_raw(), n as c_int)
+        })?;
+        self.trim_front(n);
+        Ok(())
+    }
+}
+
+impl SkbRef {
+    /// Copies the first `n` bytes of the span to the application without
+    /// consuming them (`MSG_PEEK`).
+    pub(crate) fn peek_to(&self, msg: &mut MsgHdr, n: u32) -> Result {
+        let n = n.min(self.len);
+        // SAFETY: as for `copy_to`.
+        to_result(unsafe {
+            bindings::mptcp_rs_skb_copy_to_msg(self.skb.as_ptr(), self.offset as c_int, msg.as_raw(), n as c_int)
+        })
+    }
+}
+
+impl Drop for SkbRef {
+    fn drop(&mut self) {
+        // SAFETY: we own the clone.
+        unsafe { bindings::consume_skb(self.skb.as_ptr()) };
+    }
+}
+
+/// The subflow sequence number of the first data byte of a received skb in
+/// a TCP receive queue (`TCP_SKB_CB(skb)->seq`).
+///
+/// # Safety
+///
+/// `skb` must be a valid skb of a TCP receive queue.
+pub(crate) unsafe fn tcp_skb_seq(skb: *const bindings::sk_buff) -> u32 {
+    // SAFETY: per the contract, the control block is TCP's.
+    unsafe { bindings::mptcp_rs_tcp_skb_seq(skb) }
+}
+
+/// Whether a received skb in a TCP receive queue carries a FIN.
+///
+/// # Safety
+///
+/// As for [`tcp_skb_seq`].
+pub(crate) unsafe fn tcp_skb_fin(skb: *const bindings::sk_buff) -> bool {
+    // SAFETY: per the contract.
+    unsafe { bindings::mptcp_rs_tcp_skb_fin(skb) }
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! What system calls hand to a protocol: messages, addresses, socket option
+//! buffers and poll tables. These wrap the kernel's own structures so that
+//! the protocol can pass them on (to a subflow) or use them, without raw
+//! pointers.
+
+use super::bindings;
+use core::marker::PhantomData;
+use kernel::{
+    ffi::{c_int, c_uint},
+    prelude::*,
+    types::Opaque,
+};
+
+/// A `struct msghdr` of a `sendmsg` or `recvmsg` call, with its iterator
+/// over the application's buffers.
+#[repr(transparent)]
+pub(crate) struct MsgHdr(Opaque<bindings::msghdr>);
+
+impl MsgHdr {
+    /// Borrows a `struct msghdr`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be valid, and exclusively ours, for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::msghdr) -> &'a mut MsgHdr {
+        // SAFETY: transparent wrapper; guaranteed by the caller.
+        unsafe { &mut *ptr.cast::<MsgHdr>() }
+    }
+
+    /// The raw pointer, for calls into C.
+    pub(crate) fn as_raw(&mut self) -> *mut bindings::msghdr {
+        self.0.get()
+    }
+
+    /// The bytes left to copy in the message's iterator.
+    pub(crate) fn data_left(&self) -> usize {
+        // SAFETY: `self` is valid.
+        unsafe { bindings::mptcp_rs_msg_data_left(self.0.get()) }
+    }
+
+    /// Copies up to `n` bytes from the message (the application's buffers)
+    /// to the end of `buf`; returns how many. `EFAULT` if none could be
+    /// copied from a bad address.
+    pub(crate) fn copy_into(&mut self, buf: &mut kernel::alloc::KVec<u8>, n: usize) -> Result<usize> {
+        buf.reserve(n, GFP_KERNEL)?;
+        let spare = buf.spare_capacity_mut();
+        let n = n.min(spare.len());
+        // SAFETY: `spare` has room for `n` bytes; `msg_iter` is the message's
+        // iterator, which the copy advances.
+        let got = unsafe { bindings::_copy_from_iter(spare.as_mut_ptr().cast(), n, &mut (*self.0.get()).msg_iter) };
+        // SAFETY: the copy initialised `got` more bytes.
+        unsafe { buf.set_len(buf.len() + got) };
+        if got == 0 && n > 0 {
+            return Err(EFAULT);
+        }
+        Ok(got)
+    }
+
+    /// `msg_flags` (of `sendmsg`), or the flags returned by `recvmsg`.
+    pub(crate) fn flags(&self) -> c_uint {
+        // SAFETY: `self` is valid.
+        unsafe { (*self.0.get()).msg_flags }
+    }
+}
+
+/// A socket address in kernel memory, as `bind` and `connect` receive it
+/// (the system call copied it in) or `getname` fills it.
+pub(crate) struct SockAddr<'a> {
+    ptr: *mut bindings::sockaddr,
+    len: c_int,
+    _buf: PhantomData<&'a mut [u8]>,
+}
+
+impl<'a> SockAddr<'a> {
+    /// Borrows an address and its length.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be valid for reads (and, through `as_mut_ptr`, writes) of
+    /// `len` bytes for `'a`; for `getname`, of a `sockaddr_storage`.
+    pub(crate) unsafe fn from_raw(ptr: *mut bindings::sockaddr, len: c_int) -> Self {
+        Self { ptr, len, _buf: PhantomData }
+    }
+
+    pub(crate) fn as_ptr(&self) -> *mut bindings::sockaddr {
+        self.ptr
+    }
+
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut bindings::sockaddr {
+        self.ptr
+    }
+
+    pub(crate) fn len(&self) -> c_int {
+        self.len
+    }
+
+    pub(crate) fn set_len(&mut self, len: usize) {
+        self.len = len as c_int;
+    }
+
+    /// The address family, if the address is long enough to have one.
+    pub(crate) fn family(&self) -> Option<u16> {
+        if self.len < 2 {
+            return None;
+        }
+        // SAFETY: valid for reads of `len >= 2` bytes; `sa_family` is first.
+        Some(unsafe { (*self.ptr).sa_family })
+    }
+}
+
+/// The value of a `setsockopt` call (a `sockptr_t` and its length).
+pub(crate) struct UserOptVal {
+    ptr: bindings::sockptr_t,
+    len: c_uint,
+}
+
+impl UserOptVal {
+    /// # Safety
+    ///
+    /// `ptr` and `len` must be what the system call passed to the protocol.
+    pub(crate) unsafe fn new(ptr: bindings::sockptr_t, len: c_uint) -> Self {
+        Self { ptr, len }
+    }
+
+    pub(crate) fn ptr(&self) -> bindings::sockptr_t {
+        self.ptr
+    }
+
+    pub(crate) fn len(&self) -> c_uint {
+        self.len
+    }
+
+    /// The value as an `int`, as most options carry (copied from user space).
+    pub(crate) fn read_int(&self) -> Result<c_int> {
+        if (self.len as usize) < core::mem::size_of::<c_int>() {
+            return Err(EINVAL);
+        }
+        let mut val: c_int = 0;
+        // SAFETY: `val` has room for an int; the helper copies from the
+        // sockptr (user or kernel) with `copy_from_sockptr`, which checks user
+        // addresses.
+        let ret = unsafe {
+            bindings::mptcp_rs_copy_from_sockptr(
+                core::ptr::from_mut(&mut val).cast(),
+                self.ptr,
+                core::mem::size_of::<c_int>(),
+            )
+        };
+        if ret != 0 {
+            return Err(EFAULT);
+        }
+        Ok(val)
+    }
+}
+
+/// The buffer and length pointers of a `getsockopt` call, in user space.
+pub(crate) struct UserOptLen {
+    val: *mut u8,
+    len: *mut c_int,
+}
+
+impl UserOptLen {
+    /// # Safety
+    ///
+    /// `val` and `len` must be what the system call passed to the protocol.
+    pub(crate) unsafe fn new(val: *mut u8, len: *mut c_int) -> Self {
+        Self { val, len }
+    }
+
+    pub(crate) fn val(&self) -> *mut u8 {
+        self.val
+    }
+
+    pub(crate) fn len(&self) -> *mut c_int {
+        self.len
+    }
+}
+
+/// The file and poll table of a `poll` call.
+pub(crate) struct PollTable {
+    file: *mut bindings::file,
+    table: *mut bindings::poll_table_struct,
+}
+
+impl PollTable {
+    /// # Safety
+    ///
+    /// `file` and `table` must be what `poll` received, valid for the call.
+    pub(crate) unsafe fn new(file: *mut bindings::file, table: *mut bindings::poll_table_struct) -> Self {
+        Self { file, table }
+    }
+
+    pub(crate) fn file(&self) -> *mut bindings::file {
+        self.file
+    }
+
+    pub(crate) fn as_raw(&self) -> *mut bindings::poll_table_struct {
+        self.table
+    }
+}

@@ -21,6 +21,7 @@
 //!   the work item otherwise, so that DATA_ACKs keep flowing.
 
 use crate::kernel_net::{
+    callbacks::Callbacks,
     kernel_socket::KernelSocket,
     seqmap::RbSeqMap,
     skb::SkbRef,
@@ -133,6 +134,8 @@ pub(crate) struct Data {
     /// The initial subflow, once the application closed its socket while
     /// the connection still had data or a DATA_FIN to deliver.
     pub(crate) orphan_sock: Option<Arc<KernelSocket>>,
+    /// Our callbacks on that subflow, kept with it.
+    pub(crate) orphan_callbacks: Option<Callbacks<Subflow>>,
     /// The send buffer: chunks keyed by the DSN of their first byte.
     pub(crate) sndbuf: RbSeqMap<Chunk>,
     /// The connection-level out-of-order queue: data that arrived ahead of
@@ -197,6 +200,7 @@ impl Mpcb {
                     Data {
                         subflow: None,
                         orphan_sock: None,
+                        orphan_callbacks: None,
                         sndbuf: RbSeqMap::with_flags(GFP_KERNEL),
                         ooo: None,
                         rcv_queue: RbSeqMap::with_flags(GFP_KERNEL),
@@ -540,17 +544,29 @@ impl Mpcb {
         crate::kernel_net::callbacks::events::<Subflow>(&sk)
     }
 
-    /// The application closed: once the DATA_FIN is acked (or there is no
-    /// MPTCP), hand the subflow over to TCP, which finishes it.
+    /// The application closed its socket: once every byte and the DATA_FIN
+    /// are queued on the subflow, TCP finishes the job as for any closed
+    /// socket (it retransmits, times out and closes); our hooks stay on the
+    /// subflow until TCP destroys it, so every segment still carries its
+    /// mapping. A subflow that is already dead is simply released.
     fn finish_orphan(&self, data: &mut Data) {
-        let done = {
+        let Some(sk) = data.subflow.clone() else { return };
+        let dead = sk.state() == crate::kernel_net::sock::state::CLOSE || sk.error() != 0;
+        let handed_over = {
             let conn = self.conn.lock();
             conn.mode != Mode::Mptcp
-                || (conn.data_fin == DataFin::Acked || conn.snd_una == conn.write_seq)
-                    && conn.snd_nxt == conn.write_seq
+                || conn.snd_nxt == conn.write_seq && matches!(conn.data_fin, DataFin::Sent(_) | DataFin::Acked)
         };
-        if done {
+        if dead || self.mode() != Mode::Mptcp {
             self.release_subflow(data);
+        } else if handed_over {
+            if let Some(callbacks) = data.orphan_callbacks.take() {
+                callbacks.into_detached();
+            }
+            // Released with our hooks on: TCP closes it gracefully.
+            data.orphan_sock = None;
+            data.subflow = None;
+            data.orphan = false;
         }
     }
 
@@ -564,6 +580,7 @@ impl Mpcb {
     /// Gives the subflow `first` back to TCP: our hooks and callbacks come
     /// off, then TCP closes it as an orphan (FIN or RST as it decides).
     pub(crate) fn release_with(&self, data: &mut Data, first: &KernelSocket) {
+        data.orphan_callbacks = None;
         crate::options::unhook(first.sk());
         data.subflow = None;
         data.orphan = false;

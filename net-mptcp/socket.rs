@@ -105,11 +105,13 @@ impl MptcpSock {
 #[pinned_drop]
 impl PinnedDrop for MptcpSock {
     fn drop(self: Pin<&mut Self>) {
+        let callbacks = self.inner.lock().callbacks.take();
         let mut data = self.mpcb.data.lock();
         if data.orphan {
             // The connection finishes in the background: the mpcb keeps the
-            // subflow (see `Mpcb::finish_orphan`).
+            // subflow and our callbacks on it (see `Mpcb::finish_orphan`).
             data.orphan_sock = Some(self.first.clone());
+            data.orphan_callbacks = callbacks;
             drop(data);
             self.mpcb.schedule();
         } else {

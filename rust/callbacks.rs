@@ -103,6 +103,16 @@ impl<T: SockEvents> Callbacks<T> {
     pub(crate) fn sk(&self) -> &Sock {
         &self.sk
     }
+
+    /// Gives the callbacks to the socket: they stay installed, and their
+    /// context is freed when the socket is destroyed (`sk_destruct`).
+    pub(crate) fn into_detached(self) {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again; only its reference
+        // to the socket is released. The context stays with the socket, whose
+        // `sk_destruct` (installed with it) frees it.
+        drop(unsafe { core::ptr::read(&this.sk) });
+    }
 }
 
 impl<T: SockEvents> Drop for Callbacks<T> {

@@ -439,6 +439,7 @@ impl Mpcb {
         if unmapped {
             // Data without a mapping after MPTCP was established: the peer
             // (or a middlebox) broke the stream (RFC 8684, 3.7).
+            crate::mib::inc(sk.net(), crate::mib::Mib::DSSNoMapping);
             sub.protocol_error();
         }
         sub.prune_received(sk.tcp_snapshot().copied_seq);
@@ -465,6 +466,7 @@ impl Mpcb {
             conn.rcv_nxt = ooo.rcv_nxt();
             if fin_now {
                 conn.eof = true;
+                crate::mib::inc(sk.net(), crate::mib::Mib::DataFinRx);
             }
         }
         if fin_now || moved > 0 {

@@ -26,6 +26,7 @@ mod kernel_net;
 mod mptcp_core;
 
 mod keys;
+mod mib;
 mod mpcb;
 mod options;
 mod pernet;

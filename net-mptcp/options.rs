@@ -14,6 +14,7 @@
 //! - its SYN/ACKs go out through neither, but pass `local_out` (netfilter).
 
 use crate::keys::{self, RequestId};
+use crate::mib::{self, Mib};
 use crate::kernel_net::{
     callbacks::{self, Callbacks},
     net::Net,
@@ -116,6 +117,11 @@ impl TcpHooks for MptcpHooks {
     fn transmit(sk: &Sock, seg: &mut TxSegment<'_>) {
         let Some(sub) = callbacks::events::<Subflow>(sk) else { return };
         let Some(option) = option_for(&sub, seg.header(), seg.payload_len()) else { return };
+        match option {
+            MptcpOption::MpCapable(MpCapable { form: CapableForm::Syn, .. }) => mib::inc(sk.net(), Mib::MPCapableSYNTX),
+            MptcpOption::Dss(Dss { data_fin: true, .. }) => mib::inc(sk.net(), Mib::DataFinTx),
+            _ => {}
+        }
         let mut ours = [0u8; 28];
         let Ok(n) = option.write(&mut ours) else { return };
         let mut merged = [0u8; tcpopt::MAX_TCP_OPTIONS];
@@ -128,6 +134,7 @@ impl TcpHooks for MptcpHooks {
     fn syn_received(listener: &Sock, th: &TcpHeader, options: &[u8], (src, dst): ([u8; 4], [u8; 4])) {
         let rx = Received::parse(options);
         let Some(MpCapable { version: 1, form: CapableForm::Syn, flags }) = rx.mp_capable else { return };
+        mib::inc(listener.net(), Mib::MPCapableSYNRX);
         let id = RequestId {
             net: listener.net().as_raw() as usize,
             client: src,
@@ -158,10 +165,12 @@ impl TcpHooks for MptcpHooks {
             // No MP_CAPABLE on the ACK (a middlebox took it), or not our key:
             // the child is plain TCP (RFC 8684, 3.7).
             _ => {
+                mib::inc(listener.net(), Mib::MPCapableFallbackACK);
                 keys::release_token(local.token);
                 return;
             }
         };
+        mib::inc(listener.net(), Mib::MPCapableACKRX);
         let Ok(mpcb) = Mpcb::new(local, GFP_ATOMIC) else {
             keys::release_token(local.token);
             return;
@@ -189,14 +198,18 @@ fn record_first_data(sub: &Subflow, data_len: u16) {
     let Some(remote) = sub.mpcb.conn.lock().remote else { return };
     let mut st = sub.st.lock();
     let mapping = Mapping { subflow_seq: 1, dsn: remote.idsn.wrapping_add(1), data_len: u32::from(data_len), data_fin: false };
-    sub.record_received(&mut st, mapping);
+    // A repeated MP_CAPABLE with data maps the same bytes again: no conflict.
+    let _ = sub.record_received(&mut st, mapping);
 }
 
 /// What a segment reaching `sub` tells us. Returns whether room was freed
 /// in the send buffer (a DATA_ACK advanced).
-fn incoming(sub: &Subflow, seg: &IpSegment<'_>) -> bool {
+fn incoming(net: &Net, sub: &Subflow, seg: &IpSegment<'_>) -> bool {
     let th = *seg.header();
     let rx = Received::parse(seg.options());
+    if rx.malformed > 0 {
+        mib::add(net, Mib::OptionMalformed, u64::from(rx.malformed));
+    }
     let mut st = sub.st.lock();
     match st.stage {
         Stage::SynSent => {
@@ -205,6 +218,7 @@ fn incoming(sub: &Subflow, seg: &IpSegment<'_>) -> bool {
             }
             match rx.mp_capable {
                 Some(MpCapable { version: 1, form: CapableForm::SynAck { sender_key }, .. }) => {
+                    mib::inc(net, Mib::MPCapableSYNACKRX);
                     st.irs = th.seq;
                     st.stage = Stage::KeysPending;
                     let mut conn = sub.mpcb.conn.lock();
@@ -212,6 +226,7 @@ fn incoming(sub: &Subflow, seg: &IpSegment<'_>) -> bool {
                 }
                 // The server (or a middlebox on the way) speaks TCP.
                 _ => {
+                    mib::inc(net, Mib::MPCapableFallbackSYNACK);
                     st.stage = Stage::Fallback;
                     sub.mpcb.conn.lock().mode = Mode::Fallback;
                 }
@@ -249,7 +264,9 @@ fn incoming(sub: &Subflow, seg: &IpSegment<'_>) -> bool {
                             conn.peer_data_fin = Some(fin);
                         }
                         drop(conn);
-                        sub.record_received(&mut st, mapping);
+                        if !sub.record_received(&mut st, mapping) {
+                            mib::inc(net, Mib::DSSNotMatching);
+                        }
                     }
                 }
             } else if let Some(MpCapable { form: CapableForm::AckData { data_len, .. }, .. }) = rx.mp_capable {
@@ -263,6 +280,7 @@ fn incoming(sub: &Subflow, seg: &IpSegment<'_>) -> bool {
                 // Data, or an ACK of our data, without DSS before the peer
                 // showed it has our keys: it fell back to TCP (a middlebox
                 // took MP_CAPABLE off our third ACK). So do we (RFC 8684, 3.7).
+                mib::inc(net, Mib::MPFallbackNoDSS);
                 st.stage = Stage::Fallback;
                 conn.mode = Mode::Fallback;
             }
@@ -283,7 +301,7 @@ impl NfHooks for MptcpHooks {
         if !seg.checksum_ok(NF_INET_LOCAL_IN) {
             return Verdict::Accept;
         }
-        if incoming(&sub, seg) {
+        if incoming(net, &sub, seg) {
             sub.mpcb.schedule();
         }
         Verdict::Accept
@@ -295,7 +313,7 @@ impl NfHooks for MptcpHooks {
             return Verdict::Accept;
         }
         let Some(listener) = seg.synack_listener() else { return Verdict::Accept };
-        if !AF_OPS.is_installed(listener) {
+        if !AF_OPS.is_installed(&listener) {
             return Verdict::Accept;
         }
         let (server, client) = seg.addrs();
@@ -309,9 +327,11 @@ impl NfHooks for MptcpHooks {
         };
         let Some(local) = keys::pending_key(&id) else { return Verdict::Accept };
         let mut ours = [0u8; 12];
-        if mp_capable(CapableForm::SynAck { sender_key: local.key }).write(&mut ours).is_ok() {
+        if mp_capable(CapableForm::SynAck { sender_key: local.key }).write(&mut ours).is_ok()
             // No room: the client will fall back, as with a plain SYN/ACK.
-            let _ = seg.add_options(&ours);
+            && seg.add_options(&ours).is_ok()
+        {
+            mib::inc(listener.net(), Mib::MPCapableSYNACKTX);
         }
         Verdict::Accept
     }

@@ -9,9 +9,11 @@
 use crate::kernel_net::{
     net::Net,
     netfilter::NetHooks,
+    procfs::NetProcFile,
     pernet::{Pernet, PernetData, PernetRegistration},
     sysctl::SysctlTable,
 };
+use crate::mib::{MibFile, Mibs};
 use crate::options::{MptcpHooks, NF_OPS};
 use core::sync::atomic::{AtomicU8, Ordering};
 use kernel::{c_str, prelude::*, str::CStr};
@@ -20,10 +22,16 @@ static MPTCP_PERNET: Pernet<MptcpNet> = Pernet::new();
 
 /// The MPTCP state of one network namespace.
 pub(crate) struct MptcpNet {
-    /// `net.mptcp.enabled`.
-    enabled: AtomicU8,
+    // Dropped in this order: the hooks and the file that use the counters
+    // go before them.
     /// Where MPTCP options are read (and written into SYN/ACKs).
     _hooks: NetHooks<MptcpHooks>,
+    /// /proc/net/mptcp_rs.
+    _mib_file: NetProcFile,
+    /// `net.mptcp.enabled`.
+    enabled: AtomicU8,
+    /// What MPTCP did and saw here.
+    pub(crate) mib: Mibs,
 }
 
 impl MptcpNet {
@@ -53,7 +61,12 @@ impl PernetData for MptcpNet {
     }
 
     fn new(net: &Net) -> Result<Self> {
-        Ok(Self { enabled: AtomicU8::new(1), _hooks: NF_OPS.register(net)? })
+        Ok(Self {
+            _hooks: NF_OPS.register(net)?,
+            _mib_file: NetProcFile::create::<MibFile>(net, c_str!("mptcp_rs"))?,
+            enabled: AtomicU8::new(1),
+            mib: Mibs::new(),
+        })
     }
 
     fn sysctls<'a>(&'a self, table: &mut SysctlTable<'a>) -> Result {

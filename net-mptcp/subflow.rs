@@ -139,13 +139,18 @@ impl Subflow {
         seq::subflow_offset(st.rx_ref, st.irs, seq)
     }
 
-    /// Records a mapping of the peer's `mapping` (widened already).
-    pub(crate) fn record_received(&self, st: &mut SubState, mapping: Mapping) {
+    /// Records a mapping of the peer's `mapping` (widened already); a
+    /// conflict with an earlier one breaks the subflow. Returns false then.
+    pub(crate) fn record_received(&self, st: &mut SubState, mapping: Mapping) -> bool {
         if mapping.subflow_seq > st.rx_ref {
             st.rx_ref = mapping.subflow_seq;
         }
-        if st.rx.record(mapping).is_err() {
-            st.broken = true;
+        match st.rx.record(mapping) {
+            Ok(_) => true,
+            Err(_) => {
+                st.broken = true;
+                false
+            }
         }
     }
 
@@ -170,6 +175,7 @@ impl Subflow {
         if !self.st.lock().broken {
             return false;
         }
+        crate::mib::inc(sk.net(), crate::mib::Mib::SubflowReset);
         tcp::abort(sk, errno::econnreset());
         true
     }

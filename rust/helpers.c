@@ -5,6 +5,7 @@
  */
 #include <crypto/sha2.h>
 #include <kunit/test-bug.h>
+#include <linux/proc_fs.h>
 #include <linux/sched/signal.h>
 #include <linux/sysctl.h>
 #include <linux/wait.h>
@@ -292,4 +293,15 @@ struct sock *mptcp_rs_tcp_lookup_established(struct net *net, const struct sk_bu
 void mptcp_rs_sock_gen_put(struct sock *sk)
 {
 	sock_gen_put(sk);
+}
+
+struct proc_dir_entry *mptcp_rs_proc_create_net_single(struct net *net, const char *name, umode_t mode,
+						       int (*show)(struct seq_file *, void *))
+{
+	return proc_create_net_single(name, mode, net->proc_net, show, NULL);
+}
+
+void mptcp_rs_proc_remove_net(struct net *net, const char *name)
+{
+	remove_proc_entry(name, net->proc_net);
 }

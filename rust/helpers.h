@@ -16,6 +16,8 @@ struct msghdr;
 struct net;
 struct sha256_state;
 struct sock;
+struct seq_file;
+struct proc_dir_entry;
 struct file;
 struct socket;
 struct poll_table_struct;
@@ -76,6 +78,9 @@ u64 mptcp_rs_jiffies64(void);
 struct sock *mptcp_rs_tcp_lookup_established(struct net *net, const struct sk_buff *skb,
 					     __be32 saddr, __be16 sport, __be32 daddr, u16 dport);
 void mptcp_rs_sock_gen_put(struct sock *sk);
+struct proc_dir_entry *mptcp_rs_proc_create_net_single(struct net *net, const char *name, umode_t mode,
+						       int (*show)(struct seq_file *, void *));
+void mptcp_rs_proc_remove_net(struct net *net, const char *name);
 int mptcp_rs_sk_stream_wspace(const struct sock *sk);
 void mptcp_rs_sock_poll_wait(struct file *file, struct socket *sock, struct poll_table_struct *p);
 void mptcp_rs_tcp_close_tail_record(struct sock *sk);

@@ -18,6 +18,7 @@ pub(crate) mod kunit;
 pub(crate) mod net;
 pub(crate) mod netfilter;
 pub(crate) mod pernet;
+pub(crate) mod procfs;
 pub(crate) mod proto;
 pub(crate) mod sha256;
 pub(crate) mod skb;

@@ -269,7 +269,7 @@ impl<'a> IpSegment<'a> {
 
     /// The socket of an outgoing packet: for a SYN/ACK, the request socket's
     /// listener (`req->rsk_listener`), with the request's ISNs.
-    pub(crate) fn synack_listener(&self) -> Option<&Sock> {
+    pub(crate) fn synack_listener(&self) -> Option<ARef<Sock>> {
         // SAFETY: at LOCAL_OUT `skb->sk` is the sending socket, held by the
         // skb; for a SYN/ACK it is a request socket whose listener is held by
         // the request.
@@ -279,7 +279,7 @@ impl<'a> IpSegment<'a> {
                 return None;
             }
             let listener = bindings::mptcp_rs_req_listener(sk);
-            (!listener.is_null()).then(|| Sock::from_raw(listener))
+            (!listener.is_null()).then(|| Sock::from_raw(listener).to_ref())
         }
     }
 

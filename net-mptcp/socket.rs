@@ -79,6 +79,18 @@ struct Inner {
     callbacks: Option<Callbacks<Subflow>>,
 }
 
+/// The connection's receive and send buffer sizes: the master's, or the
+/// subflow's where TCP autotuned them larger and the application did not
+/// fix them (SO_RCVBUF, SO_SNDBUF).
+pub(crate) fn buf_sizes(master: &Sock, subflow: &Sock) -> (u64, u64) {
+    let (rcv, snd) = master.buf_sizes();
+    let (sub_rcv, sub_snd) = subflow.buf_sizes();
+    let (rcv_locked, snd_locked) = master.buf_locks();
+    let rcv = if rcv_locked { rcv } else { rcv.max(sub_rcv) };
+    let snd = if snd_locked { snd } else { snd.max(sub_snd) };
+    (rcv.max(0) as u64, snd.max(0) as u64)
+}
+
 impl MptcpSock {
     fn new(mpcb: Arc<Mpcb>, sub: Arc<Subflow>, first: KernelSocket, callbacks: Option<Callbacks<Subflow>>) -> Result<Pin<KBox<Self>>> {
         let first = Arc::new(first, GFP_KERNEL)?;
@@ -231,7 +243,7 @@ impl StreamOps for Mptcp {
         if eof {
             mask |= EPOLLRDHUP;
         }
-        let (_, sndbuf) = m.sk().buf_sizes();
+        let (_, sndbuf) = buf_sizes(m.sk(), sub_sk);
         let fin = st.mpcb.conn.lock().data_fin;
         if fin == DataFin::None && st.mpcb.send_room(sndbuf) > 0 {
             mask |= EPOLLOUT | EPOLLWRNORM;
@@ -305,7 +317,7 @@ impl StreamOps for Mptcp {
             if st.mpcb.conn.lock().data_fin != DataFin::None {
                 return if copied > 0 { Ok(copied) } else { Err(m.pipe_error(flags)) };
             }
-            let (_, sndbuf) = m.sk().buf_sizes();
+            let (_, sndbuf) = buf_sizes(m.sk(), sub_sk);
             if st.mpcb.send_room(sndbuf) == 0 {
                 let waited = lock.wait(&mut timeo, |_| {
                     st.mpcb.send_room(sndbuf) > 0 || sub_sk.error() != 0 || st.mpcb.mode() != Mode::Mptcp
@@ -343,9 +355,9 @@ impl StreamOps for Mptcp {
         loop {
             {
                 let mut data = st.mpcb.data.lock();
-                let (rcvbuf, _) = m.sk().buf_sizes();
+                let (rcvbuf, _) = buf_sizes(m.sk(), sub_sk);
                 // Reordering in process context, by the reader itself.
-                st.mpcb.drain(&mut data, &st.sub, rcvbuf.max(0) as u64);
+                st.mpcb.drain(&mut data, &st.sub, rcvbuf);
                 copied += st.mpcb.deliver(&mut data, msg, len - copied, flags & MSG_PEEK != 0)?;
             }
             if copied >= target || flags & MSG_PEEK != 0 && copied > 0 {

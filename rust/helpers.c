@@ -305,3 +305,8 @@ void mptcp_rs_proc_remove_net(struct net *net, const char *name)
 {
 	remove_proc_entry(name, net->proc_net);
 }
+
+u8 mptcp_rs_sk_userlocks(const struct sock *sk)
+{
+	return READ_ONCE(sk->sk_userlocks);
+}

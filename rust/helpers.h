@@ -78,6 +78,7 @@ u64 mptcp_rs_jiffies64(void);
 struct sock *mptcp_rs_tcp_lookup_established(struct net *net, const struct sk_buff *skb,
 					     __be32 saddr, __be16 sport, __be32 daddr, u16 dport);
 void mptcp_rs_sock_gen_put(struct sock *sk);
+u8 mptcp_rs_sk_userlocks(const struct sock *sk);
 struct proc_dir_entry *mptcp_rs_proc_create_net_single(struct net *net, const char *name, umode_t mode,
 						       int (*show)(struct seq_file *, void *));
 void mptcp_rs_proc_remove_net(struct net *net, const char *name);

@@ -159,6 +159,17 @@ impl Sock {
         }
     }
 
+    /// Whether the application fixed the receive and send buffer sizes
+    /// (`SO_RCVBUF`, `SO_SNDBUF`): TCP does not autotune them then.
+    pub(crate) fn buf_locks(&self) -> (bool, bool) {
+        const SOCK_SNDBUF_LOCK: u8 = 1;
+        const SOCK_RCVBUF_LOCK: u8 = 2;
+        // SAFETY: `self` is live; `sk_userlocks` is a plain byte-sized field
+        // of a bitfield unit, read locklessly as TCP does.
+        let locks = unsafe { bindings::mptcp_rs_sk_userlocks(self.as_raw()) };
+        (locks & SOCK_RCVBUF_LOCK != 0, locks & SOCK_SNDBUF_LOCK != 0)
+    }
+
     /// The timeout of a blocking receive or send in jiffies (0 when
     /// `nonblock`, `MAX_SCHEDULE_TIMEOUT` for none).
     pub(crate) fn timeout(&self, send: bool, nonblock: bool) -> c_long {

@@ -101,6 +101,8 @@ pub(crate) struct Conn {
     pub(crate) write_seq: u64,
     /// In order at the connection level up to here: our DATA_ACK.
     pub(crate) rcv_nxt: u64,
+    /// The DATA_ACK the last segment of ours carried.
+    pub(crate) data_ack_sent: u64,
     pub(crate) data_fin: DataFin,
     /// The DSN of the peer's DATA_FIN, once a mapping announced it.
     pub(crate) peer_data_fin: Option<u64>,
@@ -189,6 +191,7 @@ impl Mpcb {
                         snd_nxt: first_dsn,
                         write_seq: first_dsn,
                         rcv_nxt: 0,
+                        data_ack_sent: 0,
                         data_fin: DataFin::None,
                         peer_data_fin: None,
                         eof: false,
@@ -252,10 +255,10 @@ impl Mpcb {
 
     /// Bytes the application may still write (the send buffer holds what is
     /// not yet DATA_ACKed, up to `sndbuf` bytes).
-    pub(crate) fn send_room(&self, sndbuf: i32) -> usize {
+    pub(crate) fn send_room(&self, sndbuf: u64) -> usize {
         let conn = self.conn.lock();
         let used = conn.write_seq.wrapping_sub(conn.snd_una);
-        (sndbuf.max(0) as u64).saturating_sub(used) as usize
+        sndbuf.saturating_sub(used) as usize
     }
 
     /// Copies up to `len` bytes of the application's message into the send
@@ -416,6 +419,9 @@ impl Mpcb {
         let guard = sk.lock();
         let mut moved = 0usize;
         let mut unmapped = false;
+        let mut lost = false;
+        let rcv_queue = &mut data.rcv_queue;
+        let rcv_queued = &mut data.rcv_queued;
         tcp::read_sock(&guard, ooo.space() as usize, &mut |skb, offset, len| {
             let mut used = 0usize;
             while used < len {
@@ -433,6 +439,22 @@ impl Mpcb {
                     _ => break,
                 }
             }
+            // What is now in order moves to the receive queue at once, so
+            // that the ACK TCP sends when this read ends carries the new
+            // DATA_ACK.
+            while let Some(span) = ooo.pop() {
+                let len = span.len() as u64;
+                let dsn = ooo.rcv_nxt().wrapping_sub(len);
+                if let Err(span) = rcv_queue.insert(dsn, span) {
+                    // No memory for the node: the DATA_ACK moved past data
+                    // that is lost to the queue: a broken stream.
+                    drop(span);
+                    lost = true;
+                    break;
+                }
+                *rcv_queued += len;
+            }
+            self.conn.lock().rcv_nxt = ooo.rcv_nxt();
             moved += used;
             used
         });
@@ -442,36 +464,27 @@ impl Mpcb {
             crate::mib::inc(sk.net(), crate::mib::Mib::DSSNoMapping);
             sub.protocol_error();
         }
-        sub.prune_received(sk.tcp_snapshot().copied_seq);
-        // What is now in order moves to the receive queue.
-        while let Some(span) = ooo.pop() {
-            let len = span.len() as u64;
-            let dsn = ooo.rcv_nxt().wrapping_sub(len);
-            if let Err(span) = data.rcv_queue.insert(dsn, span) {
-                // No memory for the node: the data is lost to the queue; the
-                // DATA_ACK has moved past it, so this is a broken stream.
-                drop(span);
-                sub.protocol_error();
-                break;
-            }
-            data.rcv_queued += len;
+        if lost {
+            sub.protocol_error();
         }
+        sub.prune_received(sk.tcp_snapshot().copied_seq);
         let mut fin_now = false;
         if ooo.data_fin_reached() && !ooo.data_fin_consumed() {
             ooo.consume_data_fin();
             fin_now = true;
         }
-        {
+        let ack_due = {
             let mut conn = self.conn.lock();
             conn.rcv_nxt = ooo.rcv_nxt();
             if fin_now {
                 conn.eof = true;
                 crate::mib::inc(sk.net(), crate::mib::Mib::DataFinRx);
             }
-        }
-        if fin_now || moved > 0 {
-            // The DATA_ACK advanced: tell the peer (TCP's own ACK for these
-            // bytes may already be gone, with the old DATA_ACK).
+            conn.data_ack_sent != conn.rcv_nxt
+        };
+        if ack_due {
+            // The DATA_ACK advanced and no segment of TCP's carried it yet
+            // (its ACK for these bytes may be gone, with the old one).
             sk.send_ack(&guard);
         }
         drop(guard);
@@ -528,7 +541,11 @@ impl Mpcb {
         // The application's lock first, as in system calls.
         let _master_guard = master.as_ref().map(|m| m.lock());
         let mut data = self.data.lock();
-        let rcvbuf = master.as_ref().map_or(1 << 20, |m| m.buf_sizes().0.max(0) as u64);
+        let rcvbuf = match (&master, &data.subflow) {
+            (Some(m), Some(s)) => crate::socket::buf_sizes(m, s).0,
+            (None, Some(s)) => s.buf_sizes().0.max(0) as u64,
+            _ => 0,
+        };
         self.push(&mut data, &sub);
         self.drain(&mut data, &sub, rcvbuf);
         if let Some(m) = master.as_ref() {

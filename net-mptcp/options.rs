@@ -64,7 +64,7 @@ fn option_for(sub: &Subflow, th: &TcpHeader, payload: usize) -> Option<MptcpOpti
         }
         Stage::SynSent | Stage::Fallback => None,
         Stage::KeysPending | Stage::Established => {
-            let conn = sub.mpcb.conn.lock();
+            let mut conn = sub.mpcb.conn.lock();
             if conn.mode != Mode::Mptcp || th.has(flags::SYN) || th.has(flags::RST) {
                 return None;
             }
@@ -93,6 +93,7 @@ fn option_for(sub: &Subflow, th: &TcpHeader, payload: usize) -> Option<MptcpOpti
                 }
             }
             let mut dss = Dss { data_ack: Some(DssSeq::Bits64(conn.rcv_nxt)), mapping: None, data_fin: false };
+            conn.data_ack_sent = conn.rcv_nxt;
             if let Some((offset, m)) = mapping {
                 dss.mapping = Some(DssMapping {
                     dsn: DssSeq::Bits64(m.dsn),

@@ -16,7 +16,7 @@ DEB_PACKAGES=(
 	# VM runner (qemu/vm boots the kernels with plain QEMU).
 	qemu-system-x86 kmod procps util-linux
 	# Tools the tests use inside the VMs.
-	iproute2 iputils-ping iperf3 tcpdump tshark iptables nftables ethtool mptcpd socat
+	iproute2 iputils-ping iperf3 tcpdump tshark iptables nftables ethtool mptcpd mptcpize socat
 )
 
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -9,15 +9,18 @@ ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
 not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }
 
 # check "description" command...: one case, passing if the command succeeds.
+# The command runs in this shell (not a subshell), so that functions like
+# topo_create can set variables.
+TAP_LOG=$(mktemp)
 check() {
-	local desc=$1 out
+	local desc=$1
 	shift
-	if out=$("$@" 2>&1); then
+	if "$@" >"$TAP_LOG" 2>&1; then
 		ok "$desc"
 	else
 		not_ok "$desc"
 		echo "#   command: $*"
-		printf '%s\n' "${out:0:2000}" | sed 's/^/#   /'
+		head -c 2000 "$TAP_LOG" | sed 's/^/#   /'
 	fi
 }
 

@@ -381,8 +381,10 @@ impl StreamOps for Mptcp {
                 return Err(errno::econnreset());
             }
             let waited = lock.wait(&mut timeo, |_| {
+                // The work item may have moved the subflow's data to the
+                // connection's queue already: look at both.
                 let tcp = sub_sk.tcp_snapshot();
-                tcp.rcv_nxt != tcp.copied_seq || st.mpcb.eof() || sub_sk.error() != 0 || sub_sk.state() == crate::kernel_net::sock::state::CLOSE
+                st.mpcb.data.lock().rcv_queued > 0 || tcp.rcv_nxt != tcp.copied_seq || st.mpcb.eof() || sub_sk.error() != 0 || sub_sk.state() == crate::kernel_net::sock::state::CLOSE
             });
             if let Err(e) = waited {
                 if copied > 0 {

@@ -28,11 +28,14 @@ pub enum MergeError {
 
 /// Writes into `out` the options area of a segment whose TCP options were
 /// `existing`, with `ours` (MPTCP options, already encoded) added at the end;
-/// returns the new length, a multiple of 4 (padded with NOPs).
+/// returns the new length, a multiple of 4.
 ///
 /// SACK blocks are dropped, last first, as far as needed to make room; a
 /// SACK option left with no block is removed. EOL and existing padding are
-/// not copied (the result is padded again).
+/// not copied: the result is laid out again, with as few NOPs as alignment
+/// needs and EOL as the final padding (RFC 9293, 3.2). Four NOPs in one
+/// segment are what a middlebox blanking options leaves behind, and tools
+/// such as Wireshark flag them, so the layout never needs more than three.
 pub fn merge(existing: &[u8], ours: &[u8], out: &mut [u8; MAX_TCP_OPTIONS]) -> Result<usize, MergeError> {
     // First pass: the bytes of everything but SACK and padding, and the SACK
     // blocks there are.
@@ -61,11 +64,14 @@ pub fn merge(existing: &[u8], ours: &[u8], out: &mut [u8; MAX_TCP_OPTIONS]) -> R
         i += len;
     }
 
-    // The layout below: TCP's options padded to 4 bytes, the SACK option
-    // behind two NOPs, ours padded to 4 bytes.
+    // The layout below: TCP's options; the SACK option starting 2 bytes
+    // past a 4-byte boundary, so that it ends on one (TCP puts two NOPs
+    // before it; after timestamps no NOP is needed at all); otherwise TCP's
+    // options padded to 4 bytes; then ours, padded to 4 bytes with EOL.
     let padded = |n: usize| n.div_ceil(4) * 4;
+    let sack_at = |n: usize| padded(n + 2) - 2;
     let need = |blocks: usize| {
-        padded(kept) + if blocks > 0 { 4 + blocks * SACK_BLOCK } else { 0 } + padded(ours.len())
+        (if blocks > 0 { sack_at(kept) + 2 + blocks * SACK_BLOCK } else { padded(kept) }) + padded(ours.len())
     };
     let mut blocks = sack.map_or(0, |(_, n)| n);
     while blocks > 0 && need(blocks) > MAX_TCP_OPTIONS {
@@ -96,26 +102,24 @@ pub fn merge(existing: &[u8], ours: &[u8], out: &mut [u8; MAX_TCP_OPTIONS]) -> R
         i += len;
     }
     // Align what follows on 4 bytes, as TCP lays out its options.
-    while !o.is_multiple_of(4) {
-        out[o] = NOP;
-        o += 1;
-    }
+    let aligned = match sack {
+        Some(_) if blocks > 0 => sack_at(o),
+        _ => padded(o),
+    };
+    out[o..aligned].fill(NOP);
+    o = aligned;
     if let (Some((first, _)), true) = (sack, blocks > 0) {
         let bytes = blocks * SACK_BLOCK;
-        out[o] = NOP;
-        out[o + 1] = NOP;
-        out[o + 2] = SACK;
-        out[o + 3] = (2 + bytes) as u8;
-        out[o + 4..o + 4 + bytes].copy_from_slice(&existing[first..first + bytes]);
-        o += 4 + bytes;
+        out[o] = SACK;
+        out[o + 1] = (2 + bytes) as u8;
+        out[o + 2..o + 2 + bytes].copy_from_slice(&existing[first..first + bytes]);
+        o += 2 + bytes;
     }
     out[o..o + ours.len()].copy_from_slice(ours);
     o += ours.len();
-    while !o.is_multiple_of(4) {
-        out[o] = NOP;
-        o += 1;
-    }
-    Ok(o)
+    let end = padded(o);
+    out[o..end].fill(EOL);
+    Ok(end)
 }
 
 /// Test vectors, run on the host and as KUnit cases.
@@ -131,8 +135,8 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     check_eq!(c, &out[10..12], &[NOP, NOP]);
     check_eq!(c, &out[12..32], &dss[..]);
 
-    // Timestamps, 3 SACK blocks (40 bytes in all) and an 8-byte DATA_ACK
-    // option: only 1 block fits (12 + 4 + 8 + 12 = 36).
+    // Timestamps, 3 SACK blocks (40 bytes in all) and a 12-byte DATA_ACK
+    // option.
     let mut tcp = [0u8; 40];
     tcp[..12].copy_from_slice(&ts);
     tcp[12..16].copy_from_slice(&[NOP, NOP, SACK, 26]);
@@ -140,11 +144,20 @@ pub fn selftest(c: &mut dyn super::check::Check) {
         *b = 100 + k as u8;
     }
     let ack = [30u8, 12, 0x20, 0x03, 1, 2, 3, 4, 5, 6, 7, 8];
+    // Right after timestamps, SACK needs no NOP, so 2 blocks fit:
+    // 10 + 18 + 12 = 40.
     let n = merge(&tcp, &ack, &mut out);
-    check_eq!(c, n, Ok(36));
-    check_eq!(c, &out[12..16], &[NOP, NOP, SACK, 10]);
-    check_eq!(c, &out[16..24], &tcp[16..24]);
-    check_eq!(c, &out[24..36], &ack[..]);
+    check_eq!(c, n, Ok(40));
+    check_eq!(c, &out[10..12], &[SACK, 18]);
+    check_eq!(c, &out[12..28], &tcp[16..32]);
+    check_eq!(c, &out[28..40], &ack[..]);
+
+    // Timestamps and a 26-byte DSS (8-byte DATA_ACK and DSN, no checksum):
+    // 10 + 2 NOPs + 26 + 2 EOL, never four NOPs.
+    let dss26 = [30u8; 26];
+    check_eq!(c, merge(&ts, &dss26, &mut out), Ok(40));
+    check_eq!(c, &out[10..12], &[NOP, NOP]);
+    check_eq!(c, &out[38..40], &[EOL, EOL]);
 
     // With a 28-byte DSS no SACK block fits next to timestamps.
     let full = [30u8; 28];
@@ -217,6 +230,7 @@ mod tests {
             match merge(&area, &ours, &mut out) {
                 Ok(n) => {
                     prop_assert!(n <= 40 && n % 4 == 0);
+                    prop_assert!(out[..n].iter().filter(|&&b| b == NOP).count() < 4);
                     let got = walk(&out[..n]);
                     let want = walk(&area);
                     for (k, bytes) in &want {

@@ -103,6 +103,8 @@ pub(crate) struct Conn {
     pub(crate) rcv_nxt: u64,
     /// The DATA_ACK the last segment of ours carried.
     pub(crate) data_ack_sent: u64,
+    /// Readers sleeping in `recvmsg`: they reorder new data themselves.
+    pub(crate) readers_waiting: u32,
     pub(crate) data_fin: DataFin,
     /// The DSN of the peer's DATA_FIN, once a mapping announced it.
     pub(crate) peer_data_fin: Option<u64>,
@@ -192,6 +194,7 @@ impl Mpcb {
                         write_seq: first_dsn,
                         rcv_nxt: 0,
                         data_ack_sent: 0,
+                        readers_waiting: 0,
                         data_fin: DataFin::None,
                         peer_data_fin: None,
                         eof: false,
@@ -319,6 +322,8 @@ impl Mpcb {
             let Some(bytes) = chunk.data.get(start..) else { break };
             let room = sk.send_space().max(0) as usize;
             if room == 0 {
+                // TCP calls the subflow's write_space, which brings us back.
+                sk.set_nospace(true);
                 break;
             }
             let mut n = bytes.len().min(room).min(MAX_MAPPING);

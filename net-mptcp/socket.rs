@@ -79,15 +79,20 @@ struct Inner {
     callbacks: Option<Callbacks<Subflow>>,
 }
 
-/// The connection's receive and send buffer sizes: the master's, or the
-/// subflow's where TCP autotuned them larger and the application did not
-/// fix them (SO_RCVBUF, SO_SNDBUF).
+/// The connection's receive and send buffer sizes: the master's, or what
+/// follows the subflow's where TCP autotuned them and the application did
+/// not fix them (SO_RCVBUF, SO_SNDBUF).
+///
+/// The connection-level send buffer holds everything the subflow's does
+/// plus what TCP delivered but the peer did not yet DATA_ACK (it reads
+/// first); were it only as large as the subflow's, the subflow would never
+/// be cwnd-limited and TCP would grow neither its window nor its buffer.
 pub(crate) fn buf_sizes(master: &Sock, subflow: &Sock) -> (u64, u64) {
     let (rcv, snd) = master.buf_sizes();
     let (sub_rcv, sub_snd) = subflow.buf_sizes();
     let (rcv_locked, snd_locked) = master.buf_locks();
     let rcv = if rcv_locked { rcv } else { rcv.max(sub_rcv) };
-    let snd = if snd_locked { snd } else { snd.max(sub_snd) };
+    let snd = if snd_locked { snd } else { snd.max(sub_snd.saturating_mul(2)) };
     (rcv.max(0) as u64, snd.max(0) as u64)
 }
 
@@ -380,12 +385,14 @@ impl StreamOps for Mptcp {
                 }
                 return Err(errno::econnreset());
             }
+            st.mpcb.conn.lock().readers_waiting += 1;
             let waited = lock.wait(&mut timeo, |_| {
                 // The work item may have moved the subflow's data to the
                 // connection's queue already: look at both.
                 let tcp = sub_sk.tcp_snapshot();
                 st.mpcb.data.lock().rcv_queued > 0 || tcp.rcv_nxt != tcp.copied_seq || st.mpcb.eof() || sub_sk.error() != 0 || sub_sk.state() == crate::kernel_net::sock::state::CLOSE
             });
+            st.mpcb.conn.lock().readers_waiting -= 1;
             if let Err(e) = waited {
                 if copied > 0 {
                     break;

@@ -180,13 +180,21 @@ impl Subflow {
         true
     }
 
-    /// Wakes the application and lets the work item move data.
+    /// New data on the subflow. A reader sleeping in `recvmsg` reorders it
+    /// in process context (the prequeue-style design of seed 004): it is
+    /// only woken. Otherwise the work item moves it to the connection's
+    /// queues (and drains an orphaned connection).
     fn kick(&self) {
-        let master = self.mpcb.conn.lock().master.clone();
+        let (master, reader) = {
+            let conn = self.mpcb.conn.lock();
+            (conn.master.clone(), conn.readers_waiting > 0)
+        };
         if let Some(master) = master {
             master.data_ready();
         }
-        self.mpcb.schedule();
+        if !reader {
+            self.mpcb.schedule();
+        }
     }
 }
 
@@ -196,6 +204,8 @@ impl SockEvents for Subflow {
     }
 
     fn write_space(&self, sk: &Sock) {
+        // Room again: `push` marks it full anew if it fills it.
+        sk.set_nospace(false);
         self.prune_sent(sk.tcp_snapshot().snd_una);
         let master = self.mpcb.conn.lock().master.clone();
         if let Some(master) = master {

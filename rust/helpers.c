@@ -310,3 +310,17 @@ u8 mptcp_rs_sk_userlocks(const struct sock *sk)
 {
 	return READ_ONCE(sk->sk_userlocks);
 }
+
+/* SOCK_NOSPACE makes TCP call sk_write_space (and grow the send buffer)
+ * when ACKs free room, as for a writer waiting in sk_stream_wait_memory. */
+void mptcp_rs_sk_nospace(struct sock *sk, bool set)
+{
+	struct socket *sock = READ_ONCE(sk->sk_socket);
+
+	if (!sock)
+		return;
+	if (set)
+		set_bit(SOCK_NOSPACE, &sock->flags);
+	else
+		clear_bit(SOCK_NOSPACE, &sock->flags);
+}

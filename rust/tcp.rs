@@ -64,6 +64,15 @@ impl Sock {
         unsafe { bindings::mptcp_rs_sk_stream_wspace(self.as_raw()) }
     }
 
+    /// Marks the send buffer full (`SOCK_NOSPACE`), or no longer so: while
+    /// it is marked, TCP grows the buffer as ACKs come and calls
+    /// `sk_write_space`, as for a writer sleeping in `sk_stream_wait_memory`.
+    pub(crate) fn set_nospace(&self, full: bool) {
+        // SAFETY: `self` is live; the helper sets an atomic bit of the
+        // socket's `struct socket`, if it has one.
+        unsafe { bindings::mptcp_rs_sk_nospace(self.as_raw(), full) }
+    }
+
     /// Sends an ACK now (carrying our options like any segment), for what
     /// TCP has received (`__tcp_send_ack(sk, rcv_nxt)`).
     pub(crate) fn send_ack(&self, _lock: &SockGuard<'_>) {

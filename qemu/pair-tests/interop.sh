@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mptcp_rs against Linux's own MPTCP (the PEER kernel), as client and as
+# server, 10 MB each way at once per connection, SHA-256 checked. The PEER's
+# counters prove it saw real MPTCP (MP_CAPABLE on SYN, SYN/ACK and ACK) and
+# never fell back; ours agree; a capture on the DUT decodes cleanly in
+# tshark. Then the fallbacks with Linux: plain TCP at the other end, and
+# MP_CAPABLE stripped by the PEER's own netfilter. Both VMs run this script.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../tests/tap.sh"
+. "$here/../tests/lib-mptcp.sh"
+. "$here/../pair-net.sh"
+
+out=${MPTCP_RS_OUT:-/tmp}
+N=10000000
+if pair_setup "$PAIR_ROLE"; then ok "configure the $PAIR_ROLE side of both links"; else not_ok "configure links"; fi
+check "the other VM answers on both links" pair_wait_for_peer 180
+
+# run NAME PORT serve|connect FLAGS...: one end of a transfer both ways.
+run() {
+	local name=$1 port=$2 mode=$3
+	shift 3
+	local target=()
+	[ "$mode" = connect ] && target=("${PAIR_OTHER[1]}" --retry 120)
+	# shellcheck disable=SC2068
+	if timeout 600 python3 "$here/../tests/xfer.py" "$mode" ${target[@]} --port "$port" --bind "${PAIR_ADDR[1]}" \
+		--send $N --recv $N "$@" >"$out/$name.json" 2>&1; then
+		ok "$name ($PAIR_ROLE $mode): 10 MB each way, SHA-256 matches"
+	else
+		not_ok "$name ($PAIR_ROLE $mode)"
+		sed 's/^/#   /' "$out/$name.json" | cut -c1-300
+	fi
+}
+
+# The PEER's own counters (Linux's MPTcpExt in /proc/net/netstat).
+linux_mib() { nstat -az "MPTcpExt$1" 2>/dev/null | awk -v n="MPTcpExt$1" '$1 == n { print $2 }'; }
+expect_linux_mib() { # NAME OP N
+	local v
+	v=$(linux_mib "$1")
+	if [ -n "$v" ] && [ "$v" "$2" "$3" ]; then ok "Linux MPTCP: $1 = $v ($2 $3)"; else not_ok "Linux MPTCP: $1 = ${v:-missing}, expected $2 $3"; fi
+}
+
+if [ "$PAIR_ROLE" = dut ]; then
+	capture_start - eth0 "$out/interop.pcap"
+	run dut-client-peer-server 45001 connect --mptcp
+	run peer-client-dut-server 45002 serve --mptcp
+	capture_stop
+	check_capture "$out/interop.pcap"
+	expect_mib - MPCapableSYNACKRX -eq 1
+	expect_mib - MPCapableACKRX -eq 1
+	for m in MPCapableFallbackSYNACK MPCapableFallbackACK MPFallbackNoDSS DSSNotMatching DSSNoMapping SubflowReset; do
+		expect_mib - $m -eq 0
+	done
+	# Fallbacks with Linux at the other end.
+	run dut-mptcp-client-tcp-server 45003 connect --mptcp
+	run tcp-client-dut-mptcp-server 45004 serve --mptcp
+	run dut-client-stripped-synack 45005 connect --mptcp
+	expect_mib - MPCapableFallbackSYNACK -eq 2
+else
+	run dut-client-peer-server 45001 serve --mptcp
+	run peer-client-dut-server 45002 connect --mptcp
+	expect_linux_mib MPCapableSYNRX -ge 1
+	expect_linux_mib MPCapableSYNACKRX -ge 1
+	expect_linux_mib MPCapableACKRX -ge 1
+	for m in MPCapableFallbackACK MPCapableFallbackSYNACK MPFallbackTokenInit DSSNotMatching \
+		DSSCorruptionFallback DSSCorruptionReset InfiniteMapTx InfiniteMapRx DSSNoMatchTCP \
+		MPCapableDataFallback DssFallback SimultConnectFallback FallbackFailed; do
+		expect_linux_mib $m -eq 0
+	done
+	run dut-mptcp-client-tcp-server 45003 serve
+	run tcp-client-dut-mptcp-server 45004 connect
+	# A middlebox in the PEER itself: its SYN/ACKs lose MP_CAPABLE.
+	iptables -t mangle -A OUTPUT -p tcp --sport 45005 --tcp-flags SYN,ACK SYN,ACK -j TCPOPTSTRIP --strip-options 30
+	run dut-client-stripped-synack 45005 serve --mptcp
+	iptables -t mangle -F OUTPUT
+	expect_linux_mib MPCapableFallbackACK -eq 1
+fi
+tap_done

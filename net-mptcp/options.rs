@@ -136,26 +136,12 @@ impl TcpHooks for MptcpHooks {
         let rx = Received::parse(options);
         let Some(MpCapable { version: 1, form: CapableForm::Syn, flags }) = rx.mp_capable else { return };
         mib::inc(listener.net(), Mib::MPCapableSYNRX);
-        let id = RequestId {
-            net: listener.net().as_raw() as usize,
-            client: src,
-            server: dst,
-            client_port: th.sport,
-            server_port: th.dport,
-            client_isn: th.seq,
-        };
+        let id = client_request(listener, th, (src, dst), th.seq);
         keys::pending_add(id, flags.checksum_required());
     }
 
     fn child_created(listener: &Sock, child: &Sock, th: &TcpHeader, options: &[u8], (src, dst): ([u8; 4], [u8; 4])) {
-        let id = RequestId {
-            net: listener.net().as_raw() as usize,
-            client: src,
-            server: dst,
-            client_port: th.sport,
-            server_port: th.dport,
-            client_isn: th.seq.wrapping_sub(1),
-        };
+        let id = client_request(listener, th, (src, dst), th.seq.wrapping_sub(1));
         let Some((local, _checksum)) = keys::pending_take(&id) else { return };
         let rx = Received::parse(options);
         let (remote_key, first_data) = match rx.mp_capable.map(|m| m.form) {
@@ -190,6 +176,19 @@ impl TcpHooks for MptcpHooks {
         // The child belongs to the listener's accept queue until accepted;
         // its context goes with it (freed with it if never accepted).
         let _ = Callbacks::install_detached(child, sub);
+    }
+}
+
+/// The request that a segment from the client (`th`, addressed `src` to
+/// `dst`) belongs to, the client's ISN being `client_isn`.
+fn client_request(listener: &Sock, th: &TcpHeader, (src, dst): ([u8; 4], [u8; 4]), client_isn: u32) -> RequestId {
+    RequestId {
+        net: listener.net().as_raw() as usize,
+        client: src,
+        server: dst,
+        client_port: th.sport,
+        server_port: th.dport,
+        client_isn,
     }
 }
 

@@ -467,18 +467,21 @@ fn steps(c: u64, credit: u64, t: u64, down: bool, limit: u64) -> (u64, u64) {
     // x <= 2^33 and t < 2^56: x * t < 2^89.
     let a = |x: u64| -> u128 { (x as u128 * t as u128) >> ACK_THRESHOLD_SHIFT };
     let base = a(c);
+    // Saturating and checked arithmetic, though the bounds above hold: no
+    // panic path in code that runs on every ACK (objtool cannot follow
+    // Rust's panic calls either).
     let cost = |m: u64| -> u128 {
         if down {
-            base - a(c - m)
+            base.saturating_sub(a(c.saturating_sub(m)))
         } else {
-            a(c + m) - base
+            a(c.saturating_add(m)).saturating_sub(base)
         }
     };
     let credit128 = credit as u128;
     // With t >= 2^24 each step costs at least one ACK and a run of m steps
     // costs within one ACK of m * t / 2^24: the answer is m0 or m0 + 1.
     // credit < 2^34: the shift fits.
-    let mut m = min((credit << ACK_THRESHOLD_SHIFT) / t, limit);
+    let mut m = min((credit << ACK_THRESHOLD_SHIFT).checked_div(t).unwrap_or(limit), limit);
     while m > 0 && cost(m) > credit128 {
         m -= 1;
     }

@@ -303,48 +303,82 @@ impl Mpcb {
         }
     }
 
-    /// Hands buffered data to the subflow as room allows, one mapping per
-    /// piece (the subflow pulls from the connection-level buffer).
+    /// Hands buffered data to the subflow as room allows (the subflow pulls
+    /// from the connection-level buffer), one mapping at a time; a mapping
+    /// may span several chunks of the buffer.
+    ///
+    /// TCP never lets data join an skb past the end of a mapping, so a
+    /// mapping that ends off a segment boundary leaves a short segment, and
+    /// Nagle's algorithm holds a short segment (and all behind it) until
+    /// every byte in flight is acknowledged: a delayed ACK per mapping. So
+    /// mappings are cut at multiples of the MSS, and a short tail at the end
+    /// of the buffered data waits here, as Nagle would have it wait in TCP,
+    /// while the subflow has data in flight (TCP calls `write_space` when
+    /// an ACK arrives, which brings us back) unless the application turned
+    /// Nagle off or is closing.
     pub(crate) fn push(&self, data: &mut Data, sub: &Subflow) {
         self.free_acked(data);
         let Some(sk) = data.subflow.clone() else { return };
         let guard = sk.lock();
-        loop {
-            let (mode, snd_nxt, write_seq) = {
+        'mappings: loop {
+            let (mode, snd_nxt, write_seq, closing) = {
                 let conn = self.conn.lock();
-                (conn.mode, conn.snd_nxt, conn.write_seq)
+                (conn.mode, conn.snd_nxt, conn.write_seq, conn.data_fin != DataFin::None)
             };
             if mode == Mode::Connecting || snd_nxt == write_seq {
                 break;
             }
-            let Some((dsn, chunk)) = data.sndbuf.floor(snd_nxt) else { break };
-            let start = snd_nxt.wrapping_sub(dsn) as usize;
-            let Some(bytes) = chunk.data.get(start..) else { break };
             let room = sk.send_space().max(0) as usize;
             if room == 0 {
                 // TCP calls the subflow's write_space, which brings us back.
                 sk.set_nospace(true);
                 break;
             }
-            let mut n = bytes.len().min(room).min(MAX_MAPPING);
+            let tcp = sk.tcp_snapshot();
+            let mss = tcp.mss_cache.max(1) as usize;
+            let avail = write_seq.wrapping_sub(snd_nxt) as usize;
+            let mut n = avail.min(room).min(MAX_MAPPING);
+            if n >= mss {
+                n -= n % mss;
+            } else if n == avail && tcp.packets_out > 0 && !tcp.nodelay && !closing {
+                // A short tail: Nagle's algorithm, at the connection level.
+                sk.set_nospace(true);
+                break;
+            }
             if mode == Mode::Mptcp {
                 // The mapping first: TCP may send segments while it takes the
                 // bytes, and each must carry the mapping it belongs to.
-                let ssn = sk.tcp_snapshot().write_seq;
-                n = sub.plan_send(ssn, snd_nxt, n as u32) as usize;
+                n = sub.plan_send(tcp.write_seq, snd_nxt, n as u32) as usize;
                 if n == 0 {
                     break;
                 }
             }
-            match tcp::send_locked(&guard, &bytes[..n]) {
-                Ok(sent) if sent > 0 => {
-                    self.conn.lock().snd_nxt = snd_nxt.wrapping_add(sent as u64);
-                    if sent < n {
-                        break;
-                    }
+            // The bytes [snd_nxt, snd_nxt + n), chunk by chunk; the record
+            // closes where the mapping (or what TCP took of it) ends.
+            let mut done = 0usize;
+            while done < n {
+                let at = snd_nxt.wrapping_add(done as u64);
+                let Some((dsn, chunk)) = data.sndbuf.floor(at) else { break 'mappings };
+                let start = at.wrapping_sub(dsn) as usize;
+                let Some(bytes) = chunk.data.get(start..) else { break 'mappings };
+                let piece = bytes.len().min(n - done);
+                if piece == 0 {
+                    break 'mappings;
                 }
-                _ => break,
+                let last = done + piece == n;
+                let sent = match tcp::send_locked(&guard, &bytes[..piece], last) {
+                    Ok(sent) => sent,
+                    Err(_) => 0,
+                };
+                done += sent;
+                if sent < piece {
+                    // TCP is full; the rest of the mapping goes later (and
+                    // may join TCP's last skb: it is the same mapping).
+                    self.conn.lock().snd_nxt = snd_nxt.wrapping_add(done as u64);
+                    break 'mappings;
+                }
             }
+            self.conn.lock().snd_nxt = snd_nxt.wrapping_add(done as u64);
         }
         self.send_data_fin_if_due(&guard);
     }

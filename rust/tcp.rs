@@ -30,6 +30,8 @@ pub(crate) struct TcpSnapshot {
     pub(crate) snd_cwnd: u32,
     pub(crate) packets_out: u32,
     pub(crate) mss_cache: u32,
+    /// Nagle's algorithm is off (`TCP_NODELAY`, `TCP_CORK` clear).
+    pub(crate) nodelay: bool,
 }
 
 impl Sock {
@@ -54,6 +56,9 @@ impl Sock {
                 snd_cwnd: core::ptr::read_volatile(&(*tp).snd_cwnd),
                 packets_out: core::ptr::read_volatile(&(*tp).packets_out),
                 mss_cache: core::ptr::read_volatile(&(*tp).mss_cache),
+                // TCP_NAGLE_OFF is bit 0 of the 4-bit field (TCP_NAGLE_CORK
+                // is bit 1, and holds segments back like Nagle does).
+                nodelay: (*tp).nonagle() & 0b11 == 0b01,
             }
         }
     }
@@ -84,20 +89,22 @@ impl Sock {
 
 /// Queues `data` on a subflow for transmission (`tcp_sendmsg_locked`),
 /// without waiting for room: returns how many bytes TCP took (`EAGAIN` if
-/// none). The last buffer of the data is closed (end of record): later data
-/// never joins it, so that no skb spans two MPTCP mappings.
-pub(crate) fn send_locked(guard: &SockGuard<'_>, data: &[u8]) -> Result<usize> {
+/// none). With `end_of_record`, the last buffer of the data is closed: later
+/// data never joins it, so that no skb spans two MPTCP mappings.
+pub(crate) fn send_locked(guard: &SockGuard<'_>, data: &[u8], end_of_record: bool) -> Result<usize> {
     let sk = guard.sock();
     let kvec = bindings::kvec { iov_base: data.as_ptr() as *mut c_void, iov_len: data.len() };
     // SAFETY: all-zeroes is a valid, empty `msghdr`; the iterator is set below.
     let mut msg: bindings::msghdr = unsafe { core::mem::zeroed() };
-    msg.msg_flags = (MSG_DONTWAIT | MSG_EOR) as _;
+    msg.msg_flags = (MSG_DONTWAIT | if end_of_record { MSG_EOR } else { 0 }) as _;
     // SAFETY: `kvec` describes `data`, which outlives the call; TCP only reads
     // it (ITER_SOURCE); the caller holds the socket lock.
     let sent = unsafe {
         bindings::iov_iter_kvec(&mut msg.msg_iter, ITER_SOURCE, &kvec, 1, data.len());
         let ret = bindings::tcp_sendmsg_locked(sk.as_raw(), &mut msg, data.len());
-        bindings::mptcp_rs_tcp_close_tail_record(sk.as_raw());
+        if end_of_record {
+            bindings::mptcp_rs_tcp_close_tail_record(sk.as_raw());
+        }
         ret
     };
     to_result_count(sent)

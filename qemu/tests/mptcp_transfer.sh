@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# qemu-vm-args: --module --no-kmemleak --memory 2G
+# qemu-vm-args: --module --no-kmemleak --memory 2G --timeout 1500
 #
 # Ours to ours, through a router namespace: 1 MB and 100 MB in each
 # direction, and 10 MB under 1% loss with reordering; every transfer checked

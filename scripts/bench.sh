@@ -43,16 +43,19 @@ def med(k, i):
     v = [r[i] for r in runs.get(k, [])]
     return statistics.median(v) if v else float("nan")
 print()
-print("%-5s %-12s %10s %10s %8s %14s %14s" % ("vm", "scenario", "TCP Mb/s", "MPTCP Mb/s", "ratio", "cpu% snd/rcv TCP", "MPTCP"))
+print("%-5s %-12s %10s %10s %8s %16s %14s %12s" % ("vm", "scenario", "TCP Mb/s", "MPTCP Mb/s", "ratio", "cpu% snd/rcv TCP", "MPTCP", "CPU/byte x"))
 ratios = {}
 for vm, impl in (("dut", "mptcp_rs"), ("peer", "Linux MPTCP")):
     for scen in ("unshaped", "50mbit-10ms"):
         t, m = med((vm, scen, "tcp"), 0), med((vm, scen, "mptcp"), 0)
         ratios[(vm, scen)] = m / t if t else float("nan")
-        print("%-5s %-12s %10.1f %10.1f %8.2f %7.0f/%-6.0f %7.0f/%-6.0f  (%s, median of %d)" % (
+        # CPU time per byte: both ends' CPU (iperf3's process times, system
+        # time included) per Mbit/s, MPTCP over TCP.
+        cpb = lambda p: (med((vm, scen, p), 1) + med((vm, scen, p), 2)) / med((vm, scen, p), 0)
+        print("%-5s %-12s %10.1f %10.1f %8.2f %9.0f/%-6.0f %7.0f/%-6.0f %12.2f  (%s, median of %d)" % (
             vm, scen, t, m, ratios[(vm, scen)],
             med((vm, scen, "tcp"), 1), med((vm, scen, "tcp"), 2),
-            med((vm, scen, "mptcp"), 1), med((vm, scen, "mptcp"), 2), impl,
+            med((vm, scen, "mptcp"), 1), med((vm, scen, "mptcp"), 2), cpb("mptcp") / cpb("tcp"), impl,
             len(runs.get((vm, scen, "mptcp"), []))))
 print()
 for scen in ("unshaped", "50mbit-10ms"):

@@ -320,7 +320,7 @@ impl Mpcb {
         self.free_acked(data);
         let Some(sk) = data.subflow.clone() else { return };
         let guard = sk.lock();
-        'mappings: loop {
+        loop {
             let (mode, snd_nxt, write_seq, closing) = {
                 let conn = self.conn.lock();
                 (conn.mode, conn.snd_nxt, conn.write_seq, conn.data_fin != DataFin::None)
@@ -358,27 +358,26 @@ impl Mpcb {
             let mut done = 0usize;
             while done < n {
                 let at = snd_nxt.wrapping_add(done as u64);
-                let Some((dsn, chunk)) = data.sndbuf.floor(at) else { break 'mappings };
+                let Some((dsn, chunk)) = data.sndbuf.floor(at) else { break };
                 let start = at.wrapping_sub(dsn) as usize;
-                let Some(bytes) = chunk.data.get(start..) else { break 'mappings };
-                let piece = bytes.len().min(n - done);
+                let piece = chunk.data.get(start..).map_or(0, |b| b.len().min(n - done));
                 if piece == 0 {
-                    break 'mappings;
+                    break;
                 }
                 let last = done + piece == n;
-                let sent = match tcp::send_locked(&guard, &bytes[..piece], last) {
-                    Ok(sent) => sent,
-                    Err(_) => 0,
-                };
+                let sent = tcp::send_locked(&guard, &chunk.data[start..start + piece], last).unwrap_or(0);
                 done += sent;
                 if sent < piece {
                     // TCP is full; the rest of the mapping goes later (and
                     // may join TCP's last skb: it is the same mapping).
-                    self.conn.lock().snd_nxt = snd_nxt.wrapping_add(done as u64);
-                    break 'mappings;
+                    break;
                 }
             }
+            // What TCP took is sent, whatever stopped the loop.
             self.conn.lock().snd_nxt = snd_nxt.wrapping_add(done as u64);
+            if done < n {
+                break;
+            }
         }
         self.send_data_fin_if_due(&guard);
     }

@@ -78,6 +78,8 @@ run_with_progress() {
 	local what=$1 logfile=$2
 	shift 2
 	local start=$SECONDS every=${PROGRESS_EVERY:-30}
+	# The log may be the first thing written under $CACHE on a new machine.
+	mkdir -p "$(dirname "$logfile")"
 	"$@" >"$logfile" 2>&1 &
 	local pid=$!
 	while kill -0 "$pid" 2>/dev/null; do

@@ -18,7 +18,11 @@ fn init_net_has_state(test: &Test) {
 fn enabled_by_default(test: &Test) {
     let enabled = MptcpNet::get(Net::init_net()).map(MptcpNet::enabled);
     if enabled != Some(true) {
-        test.fail(file!(), line!(), format_args!("init_net: enabled = {enabled:?}, expected Some(true)"));
+        test.fail(
+            file!(),
+            line!(),
+            format_args!("init_net: enabled = {enabled:?}, expected Some(true)"),
+        );
     }
 }
 

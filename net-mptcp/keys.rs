@@ -108,7 +108,10 @@ pub(crate) fn new_local_key() -> Result<LocalKey> {
         random_u64,
         |token| {
             let mut tokens = tables.tokens.lock();
-            if tokens.ceil(u64::from(token)).is_some_and(|(k, _)| k == u64::from(token)) {
+            if tokens
+                .ceil(u64::from(token))
+                .is_some_and(|(k, _)| k == u64::from(token))
+            {
                 return false;
             }
             tokens.insert(u64::from(token), ()).is_ok()
@@ -129,7 +132,9 @@ pub(crate) fn release_token(token: u32) {
 /// key it draws now; returns false (plain TCP for this request) if the
 /// table is full or no key could be drawn.
 pub(crate) fn pending_add(id: RequestId, checksum: bool) -> bool {
-    let Some(tables) = TABLES.get() else { return false };
+    let Some(tables) = TABLES.get() else {
+        return false;
+    };
     let now = jiffies();
     {
         let mut pending = tables.pending.lock();
@@ -143,10 +148,24 @@ pub(crate) fn pending_add(id: RequestId, checksum: bool) -> bool {
             return false;
         }
     }
-    let Ok(local) = new_local_key() else { return false };
+    let Ok(local) = new_local_key() else {
+        return false;
+    };
     let mut pending = tables.pending.lock();
     let vacant = !pending.ceil(id.key()).is_some_and(|(k, _)| k == id.key());
-    if !vacant || pending.insert(id.key(), Pending { id, local, checksum, since: now }).is_err() {
+    if !vacant
+        || pending
+            .insert(
+                id.key(),
+                Pending {
+                    id,
+                    local,
+                    checksum,
+                    since: now,
+                },
+            )
+            .is_err()
+    {
         drop(pending);
         release_token(local.token);
         return false;

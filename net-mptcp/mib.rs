@@ -6,7 +6,10 @@
 //! reads them as it reads Linux's own MPTcpExt counters. Names follow
 //! Linux's where the event is the same.
 
-use crate::kernel_net::{net::Net, procfs::{ProcShow, SeqFile}};
+use crate::kernel_net::{
+    net::Net,
+    procfs::{ProcShow, SeqFile},
+};
 use crate::pernet::MptcpNet;
 use core::{
     fmt::{self, Write},
@@ -81,7 +84,9 @@ pub(crate) struct MibFile;
 
 impl ProcShow for MibFile {
     fn show(net: &Net, out: &mut SeqFile) -> fmt::Result {
-        let Some(n) = MptcpNet::get(net) else { return Ok(()) };
+        let Some(n) = MptcpNet::get(net) else {
+            return Ok(());
+        };
         out.write_str("MPTcpExt:")?;
         for name in NAMES {
             write!(out, " {name}")?;

@@ -38,9 +38,9 @@ use crate::mptcp_core::{
 use crate::subflow::Subflow;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use kernel::{
+    alloc::Flags,
     alloc::KVec,
     new_mutex,
-    alloc::Flags,
     prelude::*,
     sync::{Arc, Mutex},
     types::ARef,
@@ -239,17 +239,27 @@ impl Mpcb {
     /// MPTCP is established with the peer's key `remote_key`: the receive
     /// queue starts after the peer's IDSN.
     pub(crate) fn establish(&self, conn: &mut Conn, remote_key: u64) {
-        let remote = Remote { key: remote_key, idsn: crate::keys::idsn(remote_key) };
+        let remote = Remote {
+            key: remote_key,
+            idsn: crate::keys::idsn(remote_key),
+        };
         conn.remote = Some(remote);
         conn.rcv_nxt = remote.idsn.wrapping_add(1);
         conn.mode = Mode::Mptcp;
     }
 
     /// The out-of-order queue, created once the peer's IDSN is known.
-    fn ooo<'a>(&self, ooo: &'a mut Option<Reassembly<SkbRef, RbSeqMap<SkbRef>>>) -> Option<&'a mut Reassembly<SkbRef, RbSeqMap<SkbRef>>> {
+    fn ooo<'a>(
+        &self,
+        ooo: &'a mut Option<Reassembly<SkbRef, RbSeqMap<SkbRef>>>,
+    ) -> Option<&'a mut Reassembly<SkbRef, RbSeqMap<SkbRef>>> {
         if ooo.is_none() {
             let remote = self.conn.lock().remote?;
-            *ooo = Some(Reassembly::new(RbSeqMap::with_flags(GFP_KERNEL), remote.idsn, 0));
+            *ooo = Some(Reassembly::new(
+                RbSeqMap::with_flags(GFP_KERNEL),
+                remote.idsn,
+                0,
+            ));
         }
         ooo.as_mut()
     }
@@ -318,12 +328,19 @@ impl Mpcb {
     /// Nagle off or is closing.
     pub(crate) fn push(&self, data: &mut Data, sub: &Subflow) {
         self.free_acked(data);
-        let Some(sk) = data.subflow.clone() else { return };
+        let Some(sk) = data.subflow.clone() else {
+            return;
+        };
         let guard = sk.lock();
         loop {
             let (mode, snd_nxt, write_seq, closing) = {
                 let conn = self.conn.lock();
-                (conn.mode, conn.snd_nxt, conn.write_seq, conn.data_fin != DataFin::None)
+                (
+                    conn.mode,
+                    conn.snd_nxt,
+                    conn.write_seq,
+                    conn.data_fin != DataFin::None,
+                )
             };
             if mode == Mode::Connecting || snd_nxt == write_seq {
                 break;
@@ -358,14 +375,17 @@ impl Mpcb {
             let mut done = 0usize;
             while done < n {
                 let at = snd_nxt.wrapping_add(done as u64);
-                let Some((dsn, chunk)) = data.sndbuf.floor(at) else { break };
+                let Some((dsn, chunk)) = data.sndbuf.floor(at) else {
+                    break;
+                };
                 let start = at.wrapping_sub(dsn) as usize;
                 let piece = chunk.data.get(start..).map_or(0, |b| b.len().min(n - done));
                 if piece == 0 {
                     break;
                 }
                 let last = done + piece == n;
-                let sent = tcp::send_locked(&guard, &chunk.data[start..start + piece], last).unwrap_or(0);
+                let sent =
+                    tcp::send_locked(&guard, &chunk.data[start..start + piece], last).unwrap_or(0);
                 done += sent;
                 if sent < piece {
                     // TCP is full; the rest of the mapping goes later (and
@@ -446,10 +466,14 @@ impl Mpcb {
         if self.mode() != Mode::Mptcp {
             return false;
         }
-        let Some(sk) = data.subflow.clone() else { return false };
+        let Some(sk) = data.subflow.clone() else {
+            return false;
+        };
         let budget = rcvbuf.saturating_sub(data.rcv_queued);
         let peer_data_fin = self.conn.lock().peer_data_fin;
-        let Some(ooo) = self.ooo(&mut data.ooo) else { return false };
+        let Some(ooo) = self.ooo(&mut data.ooo) else {
+            return false;
+        };
         ooo.set_budget(budget);
         if let Some(fin) = peer_data_fin {
             let _ = ooo.note_data_fin(fin);
@@ -532,7 +556,13 @@ impl Mpcb {
 
     /// Copies in-order data to the application; returns the bytes copied.
     /// With `peek`, the data stays queued.
-    pub(crate) fn deliver(&self, data: &mut Data, msg: &mut MsgHdr, len: usize, peek: bool) -> Result<usize> {
+    pub(crate) fn deliver(
+        &self,
+        data: &mut Data,
+        msg: &mut MsgHdr,
+        len: usize,
+        peek: bool,
+    ) -> Result<usize> {
         let mut copied = 0usize;
         let mut at = None;
         while copied < len {
@@ -574,7 +604,9 @@ impl Mpcb {
     /// The work item: pushes pending data and drains the subflow when the
     /// application is not doing it, and finishes an orphaned connection.
     fn deferred(self: Arc<Self>) {
-        let Some(sub) = self.subflow_ctx() else { return };
+        let Some(sub) = self.subflow_ctx() else {
+            return;
+        };
         let master = self.conn.lock().master.clone();
         // The application's lock first, as in system calls.
         let _master_guard = master.as_ref().map(|m| m.lock());
@@ -607,12 +639,15 @@ impl Mpcb {
     /// subflow until TCP destroys it, so every segment still carries its
     /// mapping. A subflow that is already dead is simply released.
     fn finish_orphan(&self, data: &mut Data) {
-        let Some(sk) = data.subflow.clone() else { return };
+        let Some(sk) = data.subflow.clone() else {
+            return;
+        };
         let dead = sk.state() == crate::kernel_net::sock::state::CLOSE || sk.error() != 0;
         let handed_over = {
             let conn = self.conn.lock();
             conn.mode != Mode::Mptcp
-                || conn.snd_nxt == conn.write_seq && matches!(conn.data_fin, DataFin::Sent(_) | DataFin::Acked)
+                || conn.snd_nxt == conn.write_seq
+                    && matches!(conn.data_fin, DataFin::Sent(_) | DataFin::Acked)
         };
         if dead || self.mode() != Mode::Mptcp {
             self.release_subflow(data);

@@ -63,10 +63,16 @@ impl kernel::Module for MptcpRs {
         keys::init()?;
         wq::init()?;
         options::AF_OPS.init();
-        let mut this = Self { protocol: None, pernet: None };
+        let mut this = Self {
+            protocol: None,
+            pernet: None,
+        };
         this.pernet = Some(MptcpNet::register()?);
         this.protocol = Some(Mptcp::register(module)?);
-        pr_info!("mptcp_rs {} loaded (MPTCP v1, RFC 8684)\n", mptcp_core::VERSION);
+        pr_info!(
+            "mptcp_rs {} loaded (MPTCP v1, RFC 8684)\n",
+            mptcp_core::VERSION
+        );
         Ok(this)
     }
 }
@@ -80,7 +86,10 @@ impl Drop for MptcpRs {
         let mut waited = 0u32;
         while mpcb::LIVE.load(Ordering::Acquire) > 0 {
             if waited % 10_000 == 0 {
-                pr_info!("waiting for {} connections to end\n", mpcb::LIVE.load(Ordering::Relaxed));
+                pr_info!(
+                    "waiting for {} connections to end\n",
+                    mpcb::LIVE.load(Ordering::Relaxed)
+                );
             }
             kernel_net::global::msleep(100);
             waited += 100;

@@ -13,8 +13,6 @@
 //!   handshakes `child_created` (TCP's own `icsk_af_ops` of the listener);
 //! - its SYN/ACKs go out through neither, but pass `local_out` (netfilter).
 
-use crate::keys::{self, RequestId};
-use crate::mib::{self, Mib};
 use crate::kernel_net::{
     callbacks::{self, Callbacks},
     net::Net,
@@ -23,12 +21,15 @@ use crate::kernel_net::{
     sock::Sock,
     tcp_hooks::{HookedAfOps, TcpHooks},
 };
+use crate::keys::{self, RequestId};
+use crate::mib::{self, Mib};
 use crate::mpcb::{DataFin, Mode, Mpcb};
 use crate::mptcp_core::{
     mapping::Mapping,
-    option::{CapableFlags, CapableForm, Dss, DssMapping, DssSeq, MpCapable, MptcpOption, Received},
-    seq,
-    tcpopt,
+    option::{
+        CapableFlags, CapableForm, Dss, DssMapping, DssSeq, MpCapable, MptcpOption, Received,
+    },
+    seq, tcpopt,
 };
 use crate::subflow::{Stage, Subflow};
 use kernel::prelude::*;
@@ -44,7 +45,11 @@ pub(crate) static NF_OPS: NfHookOps<MptcpHooks> = NfHookOps::new();
 /// MP_CAPABLE version 1 with HMAC-SHA256, no checksum required: what we
 /// send on SYN, SYN/ACK and the third ACK.
 fn mp_capable(form: CapableForm) -> MptcpOption {
-    MptcpOption::MpCapable(MpCapable { version: 1, flags: CapableFlags::H, form })
+    MptcpOption::MpCapable(MpCapable {
+        version: 1,
+        flags: CapableFlags::H,
+        form,
+    })
 }
 
 /// Takes our hooks and callbacks off a subflow that goes back to TCP alone
@@ -69,7 +74,11 @@ fn option_for(sub: &Subflow, th: &TcpHeader, payload: usize) -> Option<MptcpOpti
                 return None;
             }
             let remote = conn.remote?;
-            let mapping = if payload > 0 { Subflow::sent_mapping(&mut st, th.seq) } else { None };
+            let mapping = if payload > 0 {
+                Subflow::sent_mapping(&mut st, th.seq)
+            } else {
+                None
+            };
             if st.stage == Stage::KeysPending {
                 // The peer may not have our keys yet: they go on our ACKs,
                 // and the first data says which DSN it starts at (RFC 8684,
@@ -92,7 +101,11 @@ fn option_for(sub: &Subflow, th: &TcpHeader, payload: usize) -> Option<MptcpOpti
                     _ => {}
                 }
             }
-            let mut dss = Dss { data_ack: Some(DssSeq::Bits64(conn.rcv_nxt)), mapping: None, data_fin: false };
+            let mut dss = Dss {
+                data_ack: Some(DssSeq::Bits64(conn.rcv_nxt)),
+                mapping: None,
+                data_fin: false,
+            };
             conn.data_ack_sent = conn.rcv_nxt;
             if let Some((offset, m)) = mapping {
                 dss.mapping = Some(DssMapping {
@@ -103,7 +116,12 @@ fn option_for(sub: &Subflow, th: &TcpHeader, payload: usize) -> Option<MptcpOpti
                 });
             } else if let (0, DataFin::Sent(dsn)) = (payload, conn.data_fin) {
                 // A DATA_FIN not on data: subflow sequence number 0, length 1.
-                dss.mapping = Some(DssMapping { dsn: DssSeq::Bits64(dsn), subflow_seq: 0, data_len: 1, checksum: None });
+                dss.mapping = Some(DssMapping {
+                    dsn: DssSeq::Bits64(dsn),
+                    subflow_seq: 0,
+                    data_len: 1,
+                    checksum: None,
+                });
                 dss.data_fin = true;
             }
             Some(MptcpOption::Dss(dss))
@@ -116,39 +134,76 @@ impl TcpHooks for MptcpHooks {
     const OPTION_ROOM: u16 = 28;
 
     fn transmit(sk: &Sock, seg: &mut TxSegment<'_>) {
-        let Some(sub) = callbacks::events::<Subflow>(sk) else { return };
-        let Some(option) = option_for(&sub, seg.header(), seg.payload_len()) else { return };
+        let Some(sub) = callbacks::events::<Subflow>(sk) else {
+            return;
+        };
+        let Some(option) = option_for(&sub, seg.header(), seg.payload_len()) else {
+            return;
+        };
         match option {
-            MptcpOption::MpCapable(MpCapable { form: CapableForm::Syn, .. }) => mib::inc(sk.net(), Mib::MPCapableSYNTX),
+            MptcpOption::MpCapable(MpCapable {
+                form: CapableForm::Syn,
+                ..
+            }) => mib::inc(sk.net(), Mib::MPCapableSYNTX),
             MptcpOption::Dss(Dss { data_fin: true, .. }) => mib::inc(sk.net(), Mib::DataFinTx),
             _ => {}
         }
         let mut ours = [0u8; 28];
-        let Ok(n) = option.write(&mut ours) else { return };
+        let Ok(n) = option.write(&mut ours) else {
+            return;
+        };
         let mut merged = [0u8; tcpopt::MAX_TCP_OPTIONS];
         // No room even without SACK blocks cannot happen with the room TCP
         // left us; if it does, the segment goes without our option.
-        let Ok(len) = tcpopt::merge(seg.options(), &ours[..n], &mut merged) else { return };
+        let Ok(len) = tcpopt::merge(seg.options(), &ours[..n], &mut merged) else {
+            return;
+        };
         let _ = seg.set_options(sk, &merged[..len]);
     }
 
-    fn syn_received(listener: &Sock, th: &TcpHeader, options: &[u8], (src, dst): ([u8; 4], [u8; 4])) {
+    fn syn_received(
+        listener: &Sock,
+        th: &TcpHeader,
+        options: &[u8],
+        (src, dst): ([u8; 4], [u8; 4]),
+    ) {
         let rx = Received::parse(options);
-        let Some(MpCapable { version: 1, form: CapableForm::Syn, flags }) = rx.mp_capable else { return };
+        let Some(MpCapable {
+            version: 1,
+            form: CapableForm::Syn,
+            flags,
+        }) = rx.mp_capable
+        else {
+            return;
+        };
         mib::inc(listener.net(), Mib::MPCapableSYNRX);
         let id = client_request(listener, th, (src, dst), th.seq);
         keys::pending_add(id, flags.checksum_required());
     }
 
-    fn child_created(listener: &Sock, child: &Sock, th: &TcpHeader, options: &[u8], (src, dst): ([u8; 4], [u8; 4])) {
+    fn child_created(
+        listener: &Sock,
+        child: &Sock,
+        th: &TcpHeader,
+        options: &[u8],
+        (src, dst): ([u8; 4], [u8; 4]),
+    ) {
         let id = client_request(listener, th, (src, dst), th.seq.wrapping_sub(1));
-        let Some((local, _checksum)) = keys::pending_take(&id) else { return };
+        let Some((local, _checksum)) = keys::pending_take(&id) else {
+            return;
+        };
         let rx = Received::parse(options);
         let (remote_key, first_data) = match rx.mp_capable.map(|m| m.form) {
-            Some(CapableForm::Ack { sender_key, receiver_key }) if receiver_key == local.key => (sender_key, None),
-            Some(CapableForm::AckData { sender_key, receiver_key, data_len, .. }) if receiver_key == local.key => {
-                (sender_key, Some(data_len))
-            }
+            Some(CapableForm::Ack {
+                sender_key,
+                receiver_key,
+            }) if receiver_key == local.key => (sender_key, None),
+            Some(CapableForm::AckData {
+                sender_key,
+                receiver_key,
+                data_len,
+                ..
+            }) if receiver_key == local.key => (sender_key, Some(data_len)),
             // No MP_CAPABLE on the ACK (a middlebox took it), or not our key:
             // the child is plain TCP (RFC 8684, 3.7).
             _ => {
@@ -169,7 +224,9 @@ impl TcpHooks for MptcpHooks {
         }
         let iss = th.ack_seq.wrapping_sub(1);
         let irs = th.seq.wrapping_sub(1);
-        let Ok(sub) = Subflow::new(mpcb.clone(), Stage::Established, iss, irs, GFP_ATOMIC) else { return };
+        let Ok(sub) = Subflow::new(mpcb.clone(), Stage::Established, iss, irs, GFP_ATOMIC) else {
+            return;
+        };
         if let Some(len) = first_data {
             record_first_data(&sub, len);
         }
@@ -181,7 +238,12 @@ impl TcpHooks for MptcpHooks {
 
 /// The request that a segment from the client (`th`, addressed `src` to
 /// `dst`) belongs to, the client's ISN being `client_isn`.
-fn client_request(listener: &Sock, th: &TcpHeader, (src, dst): ([u8; 4], [u8; 4]), client_isn: u32) -> RequestId {
+fn client_request(
+    listener: &Sock,
+    th: &TcpHeader,
+    (src, dst): ([u8; 4], [u8; 4]),
+    client_isn: u32,
+) -> RequestId {
     RequestId {
         net: listener.net().as_raw() as usize,
         client: src,
@@ -195,9 +257,16 @@ fn client_request(listener: &Sock, th: &TcpHeader, (src, dst): ([u8; 4], [u8; 4]
 /// MP_CAPABLE with data: the mapping of the client's first data (subflow
 /// offset 1, DSN = its IDSN + 1).
 fn record_first_data(sub: &Subflow, data_len: u16) {
-    let Some(remote) = sub.mpcb.conn.lock().remote else { return };
+    let Some(remote) = sub.mpcb.conn.lock().remote else {
+        return;
+    };
     let mut st = sub.st.lock();
-    let mapping = Mapping { subflow_seq: 1, dsn: remote.idsn.wrapping_add(1), data_len: u32::from(data_len), data_fin: false };
+    let mapping = Mapping {
+        subflow_seq: 1,
+        dsn: remote.idsn.wrapping_add(1),
+        data_len: u32::from(data_len),
+        data_fin: false,
+    };
     // A repeated MP_CAPABLE with data maps the same bytes again: no conflict.
     let _ = sub.record_received(&mut st, mapping);
 }
@@ -217,7 +286,11 @@ fn incoming(net: &Net, sub: &Subflow, seg: &IpSegment<'_>) -> bool {
                 return false;
             }
             match rx.mp_capable {
-                Some(MpCapable { version: 1, form: CapableForm::SynAck { sender_key }, .. }) => {
+                Some(MpCapable {
+                    version: 1,
+                    form: CapableForm::SynAck { sender_key },
+                    ..
+                }) => {
                     mib::inc(net, Mib::MPCapableSYNACKRX);
                     st.irs = th.seq;
                     st.stage = Stage::KeysPending;
@@ -259,7 +332,9 @@ fn incoming(net: &Net, sub: &Subflow, seg: &IpSegment<'_>) -> bool {
                         DssSeq::Bits32(v) => seq::expand_dsn(conn.rcv_nxt, v),
                     };
                     let reference = Subflow::rx_offset(&st, th.seq).unwrap_or(1);
-                    if let Some(mapping) = Mapping::from_dss(reference, m.subflow_seq, dsn, m.data_len, dss.data_fin) {
+                    if let Some(mapping) =
+                        Mapping::from_dss(reference, m.subflow_seq, dsn, m.data_len, dss.data_fin)
+                    {
                         if let Some(fin) = mapping.data_fin_dsn() {
                             conn.peer_data_fin = Some(fin);
                         }
@@ -269,7 +344,11 @@ fn incoming(net: &Net, sub: &Subflow, seg: &IpSegment<'_>) -> bool {
                         }
                     }
                 }
-            } else if let Some(MpCapable { form: CapableForm::AckData { data_len, .. }, .. }) = rx.mp_capable {
+            } else if let Some(MpCapable {
+                form: CapableForm::AckData { data_len, .. },
+                ..
+            }) = rx.mp_capable
+            {
                 // The client's first data, its third ACK lost or not.
                 drop(conn);
                 drop(st);
@@ -291,11 +370,15 @@ fn incoming(net: &Net, sub: &Subflow, seg: &IpSegment<'_>) -> bool {
 
 impl NfHooks for MptcpHooks {
     fn local_in(net: &Net, seg: &mut IpSegment<'_>) -> Verdict {
-        let Some(sk) = seg.established_sk(net) else { return Verdict::Accept };
+        let Some(sk) = seg.established_sk(net) else {
+            return Verdict::Accept;
+        };
         if !AF_OPS.is_installed(&sk) {
             return Verdict::Accept;
         }
-        let Some(sub) = callbacks::events::<Subflow>(&sk) else { return Verdict::Accept };
+        let Some(sub) = callbacks::events::<Subflow>(&sk) else {
+            return Verdict::Accept;
+        };
         // Options of a corrupted segment must not touch our state; TCP will
         // drop the segment itself.
         if !seg.checksum_ok(NF_INET_LOCAL_IN) {
@@ -312,7 +395,9 @@ impl NfHooks for MptcpHooks {
         if !(th.has(flags::SYN) && th.has(flags::ACK)) {
             return Verdict::Accept;
         }
-        let Some(listener) = seg.synack_listener() else { return Verdict::Accept };
+        let Some(listener) = seg.synack_listener() else {
+            return Verdict::Accept;
+        };
         if !AF_OPS.is_installed(&listener) {
             return Verdict::Accept;
         }
@@ -325,7 +410,9 @@ impl NfHooks for MptcpHooks {
             server_port: th.sport,
             client_isn: th.ack_seq.wrapping_sub(1),
         };
-        let Some(local) = keys::pending_key(&id) else { return Verdict::Accept };
+        let Some(local) = keys::pending_key(&id) else {
+            return Verdict::Accept;
+        };
         let mut ours = [0u8; 12];
         if mp_capable(CapableForm::SynAck { sender_key: local.key }).write(&mut ours).is_ok()
             // No room: the client will fall back, as with a plain SYN/ACK.

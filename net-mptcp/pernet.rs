@@ -9,8 +9,8 @@
 use crate::kernel_net::{
     net::Net,
     netfilter::NetHooks,
-    procfs::NetProcFile,
     pernet::{Pernet, PernetData, PernetRegistration},
+    procfs::NetProcFile,
     sysctl::SysctlTable,
 };
 use crate::mib::{MibFile, Mibs};

@@ -12,7 +12,6 @@
 //! - Once MPTCP is established, data goes through the mpcb: the send buffer
 //!   that subflows pull from, and the connection-level receive queues.
 
-use crate::keys;
 use crate::kernel_net::{
     callbacks::{self, Callbacks},
     errno,
@@ -21,6 +20,7 @@ use crate::kernel_net::{
     sock::{Sock, RCV_SHUTDOWN},
     user::{MsgHdr, PollTable, SockAddr, UserOptLen, UserOptVal},
 };
+use crate::keys;
 use crate::mpcb::{DataFin, Mode, Mpcb};
 use crate::options::AF_OPS;
 use crate::pernet::MptcpNet;
@@ -92,12 +92,21 @@ pub(crate) fn buf_sizes(master: &Sock, subflow: &Sock) -> (u64, u64) {
     let (sub_rcv, sub_snd) = subflow.buf_sizes();
     let (rcv_locked, snd_locked) = master.buf_locks();
     let rcv = if rcv_locked { rcv } else { rcv.max(sub_rcv) };
-    let snd = if snd_locked { snd } else { snd.max(sub_snd.saturating_mul(2)) };
+    let snd = if snd_locked {
+        snd
+    } else {
+        snd.max(sub_snd.saturating_mul(2))
+    };
     (rcv.max(0) as u64, snd.max(0) as u64)
 }
 
 impl MptcpSock {
-    fn new(mpcb: Arc<Mpcb>, sub: Arc<Subflow>, first: KernelSocket, callbacks: Option<Callbacks<Subflow>>) -> Result<Pin<KBox<Self>>> {
+    fn new(
+        mpcb: Arc<Mpcb>,
+        sub: Arc<Subflow>,
+        first: KernelSocket,
+        callbacks: Option<Callbacks<Subflow>>,
+    ) -> Result<Pin<KBox<Self>>> {
         let first = Arc::new(first, GFP_KERNEL)?;
         KBox::pin_init(
             pin_init!(Self {
@@ -213,7 +222,10 @@ impl StreamOps for Mptcp {
         let child = m.state().first()?.accept(flags)?;
         // An MP_CAPABLE child got its context when TCP created it; any other
         // is a TCP connection, which the master passes through.
-        if let (Some(callbacks), Some(sub)) = (Callbacks::<Subflow>::adopt(child.sk()), callbacks::events::<Subflow>(child.sk())) {
+        if let (Some(callbacks), Some(sub)) = (
+            Callbacks::<Subflow>::adopt(child.sk()),
+            callbacks::events::<Subflow>(child.sk()),
+        ) {
             let mpcb = sub.mpcb.clone();
             mpcb.data.lock().subflow = Some(child.sk().to_ref());
             return MptcpSock::new(mpcb, sub, child, Some(callbacks));
@@ -232,7 +244,9 @@ impl StreamOps for Mptcp {
 
     fn poll(m: &Master<'_, Self>, table: &PollTable) -> c_uint {
         let st = m.state();
-        let Ok(first) = st.first() else { return EPOLLERR };
+        let Ok(first) = st.first() else {
+            return EPOLLERR;
+        };
         if !st.mptcp() {
             return first.poll(table);
         }
@@ -256,7 +270,8 @@ impl StreamOps for Mptcp {
         if sub_sk.error() != 0 {
             mask |= EPOLLERR;
         }
-        if (eof && fin == DataFin::Acked) || sub_sk.state() == crate::kernel_net::sock::state::CLOSE {
+        if (eof && fin == DataFin::Acked) || sub_sk.state() == crate::kernel_net::sock::state::CLOSE
+        {
             mask |= EPOLLHUP;
         }
         mask
@@ -317,15 +332,25 @@ impl StreamOps for Mptcp {
         while copied < len {
             let err = sub_sk.error();
             if err != 0 {
-                return if copied > 0 { Ok(copied) } else { Err(Error::from_errno(-err)) };
+                return if copied > 0 {
+                    Ok(copied)
+                } else {
+                    Err(Error::from_errno(-err))
+                };
             }
             if st.mpcb.conn.lock().data_fin != DataFin::None {
-                return if copied > 0 { Ok(copied) } else { Err(m.pipe_error(flags)) };
+                return if copied > 0 {
+                    Ok(copied)
+                } else {
+                    Err(m.pipe_error(flags))
+                };
             }
             let (_, sndbuf) = buf_sizes(m.sk(), sub_sk);
             if st.mpcb.send_room(sndbuf) == 0 {
                 let waited = lock.wait(&mut timeo, |_| {
-                    st.mpcb.send_room(sndbuf) > 0 || sub_sk.error() != 0 || st.mpcb.mode() != Mode::Mptcp
+                    st.mpcb.send_room(sndbuf) > 0
+                        || sub_sk.error() != 0
+                        || st.mpcb.mode() != Mode::Mptcp
                 });
                 if let Err(e) = waited {
                     return if copied > 0 { Ok(copied) } else { Err(e) };
@@ -355,7 +380,11 @@ impl StreamOps for Mptcp {
         let sub_sk = st.first()?.sk();
         let mut lock = m.sk().lock();
         let mut timeo = m.sk().timeout(false, flags & MSG_DONTWAIT != 0);
-        let target = if flags & MSG_WAITALL != 0 { len } else { 1.min(len) };
+        let target = if flags & MSG_WAITALL != 0 {
+            len
+        } else {
+            1.min(len)
+        };
         let mut copied = 0usize;
         loop {
             {
@@ -363,7 +392,9 @@ impl StreamOps for Mptcp {
                 let (rcvbuf, _) = buf_sizes(m.sk(), sub_sk);
                 // Reordering in process context, by the reader itself.
                 st.mpcb.drain(&mut data, &st.sub, rcvbuf);
-                copied += st.mpcb.deliver(&mut data, msg, len - copied, flags & MSG_PEEK != 0)?;
+                copied += st
+                    .mpcb
+                    .deliver(&mut data, msg, len - copied, flags & MSG_PEEK != 0)?;
             }
             if copied >= target || flags & MSG_PEEK != 0 && copied > 0 {
                 break;
@@ -390,7 +421,11 @@ impl StreamOps for Mptcp {
                 // The work item may have moved the subflow's data to the
                 // connection's queue already: look at both.
                 let tcp = sub_sk.tcp_snapshot();
-                st.mpcb.data.lock().rcv_queued > 0 || tcp.rcv_nxt != tcp.copied_seq || st.mpcb.eof() || sub_sk.error() != 0 || sub_sk.state() == crate::kernel_net::sock::state::CLOSE
+                st.mpcb.data.lock().rcv_queued > 0
+                    || tcp.rcv_nxt != tcp.copied_seq
+                    || st.mpcb.eof()
+                    || sub_sk.error() != 0
+                    || sub_sk.state() == crate::kernel_net::sock::state::CLOSE
             });
             st.mpcb.conn.lock().readers_waiting -= 1;
             if let Err(e) = waited {

@@ -9,8 +9,8 @@ use crate::kernel_net::{
     errno,
     seqmap::RbSeqMap,
     sock::Sock,
-    tcp,
     sync::{new_spinlock_bh, SpinLockBh},
+    tcp,
 };
 use crate::mpcb::Mpcb;
 use crate::mptcp_core::{
@@ -63,7 +63,13 @@ pub(crate) struct Subflow {
 
 impl Subflow {
     /// The context of a subflow in handshake stage `stage`.
-    pub(crate) fn new(mpcb: Arc<Mpcb>, stage: Stage, iss: u32, irs: u32, flags: Flags) -> Result<Arc<Self>> {
+    pub(crate) fn new(
+        mpcb: Arc<Mpcb>,
+        stage: Stage,
+        iss: u32,
+        irs: u32,
+        flags: Flags,
+    ) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(Self {
                 mpcb,
@@ -93,7 +99,9 @@ impl Subflow {
     /// mapping could be recorded (the data waits).
     pub(crate) fn plan_send(&self, ssn: u32, dsn: u64, len: u32) -> u32 {
         let mut st = self.st.lock();
-        let Some(offset) = seq::subflow_offset(st.tx_ref, st.iss, ssn) else { return 0 };
+        let Some(offset) = seq::subflow_offset(st.tx_ref, st.iss, ssn) else {
+            return 0;
+        };
         if let Some((start, m)) = st.tx.at(offset) {
             let into = offset - start;
             // The rest must be the same bytes of the data stream.

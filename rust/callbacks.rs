@@ -52,7 +52,10 @@ impl<T: SockEvents> Callbacks<T> {
     /// Installs `events` on `sk`, which must have no `sk_user_data` yet.
     pub(crate) fn install(sk: &Sock, events: Arc<T>) -> Result<Self> {
         Self::install_detached(sk, events)?;
-        Ok(Self { sk: sk.to_ref(), _t: PhantomData })
+        Ok(Self {
+            sk: sk.to_ref(),
+            _t: PhantomData,
+        })
     }
 
     /// Installs `events` on `sk` without a handle: the socket owns them until
@@ -96,7 +99,10 @@ impl<T: SockEvents> Callbacks<T> {
     /// Takes over the callbacks installed detached on `sk`, if there are any.
     pub(crate) fn adopt(sk: &Sock) -> Option<Self> {
         events::<T>(sk)?;
-        Some(Self { sk: sk.to_ref(), _t: PhantomData })
+        Some(Self {
+            sk: sk.to_ref(),
+            _t: PhantomData,
+        })
     }
 
     /// The socket the callbacks are on.

@@ -15,7 +15,9 @@ pub(crate) struct Global<T> {
 
 impl<T> Global<T> {
     pub(crate) const fn new() -> Self {
-        Self { ptr: AtomicPtr::new(core::ptr::null_mut()) }
+        Self {
+            ptr: AtomicPtr::new(core::ptr::null_mut()),
+        }
     }
 
     /// Installs the object (at module load).

@@ -29,7 +29,10 @@ impl Test {
         let mut path = [0u8; 96];
         let n = file.len().min(path.len() - 1);
         path[..n].copy_from_slice(&file.as_bytes()[file.len() - n..]);
-        let loc = bindings::kunit_loc { line: line as i32, file: path.as_ptr().cast() };
+        let loc = bindings::kunit_loc {
+            line: line as i32,
+            file: path.as_ptr().cast(),
+        };
         let assert = bindings::kunit_fail_assert::default();
         // SAFETY: `self` is the running test (see `Case::run`); `loc`, `assert`
         // and `msg` outlive the call, which formats them into the test log; `%pA`
@@ -84,7 +87,10 @@ pub(crate) struct Cases<const N: usize>(UnsafeCell<[bindings::kunit_case; N]>);
 impl<const N: usize> Cases<N> {
     /// Wraps the cases; the last must be [`end_of_cases`].
     pub(crate) const fn new(cases: [bindings::kunit_case; N]) -> Self {
-        assert!(cases[N - 1].run_case.is_none(), "the last case must end the array");
+        assert!(
+            cases[N - 1].run_case.is_none(),
+            "the last case must end the array"
+        );
         Self(UnsafeCell::new(cases))
     }
 }

@@ -4,7 +4,10 @@
 
 /// Builds the NUL-terminated `key=value` entry of `.modinfo`, `N` bytes long.
 pub(crate) const fn entry<const N: usize>(key: &[u8], value: &[u8]) -> [u8; N] {
-    assert!(key.len() + 1 + value.len() + 1 == N, "wrong modinfo entry length");
+    assert!(
+        key.len() + 1 + value.len() + 1 == N,
+        "wrong modinfo entry length"
+    );
     let mut out = [0u8; N];
     let mut i = 0;
     while i < key.len() {

@@ -53,7 +53,10 @@ impl<H: NfHooks> NfHookOps<H> {
         ops[1].pf = NFPROTO_IPV4;
         ops[1].hooknum = NF_INET_LOCAL_OUT;
         ops[1].priority = PRIORITY;
-        Self { ops: Opaque::new(ops), _h: PhantomData }
+        Self {
+            ops: Opaque::new(ops),
+            _h: PhantomData,
+        }
     }
 
     /// Registers the hooks in `net`, until the returned handle is dropped.
@@ -62,12 +65,17 @@ impl<H: NfHooks> NfHookOps<H> {
         // SAFETY: `net` is live; the records are static.
         to_result(unsafe { bindings::nf_register_net_hook(net.as_raw(), ops) })?;
         // SAFETY: as above, the second record.
-        if let Err(e) = to_result(unsafe { bindings::nf_register_net_hook(net.as_raw(), ops.add(1)) }) {
+        if let Err(e) =
+            to_result(unsafe { bindings::nf_register_net_hook(net.as_raw(), ops.add(1)) })
+        {
             // SAFETY: registered just above.
             unsafe { bindings::nf_unregister_net_hook(net.as_raw(), ops) };
             return Err(e);
         }
-        Ok(NetHooks { net: net.as_raw(), ops: self })
+        Ok(NetHooks {
+            net: net.as_raw(),
+            ops: self,
+        })
     }
 }
 
@@ -109,7 +117,10 @@ unsafe extern "C" fn local_in_cb<H: NfHooks>(
     // SAFETY: netfilter passes the packet at the IPv4 LOCAL_IN hook, with the
     // hook state of its namespace.
     match unsafe { IpSegment::from_netfilter(skb) } {
-        Some(mut seg) => verdict(H::local_in(unsafe { Net::from_raw((*state).net) }, &mut seg)),
+        Some(mut seg) => verdict(H::local_in(
+            unsafe { Net::from_raw((*state).net) },
+            &mut seg,
+        )),
         None => NF_ACCEPT,
     }
 }

@@ -13,11 +13,11 @@ use super::{
     net::Net,
     sysctl::{SysctlRegistration, SysctlTable},
 };
-use kernel::ffi::c_int;
 use core::{
     marker::PhantomData,
     sync::atomic::{AtomicBool, Ordering},
 };
+use kernel::ffi::c_int;
 use kernel::{error::to_result, prelude::*, str::CStr, types::Opaque};
 
 /// The state a subsystem keeps in each network namespace.

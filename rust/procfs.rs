@@ -41,12 +41,20 @@ impl NetProcFile {
         // SAFETY: `net` is live; `name` is static; the show callback is ours
         // and the file is removed (by drop) before the module goes.
         let pde = unsafe {
-            bindings::mptcp_rs_proc_create_net_single(net.as_raw(), name.as_char_ptr(), 0o444, Some(show_cb::<S>))
+            bindings::mptcp_rs_proc_create_net_single(
+                net.as_raw(),
+                name.as_char_ptr(),
+                0o444,
+                Some(show_cb::<S>),
+            )
         };
         if pde.is_null() {
             return Err(ENOMEM);
         }
-        Ok(Self { net: net.as_raw(), name })
+        Ok(Self {
+            net: net.as_raw(),
+            name,
+        })
     }
 }
 
@@ -59,7 +67,10 @@ impl Drop for NetProcFile {
     }
 }
 
-unsafe extern "C" fn show_cb<S: ProcShow>(seq: *mut bindings::seq_file, _v: *mut core::ffi::c_void) -> c_int {
+unsafe extern "C" fn show_cb<S: ProcShow>(
+    seq: *mut bindings::seq_file,
+    _v: *mut core::ffi::c_void,
+) -> c_int {
     // SAFETY: for files made by `proc_create_net_single`, `seq->private` is
     // the namespace the file is read in, held for the read.
     let net = unsafe { Net::from_raw((*seq).private.cast()) };

@@ -127,7 +127,9 @@ impl<'a, T: StreamOps> Master<'a, T> {
 
     /// Whether the operation came with `O_NONBLOCK` on the file.
     pub(crate) fn file_nonblock(&self) -> bool {
-        let Some(socket) = self.socket else { return false };
+        let Some(socket) = self.socket else {
+            return false;
+        };
         // SAFETY: the socket is live; `file` is set for sockets of system calls.
         unsafe {
             let file = (*socket.as_raw()).file;
@@ -158,7 +160,13 @@ impl<'a, T: StreamOps> Master<'a, T> {
         let socket = self.socket.ok_or(EINVAL)?;
         // SAFETY: the socket is live; `val` is what the system call passed.
         to_result(unsafe {
-            bindings::sock_setsockopt(socket.as_raw(), bindings::SOL_SOCKET as c_int, name, val.ptr(), val.len())
+            bindings::sock_setsockopt(
+                socket.as_raw(),
+                bindings::SOL_SOCKET as c_int,
+                name,
+                val.ptr(),
+                val.len(),
+            )
         })
     }
 }
@@ -222,7 +230,12 @@ impl<T: StreamOps> Protocol<T> {
         protosw.protocol = T::PROTOCOL;
         protosw.flags = bindings::INET_PROTOSW_ICSK as u8;
 
-        Self { proto: Opaque::new(proto), ops: Opaque::new(ops), protosw: Opaque::new(protosw), _t: PhantomData }
+        Self {
+            proto: Opaque::new(proto),
+            ops: Opaque::new(ops),
+            protosw: Opaque::new(protosw),
+            _t: PhantomData,
+        }
     }
 
     /// Registers the protocol: from now on `socket(2)` creates its sockets.
@@ -247,7 +260,12 @@ impl<T: StreamOps> Protocol<T> {
     /// `inet_create` would have: an `inet_sock`, initialised, with the
     /// protocol's state but without `init` (no `net.mptcp.enabled` check: the
     /// listener exists).
-    fn graft_accepted(&'static self, listener: &Sock, newsock: *mut bindings::socket, state: T::State) -> Result {
+    fn graft_accepted(
+        &'static self,
+        listener: &Sock,
+        newsock: *mut bindings::socket,
+        state: T::State,
+    ) -> Result {
         let state = KBox::new(state, GFP_KERNEL)?;
         // SAFETY: the listener is live, so is its namespace; `proto` is
         // registered; the new socket is a user socket (kern = 0).
@@ -374,7 +392,11 @@ macro_rules! master_or_return {
     };
 }
 
-unsafe extern "C" fn bind_cb<T: StreamOps>(sock: *mut bindings::socket, addr: *mut bindings::sockaddr, len: c_int) -> c_int {
+unsafe extern "C" fn bind_cb<T: StreamOps>(
+    sock: *mut bindings::socket,
+    addr: *mut bindings::sockaddr,
+    len: c_int,
+) -> c_int {
     let m = master_or_return!(sock);
     // SAFETY: the system call copied `len` bytes of address to `addr`.
     ret(T::bind(&m, &unsafe { SockAddr::from_raw(addr, len) }))
@@ -388,7 +410,11 @@ unsafe extern "C" fn connect_cb<T: StreamOps>(
 ) -> c_int {
     let m = master_or_return!(sock);
     // SAFETY: as for bind.
-    ret(T::connect(&m, &unsafe { SockAddr::from_raw(addr, len) }, flags))
+    ret(T::connect(
+        &m,
+        &unsafe { SockAddr::from_raw(addr, len) },
+        flags,
+    ))
 }
 
 unsafe extern "C" fn listen_cb<T: StreamOps>(sock: *mut bindings::socket, backlog: c_int) -> c_int {
@@ -404,14 +430,24 @@ unsafe extern "C" fn accept_cb<T: StreamOps>(
     let m = master_or_return!(sock);
     // SAFETY: `arg` is the accept call's argument block.
     let flags = unsafe { (*arg).flags };
-    let r = T::accept(&m, flags).and_then(|state| T::protocol().graft_accepted(m.sk(), newsock, state));
+    let r =
+        T::accept(&m, flags).and_then(|state| T::protocol().graft_accepted(m.sk(), newsock, state));
     ret(r)
 }
 
-unsafe extern "C" fn getname_cb<T: StreamOps>(sock: *mut bindings::socket, addr: *mut bindings::sockaddr, peer: c_int) -> c_int {
+unsafe extern "C" fn getname_cb<T: StreamOps>(
+    sock: *mut bindings::socket,
+    addr: *mut bindings::sockaddr,
+    peer: c_int,
+) -> c_int {
     let m = master_or_return!(sock);
     // SAFETY: `addr` is a `sockaddr_storage` of the system call.
-    let mut addr = unsafe { SockAddr::from_raw(addr, core::mem::size_of::<bindings::__kernel_sockaddr_storage>() as c_int) };
+    let mut addr = unsafe {
+        SockAddr::from_raw(
+            addr,
+            core::mem::size_of::<bindings::__kernel_sockaddr_storage>() as c_int,
+        )
+    };
     ret_count(T::getname(&m, &mut addr, peer != 0))
 }
 
@@ -428,7 +464,11 @@ unsafe extern "C" fn poll_cb<T: StreamOps>(
     T::poll(&m, &unsafe { PollTable::new(file, wait) })
 }
 
-unsafe extern "C" fn ioctl_cb<T: StreamOps>(sock: *mut bindings::socket, cmd: c_uint, arg: c_ulong) -> c_int {
+unsafe extern "C" fn ioctl_cb<T: StreamOps>(
+    sock: *mut bindings::socket,
+    cmd: c_uint,
+    arg: c_ulong,
+) -> c_int {
     let m = master_or_return!(sock);
     let mut karg: c_int = 0;
     let r = T::ioctl(&m, cmd, &mut karg);
@@ -457,7 +497,9 @@ unsafe extern "C" fn setsockopt_cb<T: StreamOps>(
 ) -> c_int {
     let m = master_or_return!(sock);
     // SAFETY: the system call's value.
-    ret(T::setsockopt(&m, level, name, &unsafe { UserOptVal::new(val, len) }))
+    ret(T::setsockopt(&m, level, name, &unsafe {
+        UserOptVal::new(val, len)
+    }))
 }
 
 unsafe extern "C" fn getsockopt_cb<T: StreamOps>(
@@ -469,10 +511,16 @@ unsafe extern "C" fn getsockopt_cb<T: StreamOps>(
 ) -> c_int {
     let m = master_or_return!(sock);
     // SAFETY: the system call's user pointers.
-    ret(T::getsockopt(&m, level, name, &unsafe { UserOptLen::new(val, len) }))
+    ret(T::getsockopt(&m, level, name, &unsafe {
+        UserOptLen::new(val, len)
+    }))
 }
 
-unsafe extern "C" fn sendmsg_cb<T: StreamOps>(sock: *mut bindings::socket, msg: *mut bindings::msghdr, len: usize) -> c_int {
+unsafe extern "C" fn sendmsg_cb<T: StreamOps>(
+    sock: *mut bindings::socket,
+    msg: *mut bindings::msghdr,
+    len: usize,
+) -> c_int {
     let m = master_or_return!(sock);
     // SAFETY: the system call's message, ours for the call.
     ret_count(T::sendmsg(&m, unsafe { MsgHdr::from_raw(msg) }, len))

@@ -20,7 +20,11 @@ impl<V> RbSeqMap<V> {
     /// An empty map whose insertions allocate with `flags` (`GFP_ATOMIC` where
     /// it is used from softirq context).
     pub(crate) fn with_flags(flags: Flags) -> Self {
-        Self { tree: RBTree::new(), len: 0, flags }
+        Self {
+            tree: RBTree::new(),
+            len: 0,
+            flags,
+        }
     }
 
     /// The `&mut V` at a key known to be present. Cursors lend their values

@@ -23,9 +23,7 @@ impl crate::mptcp_core::crypto::Sha256 for Sha256 {
         for chunk in data.chunks(u32::MAX as usize) {
             // SAFETY: `self.state` was initialised by `new`; `chunk` is valid for
             // reads of `chunk.len()` bytes, which fits in `u32`.
-            unsafe {
-                bindings::sha256_update(&mut self.state, chunk.as_ptr(), chunk.len() as u32)
-            };
+            unsafe { bindings::sha256_update(&mut self.state, chunk.as_ptr(), chunk.len() as u32) };
         }
     }
 

@@ -7,7 +7,6 @@ use super::{bindings, net::Net, sock::Sock, user::MsgHdr};
 use core::{marker::PhantomData, ptr::NonNull};
 use kernel::{error::to_result, ffi::c_int, prelude::*, types::ARef};
 
-
 const TCP_HDR: usize = 20;
 const IP_HDR_MIN: usize = 20;
 const IPPROTO_TCP: u8 = 6;
@@ -98,7 +97,11 @@ impl<'a> TxSegment<'a> {
         // SAFETY: the TCP header TCP just built is linear at `data`.
         let bytes = unsafe { core::slice::from_raw_parts((*skb).data, TCP_HDR) };
         let hdr = TcpHeader::parse(bytes)?;
-        Some(Self { skb: NonNull::new(skb)?, hdr, _skb: PhantomData })
+        Some(Self {
+            skb: NonNull::new(skb)?,
+            hdr,
+            _skb: PhantomData,
+        })
     }
 
     pub(crate) fn header(&self) -> &TcpHeader {
@@ -108,7 +111,12 @@ impl<'a> TxSegment<'a> {
     /// TCP's options as it wrote them.
     pub(crate) fn options(&self) -> &[u8] {
         // SAFETY: the whole header, options included, is linear at `data`.
-        unsafe { core::slice::from_raw_parts((*self.skb.as_ptr()).data.add(TCP_HDR), self.hdr.len - TCP_HDR) }
+        unsafe {
+            core::slice::from_raw_parts(
+                (*self.skb.as_ptr()).data.add(TCP_HDR),
+                self.hdr.len - TCP_HDR,
+            )
+        }
     }
 
     /// The number of payload bytes (all segments, for a GSO segment).
@@ -192,7 +200,12 @@ impl<'a> IpSegment<'a> {
             // Pulling may have moved the head: read again.
             let bytes = core::slice::from_raw_parts((*skb).data.add(ihl), doff);
             let hdr = TcpHeader::parse(bytes)?;
-            Some(Self { skb: NonNull::new(skb)?, ihl, hdr, _skb: PhantomData })
+            Some(Self {
+                skb: NonNull::new(skb)?,
+                ihl,
+                hdr,
+                _skb: PhantomData,
+            })
         }
     }
 
@@ -220,7 +233,9 @@ impl<'a> IpSegment<'a> {
     /// The TCP options.
     pub(crate) fn options(&self) -> &[u8] {
         // SAFETY: the TCP header, options included, is linear after the IP one.
-        unsafe { core::slice::from_raw_parts(self.ip().add(self.ihl + TCP_HDR), self.hdr.len - TCP_HDR) }
+        unsafe {
+            core::slice::from_raw_parts(self.ip().add(self.ihl + TCP_HDR), self.hdr.len - TCP_HDR)
+        }
     }
 
     /// The number of TCP payload bytes.
@@ -288,7 +303,9 @@ impl<'a> IpSegment<'a> {
     pub(crate) fn checksum_ok(&self, hook: u32) -> bool {
         // SAFETY: the packet is valid; `nf_ip_checksum` verifies the TCP
         // checksum of a packet at a LOCAL_IN hook and records the result.
-        unsafe { bindings::nf_ip_checksum(self.skb.as_ptr(), hook, self.ihl as u32, IPPROTO_TCP) == 0 }
+        unsafe {
+            bindings::nf_ip_checksum(self.skb.as_ptr(), hook, self.ihl as u32, IPPROTO_TCP) == 0
+        }
     }
 
     /// Appends `extra` (a multiple of 4 bytes) to the TCP options of an
@@ -309,7 +326,9 @@ impl<'a> IpSegment<'a> {
         // SAFETY: the packet is ours while the hook runs; cow_head makes the
         // headers private with room for `delta` bytes; headers are linear.
         unsafe {
-            bindings::mptcp_rs_skb_cow_head(skb, delta as u32).then_some(()).ok_or(ENOMEM)?;
+            bindings::mptcp_rs_skb_cow_head(skb, delta as u32)
+                .then_some(())
+                .ok_or(ENOMEM)?;
             shift_headers(skb, keep, delta as isize);
             let ip = (*skb).data;
             core::ptr::copy_nonoverlapping(extra.as_ptr(), ip.add(keep), delta);
@@ -376,7 +395,11 @@ impl SkbRef {
     /// # Safety
     ///
     /// `skb` must be a valid skb with at least `offset + len` bytes of data.
-    pub(crate) unsafe fn clone_span(skb: *mut bindings::sk_buff, offset: u32, len: u32) -> Result<Self> {
+    pub(crate) unsafe fn clone_span(
+        skb: *mut bindings::sk_buff,
+        offset: u32,
+        len: u32,
+    ) -> Result<Self> {
         // SAFETY: per the contract; GFP_ATOMIC as we may be in softirq.
         let clone = unsafe { bindings::skb_clone(skb, kernel::bindings::GFP_ATOMIC) };
         let skb = NonNull::new(clone).ok_or(ENOMEM)?;
@@ -407,7 +430,12 @@ impl SkbRef {
         // SAFETY: the span lies within the skb's data; `msg` is the caller's
         // message, whose iterator is advanced by the copy.
         to_result(unsafe {
-            bindings::mptcp_rs_skb_copy_to_msg(self.skb.as_ptr(), self.offset as c_int, msg.as_raw(), n as c_int)
+            bindings::mptcp_rs_skb_copy_to_msg(
+                self.skb.as_ptr(),
+                self.offset as c_int,
+                msg.as_raw(),
+                n as c_int,
+            )
         })?;
         self.trim_front(n);
         Ok(())
@@ -421,7 +449,12 @@ impl SkbRef {
         let n = n.min(self.len);
         // SAFETY: as for `copy_to`.
         to_result(unsafe {
-            bindings::mptcp_rs_skb_copy_to_msg(self.skb.as_ptr(), self.offset as c_int, msg.as_raw(), n as c_int)
+            bindings::mptcp_rs_skb_copy_to_msg(
+                self.skb.as_ptr(),
+                self.offset as c_int,
+                msg.as_raw(),
+                n as c_int,
+            )
         })
     }
 }

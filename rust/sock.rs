@@ -187,7 +187,10 @@ impl Sock {
     pub(crate) fn lock(&self) -> SockGuard<'_> {
         // SAFETY: `self` is live; the guard releases the lock.
         unsafe { bindings::lock_sock_nested(self.as_raw(), 0) };
-        SockGuard { sk: self, _not_send: PhantomData }
+        SockGuard {
+            sk: self,
+            _not_send: PhantomData,
+        }
     }
 
     /// Wakes up those who wait for the socket to become readable.
@@ -253,7 +256,11 @@ impl SockGuard<'_> {
     ///
     /// Returns the time left, or `EAGAIN` when the timeout expired (or was 0)
     /// and the `sock_intr_errno` error on a signal.
-    pub(crate) fn wait(&mut self, timeo: &mut c_long, mut done: impl FnMut(&Sock) -> bool) -> Result {
+    pub(crate) fn wait(
+        &mut self,
+        timeo: &mut c_long,
+        mut done: impl FnMut(&Sock) -> bool,
+    ) -> Result {
         if done(self.sk) {
             return Ok(());
         }
@@ -278,7 +285,9 @@ impl SockGuard<'_> {
             // what `signal_pending(current)` does.
             if unsafe { bindings::mptcp_rs_signal_pending() } {
                 // SAFETY: pure function of its argument.
-                break Err(Error::from_errno(unsafe { bindings::mptcp_rs_sock_intr_errno(*timeo) }));
+                break Err(Error::from_errno(unsafe {
+                    bindings::mptcp_rs_sock_intr_errno(*timeo)
+                }));
             }
             // SAFETY: we hold the lock (this guard), released and re-taken
             // around the sleep; `entry` is on the socket's wait queue.

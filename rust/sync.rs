@@ -46,7 +46,11 @@ unsafe impl Backend for SpinLockBhBackend {
 /// Creates a [`SpinLockBh`] initialiser with a lock class of its own.
 macro_rules! new_spinlock_bh {
     ($inner:expr, $name:literal $(,)?) => {
-        $crate::kernel_net::sync::SpinLockBh::new($inner, ::kernel::c_str!($name), ::kernel::static_lock_class!())
+        $crate::kernel_net::sync::SpinLockBh::new(
+            $inner,
+            ::kernel::c_str!($name),
+            ::kernel::static_lock_class!(),
+        )
     };
 }
 pub(crate) use new_spinlock_bh;

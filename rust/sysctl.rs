@@ -3,12 +3,8 @@
 //! Per-network-namespace sysctl tables (`register_net_sysctl_sz`).
 
 use super::{bindings, net::Net};
+use core::{marker::PhantomData, ptr::NonNull, sync::atomic::AtomicU8};
 use kernel::ffi::c_void;
-use core::{
-    marker::PhantomData,
-    ptr::NonNull,
-    sync::atomic::AtomicU8,
-};
 use kernel::{alloc::flags::GFP_KERNEL, alloc::KVec, error::code::ENOMEM, prelude::*, str::CStr};
 
 /// A sysctl directory under construction whose entries point at values that
@@ -24,7 +20,10 @@ pub(crate) struct SysctlTable<'a> {
 impl<'a> SysctlTable<'a> {
     /// An empty table.
     pub(crate) fn new() -> Self {
-        Self { entries: KVec::new(), _values: PhantomData }
+        Self {
+            entries: KVec::new(),
+            _values: PhantomData,
+        }
     }
 
     fn push(&mut self, entry: bindings::ctl_table) -> Result {
@@ -53,7 +52,11 @@ impl<'a> SysctlTable<'a> {
     }
 
     /// Registers the table as `/proc/sys/<path>` in `net`.
-    pub(crate) fn register(mut self, net: &Net, path: &'static CStr) -> Result<SysctlRegistration<'a>> {
+    pub(crate) fn register(
+        mut self,
+        net: &Net,
+        path: &'static CStr,
+    ) -> Result<SysctlRegistration<'a>> {
         // SAFETY: `net` is live; `path` is a static NUL-terminated string; the
         // table holds `len` initialised entries whose `data` pointers are valid
         // for `'a`, and it stays allocated (and in place: a `KVec` does not move
@@ -69,7 +72,10 @@ impl<'a> SysctlTable<'a> {
         };
         let header = NonNull::new(header).ok_or(ENOMEM)?;
         Ok(SysctlRegistration {
-            table: RegisteredTable { header, _entries: self.entries },
+            table: RegisteredTable {
+                header,
+                _entries: self.entries,
+            },
             _values: PhantomData,
         })
     }
@@ -89,7 +95,10 @@ impl SysctlRegistration<'_> {
     ///
     /// The returned registration must be dropped before those values are.
     pub(super) unsafe fn into_unbounded(self) -> SysctlRegistration<'static> {
-        SysctlRegistration { table: self.table, _values: PhantomData }
+        SysctlRegistration {
+            table: self.table,
+            _values: PhantomData,
+        }
     }
 }
 

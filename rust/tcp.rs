@@ -91,9 +91,16 @@ impl Sock {
 /// without waiting for room: returns how many bytes TCP took (`EAGAIN` if
 /// none). With `end_of_record`, the last buffer of the data is closed: later
 /// data never joins it, so that no skb spans two MPTCP mappings.
-pub(crate) fn send_locked(guard: &SockGuard<'_>, data: &[u8], end_of_record: bool) -> Result<usize> {
+pub(crate) fn send_locked(
+    guard: &SockGuard<'_>,
+    data: &[u8],
+    end_of_record: bool,
+) -> Result<usize> {
     let sk = guard.sock();
-    let kvec = bindings::kvec { iov_base: data.as_ptr() as *mut c_void, iov_len: data.len() };
+    let kvec = bindings::kvec {
+        iov_base: data.as_ptr() as *mut c_void,
+        iov_len: data.len(),
+    };
     // SAFETY: all-zeroes is a valid, empty `msghdr`; the iterator is set below.
     let mut msg: bindings::msghdr = unsafe { core::mem::zeroed() };
     msg.msg_flags = (MSG_DONTWAIT | if end_of_record { MSG_EOR } else { 0 }) as _;
@@ -140,7 +147,11 @@ impl RxSkb {
 /// `len` bytes at `offset` it consumed; reading stops at the first partial
 /// consumption. TCP then advances its window and may ACK. Returns the bytes
 /// consumed.
-pub(crate) fn read_sock(guard: &SockGuard<'_>, max: usize, actor: &mut dyn FnMut(&RxSkb, u32, usize) -> usize) -> usize {
+pub(crate) fn read_sock(
+    guard: &SockGuard<'_>,
+    max: usize,
+    actor: &mut dyn FnMut(&RxSkb, u32, usize) -> usize,
+) -> usize {
     let mut actor: &mut dyn FnMut(&RxSkb, u32, usize) -> usize = actor;
     // SAFETY: all-zeroes is a valid descriptor; `arg.data` points at `actor`
     // (a fat pointer, behind a thin one), valid for the call.
@@ -148,7 +159,8 @@ pub(crate) fn read_sock(guard: &SockGuard<'_>, max: usize, actor: &mut dyn FnMut
     desc.count = max;
     desc.arg.data = core::ptr::from_mut(&mut actor).cast();
     // SAFETY: the caller holds the lock of the subflow, a TCP socket.
-    let ret = unsafe { bindings::tcp_read_sock(guard.sock().as_raw(), &mut desc, Some(read_actor)) };
+    let ret =
+        unsafe { bindings::tcp_read_sock(guard.sock().as_raw(), &mut desc, Some(read_actor)) };
     ret.max(0) as usize
 }
 
@@ -161,7 +173,10 @@ unsafe extern "C" fn read_actor(
     // SAFETY: `desc` is the descriptor of `read_sock`, whose `arg.data` points
     // at the actor for the duration of `tcp_read_sock`.
     unsafe {
-        let actor = &mut *(*desc).arg.data.cast::<&mut dyn FnMut(&RxSkb, u32, usize) -> usize>();
+        let actor = &mut *(*desc)
+            .arg
+            .data
+            .cast::<&mut dyn FnMut(&RxSkb, u32, usize) -> usize>();
         let len = len.min((*desc).count);
         let used = actor(&RxSkb { skb }, offset, len).min(len);
         (*desc).count -= used;

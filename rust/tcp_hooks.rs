@@ -39,7 +39,13 @@ pub(crate) trait TcpHooks: 'static {
 
     /// `child` was created by `listener` from a request, completed by a
     /// segment with TCP header `th`, `options` and addresses `addrs`.
-    fn child_created(listener: &Sock, child: &Sock, th: &TcpHeader, options: &[u8], addrs: ([u8; 4], [u8; 4]));
+    fn child_created(
+        listener: &Sock,
+        child: &Sock,
+        th: &TcpHeader,
+        options: &[u8],
+        addrs: ([u8; 4], [u8; 4]),
+    );
 }
 
 /// The hooked copy of `ipv4_specific`: declare one `static`.
@@ -54,7 +60,10 @@ unsafe impl<H: TcpHooks> Sync for HookedAfOps<H> {}
 impl<H: TcpHooks> HookedAfOps<H> {
     /// The table, to be placed in a `static` and initialised by `init`.
     pub(crate) const fn new() -> Self {
-        Self { ops: Opaque::uninit(), _h: PhantomData }
+        Self {
+            ops: Opaque::uninit(),
+            _h: PhantomData,
+        }
     }
 
     /// Fills the table from `ipv4_specific` with our hooks. Called once, at
@@ -77,7 +86,9 @@ impl<H: TcpHooks> HookedAfOps<H> {
     pub(crate) fn install(&'static self, sk: &Sock) {
         // SAFETY: `sk` is a TCP socket, so an `inet_connection_sock`; it is not
         // in use yet, and `init` filled the table.
-        unsafe { (*sk.as_raw().cast::<bindings::inet_connection_sock>()).icsk_af_ops = self.ops.get() };
+        unsafe {
+            (*sk.as_raw().cast::<bindings::inet_connection_sock>()).icsk_af_ops = self.ops.get()
+        };
     }
 
     /// Gives `sk` back the kernel's `ipv4_specific` (it stays a TCP socket,
@@ -101,8 +112,9 @@ impl<H: TcpHooks> HookedAfOps<H> {
         // SAFETY: reading a pointer field of a live full socket; TCP sockets
         // are `inet_connection_sock`s, and the caller checked it is TCP.
         unsafe {
-            core::ptr::read_volatile(&(*sk.as_raw().cast::<bindings::inet_connection_sock>()).icsk_af_ops)
-                == self.ops.get().cast_const()
+            core::ptr::read_volatile(
+                &(*sk.as_raw().cast::<bindings::inet_connection_sock>()).icsk_af_ops,
+            ) == self.ops.get().cast_const()
         }
     }
 }
@@ -114,7 +126,9 @@ impl<H: TcpHooks> HookedAfOps<H> {
 /// # Safety
 ///
 /// `skb` must be a received IPv4 TCP segment being processed by TCP.
-unsafe fn rx_header<'a>(skb: *mut bindings::sk_buff) -> Option<(TcpHeader, &'a [u8], ([u8; 4], [u8; 4]))> {
+unsafe fn rx_header<'a>(
+    skb: *mut bindings::sk_buff,
+) -> Option<(TcpHeader, &'a [u8], ([u8; 4], [u8; 4]))> {
     // SAFETY: TCP validated (`tcp_v4_rcv` pulled) the whole header, options
     // included, at the transport header; the IP header precedes it.
     unsafe {
@@ -146,7 +160,10 @@ unsafe extern "C" fn queue_xmit_cb<H: TcpHooks>(
     }
 }
 
-unsafe extern "C" fn conn_request_cb<H: TcpHooks>(sk: *mut bindings::sock, skb: *mut bindings::sk_buff) -> c_int {
+unsafe extern "C" fn conn_request_cb<H: TcpHooks>(
+    sk: *mut bindings::sock,
+    skb: *mut bindings::sk_buff,
+) -> c_int {
     // SAFETY: TCP calls `conn_request` with a listener and a SYN it parsed.
     unsafe {
         if let Some((th, options, addrs)) = rx_header(skb) {
@@ -170,10 +187,17 @@ unsafe extern "C" fn syn_recv_sock_cb<H: TcpHooks>(
     // ours to set up when `*own_req` (otherwise another CPU won the race and
     // the child is about to be freed).
     unsafe {
-        let child = bindings::tcp_v4_syn_recv_sock(sk, skb, req, dst, req_unhash, own_req, opt_child_init);
+        let child =
+            bindings::tcp_v4_syn_recv_sock(sk, skb, req, dst, req_unhash, own_req, opt_child_init);
         if !child.is_null() && *own_req {
             if let Some((th, options, addrs)) = rx_header(skb) {
-                H::child_created(Sock::from_raw(sk.cast_mut()), Sock::from_raw(child), &th, options, addrs);
+                H::child_created(
+                    Sock::from_raw(sk.cast_mut()),
+                    Sock::from_raw(child),
+                    &th,
+                    options,
+                    addrs,
+                );
             }
         }
         child

@@ -43,13 +43,19 @@ impl MsgHdr {
     /// Copies up to `n` bytes from the message (the application's buffers)
     /// to the end of `buf`; returns how many. `EFAULT` if none could be
     /// copied from a bad address.
-    pub(crate) fn copy_into(&mut self, buf: &mut kernel::alloc::KVec<u8>, n: usize) -> Result<usize> {
+    pub(crate) fn copy_into(
+        &mut self,
+        buf: &mut kernel::alloc::KVec<u8>,
+        n: usize,
+    ) -> Result<usize> {
         buf.reserve(n, GFP_KERNEL)?;
         let spare = buf.spare_capacity_mut();
         let n = n.min(spare.len());
         // SAFETY: `spare` has room for `n` bytes; `msg_iter` is the message's
         // iterator, which the copy advances.
-        let got = unsafe { bindings::_copy_from_iter(spare.as_mut_ptr().cast(), n, &mut (*self.0.get()).msg_iter) };
+        let got = unsafe {
+            bindings::_copy_from_iter(spare.as_mut_ptr().cast(), n, &mut (*self.0.get()).msg_iter)
+        };
         // SAFETY: the copy initialised `got` more bytes.
         unsafe { buf.set_len(buf.len() + got) };
         if got == 0 && n > 0 {
@@ -81,7 +87,11 @@ impl<'a> SockAddr<'a> {
     /// `ptr` must be valid for reads (and, through `as_mut_ptr`, writes) of
     /// `len` bytes for `'a`; for `getname`, of a `sockaddr_storage`.
     pub(crate) unsafe fn from_raw(ptr: *mut bindings::sockaddr, len: c_int) -> Self {
-        Self { ptr, len, _buf: PhantomData }
+        Self {
+            ptr,
+            len,
+            _buf: PhantomData,
+        }
     }
 
     pub(crate) fn as_ptr(&self) -> *mut bindings::sockaddr {
@@ -188,7 +198,10 @@ impl PollTable {
     /// # Safety
     ///
     /// `file` and `table` must be what `poll` received, valid for the call.
-    pub(crate) unsafe fn new(file: *mut bindings::file, table: *mut bindings::poll_table_struct) -> Self {
+    pub(crate) unsafe fn new(
+        file: *mut bindings::file,
+        table: *mut bindings::poll_table_struct,
+    ) -> Self {
         Self { file, table }
     }
 

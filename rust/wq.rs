@@ -20,7 +20,8 @@ impl ModuleQueue {
     /// Allocates an unbound workqueue named `mptcp_rs`.
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: plain allocation; the name is a static C string.
-        let raw = unsafe { bindings::mptcp_rs_alloc_workqueue(kernel::c_str!("mptcp_rs").as_char_ptr()) };
+        let raw =
+            unsafe { bindings::mptcp_rs_alloc_workqueue(kernel::c_str!("mptcp_rs").as_char_ptr()) };
         if raw.is_null() {
             return Err(ENOMEM);
         }

@@ -481,7 +481,12 @@ fn steps(c: u64, credit: u64, t: u64, down: bool, limit: u64) -> (u64, u64) {
     // With t >= 2^24 each step costs at least one ACK and a run of m steps
     // costs within one ACK of m * t / 2^24: the answer is m0 or m0 + 1.
     // credit < 2^34: the shift fits.
-    let mut m = min((credit << ACK_THRESHOLD_SHIFT).checked_div(t).unwrap_or(limit), limit);
+    let mut m = min(
+        (credit << ACK_THRESHOLD_SHIFT)
+            .checked_div(t)
+            .unwrap_or(limit),
+        limit,
+    );
     while m > 0 && cost(m) > credit128 {
         m -= 1;
     }

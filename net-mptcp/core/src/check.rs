@@ -36,7 +36,13 @@ macro_rules! check_eq {
             *l == *r,
             file!(),
             line!(),
-            format_args!("{} == {}: {:?} != {:?}", stringify!($left), stringify!($right), l, r),
+            format_args!(
+                "{} == {}: {:?} != {:?}",
+                stringify!($left),
+                stringify!($right),
+                l,
+                r
+            ),
         )
     }};
 }

@@ -377,7 +377,9 @@ impl<M: SeqMap<SentMapping>> SentMappings<M> {
                 return false;
             }
         }
-        self.map.insert(subflow_seq, SentMapping { dsn, len }).is_ok()
+        self.map
+            .insert(subflow_seq, SentMapping { dsn, len })
+            .is_ok()
     }
 
     /// The mapping that covers the octet at subflow offset `subflow_seq`,
@@ -411,10 +413,38 @@ pub fn sent_selftest<M: SeqMap<SentMapping> + Default>(c: &mut dyn super::check:
     // Contiguous in both spaces: still two mappings.
     check!(c, sent.record(151, 5050, 10));
     check_eq!(c, sent.len(), 3);
-    check_eq!(c, sent.at(1), Some((1, SentMapping { dsn: 1000, len: 100 })));
-    check_eq!(c, sent.at(100), Some((1, SentMapping { dsn: 1000, len: 100 })));
-    check_eq!(c, sent.at(101), Some((101, SentMapping { dsn: 5000, len: 50 })));
-    check_eq!(c, sent.at(155), Some((151, SentMapping { dsn: 5050, len: 10 })));
+    check_eq!(
+        c,
+        sent.at(1),
+        Some((
+            1,
+            SentMapping {
+                dsn: 1000,
+                len: 100
+            }
+        ))
+    );
+    check_eq!(
+        c,
+        sent.at(100),
+        Some((
+            1,
+            SentMapping {
+                dsn: 1000,
+                len: 100
+            }
+        ))
+    );
+    check_eq!(
+        c,
+        sent.at(101),
+        Some((101, SentMapping { dsn: 5000, len: 50 }))
+    );
+    check_eq!(
+        c,
+        sent.at(155),
+        Some((151, SentMapping { dsn: 5050, len: 10 }))
+    );
     check_eq!(c, sent.at(161), None);
     check_eq!(c, sent.at(0), None);
     // Overlaps and empty mappings are refused.

@@ -372,7 +372,10 @@ impl RemoveAddr {
             return None;
         }
         let count = u8::try_from(ids.len()).ok()?;
-        let mut this = Self { ids: [0; Self::CAPACITY], count };
+        let mut this = Self {
+            ids: [0; Self::CAPACITY],
+            count,
+        };
         this.ids.get_mut(..ids.len())?.copy_from_slice(ids);
         Some(this)
     }
@@ -399,7 +402,9 @@ impl core::hash::Hash for RemoveAddr {
 
 impl fmt::Debug for RemoveAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RemoveAddr").field("ids", &self.ids()).finish()
+        f.debug_struct("RemoveAddr")
+            .field("ids", &self.ids())
+            .finish()
     }
 }
 
@@ -589,10 +594,17 @@ impl fmt::Display for OptionError {
             }
             Self::NoSubtype => f.write_str("MPTCP option of length 2 has no subtype"),
             Self::BadLength { subtype, len } => {
-                write!(f, "{} option of length {len} matches no form", subtype.name())
+                write!(
+                    f,
+                    "{} option of length {len} matches no form",
+                    subtype.name()
+                )
             }
             Self::UnknownSubtype { subtype, len } => {
-                write!(f, "MPTCP option of unknown subtype {subtype:#x} (length {len})")
+                write!(
+                    f,
+                    "MPTCP option of unknown subtype {subtype:#x} (length {len})"
+                )
             }
         }
     }
@@ -641,7 +653,10 @@ impl fmt::Display for WriteError {
 /// area, yields an error and ends the walk). Options other than MPTCP are
 /// skipped without error.
 pub fn options(area: &[u8]) -> Options<'_> {
-    Options { rest: area, area_len: area.len() }
+    Options {
+        rest: area,
+        area_len: area.len(),
+    }
 }
 
 /// The iterator of [`options`].
@@ -739,17 +754,19 @@ fn parse_mptcp(len: u8, option: &[u8]) -> Result<MptcpOption, OptionError> {
     let first = r.u8().ok_or(OptionError::NoSubtype)?;
     let nibble = first >> 4;
     let low = first & 0x0f;
-    let subtype =
-        Subtype::from_u8(nibble).ok_or(OptionError::UnknownSubtype { subtype: nibble, len })?;
+    let subtype = Subtype::from_u8(nibble).ok_or(OptionError::UnknownSubtype {
+        subtype: nibble,
+        len,
+    })?;
     let parsed = match subtype {
         Subtype::MpCapable => parse_mp_capable(len, low, &mut r).map(MptcpOption::MpCapable),
         Subtype::MpJoin => parse_mp_join(len, low, &mut r).map(MptcpOption::MpJoin),
         Subtype::Dss => parse_dss(len, &mut r).map(MptcpOption::Dss),
         Subtype::AddAddr => parse_add_addr(len, low, &mut r).map(MptcpOption::AddAddr),
         Subtype::RemoveAddr => parse_remove_addr(len, &mut r).map(MptcpOption::RemoveAddr),
-        Subtype::MpPrio => {
-            (len == MP_PRIO_LEN).then_some(MptcpOption::MpPrio(MpPrio { backup: low & 0x1 != 0 }))
-        }
+        Subtype::MpPrio => (len == MP_PRIO_LEN).then_some(MptcpOption::MpPrio(MpPrio {
+            backup: low & 0x1 != 0,
+        })),
         Subtype::MpFail => parse_reserved_then_u64(len, MP_FAIL_LEN, &mut r)
             .map(|dsn| MptcpOption::MpFail(MpFail { dsn })),
         Subtype::MpFastclose => parse_reserved_then_u64(len, MP_FASTCLOSE_LEN, &mut r)
@@ -764,17 +781,30 @@ fn parse_mp_capable(len: u8, version: u8, r: &mut Reader<'_>) -> Option<MpCapabl
     let flags = CapableFlags(r.u8()?);
     let form = match len {
         MPC_SYN_LEN => CapableForm::Syn,
-        MPC_SYNACK_LEN => CapableForm::SynAck { sender_key: r.be64()? },
-        MPC_ACK_LEN => CapableForm::Ack { sender_key: r.be64()?, receiver_key: r.be64()? },
+        MPC_SYNACK_LEN => CapableForm::SynAck {
+            sender_key: r.be64()?,
+        },
+        MPC_ACK_LEN => CapableForm::Ack {
+            sender_key: r.be64()?,
+            receiver_key: r.be64()?,
+        },
         MPC_ACK_DATA_LEN | MPC_ACK_DATA_CSUM_LEN => CapableForm::AckData {
             sender_key: r.be64()?,
             receiver_key: r.be64()?,
             data_len: r.be16()?,
-            checksum: if len == MPC_ACK_DATA_CSUM_LEN { Some(r.be16()?) } else { None },
+            checksum: if len == MPC_ACK_DATA_CSUM_LEN {
+                Some(r.be16()?)
+            } else {
+                None
+            },
         },
         _ => return None,
     };
-    Some(MpCapable { version, flags, form })
+    Some(MpCapable {
+        version,
+        flags,
+        form,
+    })
 }
 
 /// MP_JOIN: `low` holds "B" in its lowest bit (3 reserved bits above it);
@@ -796,7 +826,9 @@ fn parse_mp_join(len: u8, low: u8, r: &mut Reader<'_>) -> Option<MpJoin> {
         },
         MPJ_ACK_LEN => {
             r.u8()?; // reserved
-            MpJoin::Ack { sender_hmac: r.array()? }
+            MpJoin::Ack {
+                sender_hmac: r.array()?,
+            }
         }
         _ => return None,
     })
@@ -827,7 +859,11 @@ fn parse_dss(len: u8, r: &mut Reader<'_>) -> Option<Dss> {
     } else {
         DssSeq::Bits32(0)
     });
-    let dsn_probe = if flags & DSS_LOWER_M != 0 { DssSeq::Bits64(0) } else { DssSeq::Bits32(0) };
+    let dsn_probe = if flags & DSS_LOWER_M != 0 {
+        DssSeq::Bits64(0)
+    } else {
+        DssSeq::Bits32(0)
+    };
     let checksum = if !has_map {
         if len != dss_len(ack_probe, None) {
             return None;
@@ -854,7 +890,11 @@ fn parse_dss(len: u8, r: &mut Reader<'_>) -> Option<Dss> {
     } else {
         None
     };
-    Some(Dss { data_ack, mapping, data_fin: flags & DSS_F != 0 })
+    Some(Dss {
+        data_ack,
+        mapping,
+        data_fin: flags & DSS_F != 0,
+    })
 }
 
 /// The length of an ADD_ADDR option with these parts.
@@ -881,7 +921,12 @@ fn parse_add_addr(len: u8, low: u8, r: &mut Reader<'_>) -> Option<AddAddr> {
     };
     let port = if port { Some(r.be16()?) } else { None };
     let truncated_hmac = if hmac { Some(r.be64()?) } else { None };
-    Some(AddAddr { addr_id, addr, port, truncated_hmac })
+    Some(AddAddr {
+        addr_id,
+        addr,
+        port,
+        truncated_hmac,
+    })
 }
 
 /// REMOVE_ADDR: every byte after the subtype is an address ID.
@@ -1011,10 +1056,15 @@ struct Writer<'a> {
 impl Writer<'_> {
     fn put(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
         let available = self.buf.len();
-        let too_small =
-            WriteError::BufferTooSmall { needed: self.pos.saturating_add(bytes.len()), available };
+        let too_small = WriteError::BufferTooSmall {
+            needed: self.pos.saturating_add(bytes.len()),
+            available,
+        };
         let end = self.pos.checked_add(bytes.len()).ok_or(too_small)?;
-        self.buf.get_mut(self.pos..end).ok_or(too_small)?.copy_from_slice(bytes);
+        self.buf
+            .get_mut(self.pos..end)
+            .ok_or(too_small)?
+            .copy_from_slice(bytes);
         self.pos = end;
         Ok(())
     }
@@ -1056,15 +1106,19 @@ impl MptcpOption {
                 CapableForm::SynAck { .. } => MPC_SYNACK_LEN,
                 CapableForm::Ack { .. } => MPC_ACK_LEN,
                 CapableForm::AckData { checksum: None, .. } => MPC_ACK_DATA_LEN,
-                CapableForm::AckData { checksum: Some(_), .. } => MPC_ACK_DATA_CSUM_LEN,
+                CapableForm::AckData {
+                    checksum: Some(_), ..
+                } => MPC_ACK_DATA_CSUM_LEN,
             },
             Self::MpJoin(MpJoin::Syn { .. }) => MPJ_SYN_LEN,
             Self::MpJoin(MpJoin::SynAck { .. }) => MPJ_SYNACK_LEN,
             Self::MpJoin(MpJoin::Ack { .. }) => MPJ_ACK_LEN,
             Self::Dss(o) => dss_len(o.data_ack, o.mapping.map(|m| (m.dsn, m.checksum.is_some()))),
-            Self::AddAddr(o) => {
-                add_addr_len(o.addr.is_ipv6(), o.port.is_some(), o.truncated_hmac.is_some())
-            }
+            Self::AddAddr(o) => add_addr_len(
+                o.addr.is_ipv6(),
+                o.port.is_some(),
+                o.truncated_hmac.is_some(),
+            ),
             // At most CAPACITY (36) IDs: the sum is at most 39.
             Self::RemoveAddr(o) => REMOVE_ADDR_BASE_LEN.saturating_add(o.count),
             Self::MpPrio(_) => MP_PRIO_LEN,
@@ -1087,7 +1141,10 @@ impl MptcpOption {
         let len = self.wire_len();
         let needed = usize::from(len);
         if buf.len() < needed {
-            return Err(WriteError::BufferTooSmall { needed, available: buf.len() });
+            return Err(WriteError::BufferTooSmall {
+                needed,
+                available: buf.len(),
+            });
         }
         if let Self::MpCapable(o) = self {
             if o.version > 0x0f {
@@ -1102,11 +1159,19 @@ impl MptcpOption {
                 match o.form {
                     CapableForm::Syn => {}
                     CapableForm::SynAck { sender_key } => w.put(&sender_key.to_be_bytes())?,
-                    CapableForm::Ack { sender_key, receiver_key } => {
+                    CapableForm::Ack {
+                        sender_key,
+                        receiver_key,
+                    } => {
                         w.put(&sender_key.to_be_bytes())?;
                         w.put(&receiver_key.to_be_bytes())?;
                     }
-                    CapableForm::AckData { sender_key, receiver_key, data_len, checksum } => {
+                    CapableForm::AckData {
+                        sender_key,
+                        receiver_key,
+                        data_len,
+                        checksum,
+                    } => {
                         w.put(&sender_key.to_be_bytes())?;
                         w.put(&receiver_key.to_be_bytes())?;
                         w.put(&data_len.to_be_bytes())?;
@@ -1117,12 +1182,22 @@ impl MptcpOption {
                 }
             }
             Self::MpJoin(o) => match *o {
-                MpJoin::Syn { backup, addr_id, receiver_token, sender_random } => {
+                MpJoin::Syn {
+                    backup,
+                    addr_id,
+                    receiver_token,
+                    sender_random,
+                } => {
                     w.put(&[subtype_byte(Subtype::MpJoin, u8::from(backup)), addr_id])?;
                     w.put(&receiver_token.to_be_bytes())?;
                     w.put(&sender_random.to_be_bytes())?;
                 }
-                MpJoin::SynAck { backup, addr_id, sender_truncated_hmac, sender_random } => {
+                MpJoin::SynAck {
+                    backup,
+                    addr_id,
+                    sender_truncated_hmac,
+                    sender_random,
+                } => {
                     w.put(&[subtype_byte(Subtype::MpJoin, u8::from(backup)), addr_id])?;
                     w.put(&sender_truncated_hmac.to_be_bytes())?;
                     w.put(&sender_random.to_be_bytes())?;
@@ -1157,7 +1232,10 @@ impl MptcpOption {
                 }
             }
             Self::AddAddr(o) => {
-                w.put(&[subtype_byte(Subtype::AddAddr, u8::from(o.echo())), o.addr_id])?;
+                w.put(&[
+                    subtype_byte(Subtype::AddAddr, u8::from(o.echo())),
+                    o.addr_id,
+                ])?;
                 match o.addr {
                     IpAddr::V4(a) => w.put(&a.octets())?,
                     IpAddr::V6(a) => w.put(&a.octets())?,
@@ -1207,7 +1285,9 @@ const fn round_up_4(len: usize) -> usize {
 /// sum of their lengths, padded to a multiple of 4. For reserving option
 /// space (and so MSS room) before writing.
 pub fn planned_len(planned: &[MptcpOption]) -> usize {
-    let sum = planned.iter().fold(0usize, |sum, o| sum.saturating_add(o.encoded_len()));
+    let sum = planned
+        .iter()
+        .fold(0usize, |sum, o| sum.saturating_add(o.encoded_len()));
     round_up_4(sum)
 }
 
@@ -1216,8 +1296,10 @@ pub fn planned_len(planned: &[MptcpOption]) -> usize {
 pub fn pad_with_nops(buf: &mut [u8], len: usize) -> Result<usize, WriteError> {
     let padded = round_up_4(len);
     let available = buf.len();
-    let pad =
-        buf.get_mut(len..padded).ok_or(WriteError::BufferTooSmall { needed: padded, available })?;
+    let pad = buf.get_mut(len..padded).ok_or(WriteError::BufferTooSmall {
+        needed: padded,
+        available,
+    })?;
     pad.fill(TCPOPT_NOP);
     Ok(padded)
 }
@@ -1324,7 +1406,10 @@ fn pseudo_header_sum(dsn: u64, subflow_seq: u32, data_len: u16, checksum_field: 
 /// to the subflow's initial sequence number. The result is the value of
 /// the option's Checksum field (written big-endian).
 pub fn dss_checksum(dsn: u64, subflow_seq: u32, data_len: u16, payload: PayloadSum<'_>) -> u16 {
-    !ones_add(pseudo_header_sum(dsn, subflow_seq, data_len, 0), payload.sum())
+    !ones_add(
+        pseudo_header_sum(dsn, subflow_seq, data_len, 0),
+        payload.sum(),
+    )
 }
 
 /// Whether `checksum`, the received Checksum field, is right for this
@@ -1337,7 +1422,10 @@ pub fn dss_checksum_ok(
     checksum: u16,
     payload: PayloadSum<'_>,
 ) -> bool {
-    ones_add(pseudo_header_sum(dsn, subflow_seq, data_len, checksum), payload.sum()) == 0xffff
+    ones_add(
+        pseudo_header_sum(dsn, subflow_seq, data_len, checksum),
+        payload.sum(),
+    ) == 0xffff
 }
 
 // ---------------------------------------------------------------------------
@@ -1357,7 +1445,11 @@ fn only_item(area: &[u8]) -> Option<Result<MptcpOption, OptionError>> {
 #[cfg(any(test, CONFIG_KUNIT))]
 fn check_vector(c: &mut dyn super::check::Check, name: &str, bytes: &[u8], expected: MptcpOption) {
     let parsed = only_item(bytes);
-    check!(c, parsed == Some(Ok(expected)), "{name}: parsed {parsed:?}, expected {expected:?}");
+    check!(
+        c,
+        parsed == Some(Ok(expected)),
+        "{name}: parsed {parsed:?}, expected {expected:?}"
+    );
     check!(
         c,
         expected.encoded_len() == bytes.len(),
@@ -1367,9 +1459,17 @@ fn check_vector(c: &mut dyn super::check::Check, name: &str, bytes: &[u8], expec
     );
     let mut buf = [0u8; MAX_OPTIONS_LEN];
     let written = expected.write(&mut buf);
-    check!(c, written == Ok(bytes.len()), "{name}: write gave {written:?}");
+    check!(
+        c,
+        written == Ok(bytes.len()),
+        "{name}: write gave {written:?}"
+    );
     let out = buf.get(..bytes.len());
-    check!(c, out == Some(bytes), "{name}: wrote {out:x?}, expected {bytes:x?}");
+    check!(
+        c,
+        out == Some(bytes),
+        "{name}: wrote {out:x?}, expected {bytes:x?}"
+    );
 }
 
 /// Checks that the area `bytes` yields exactly `expected` (and then ends).
@@ -1383,7 +1483,11 @@ fn check_items(
     let mut it = options(bytes);
     for (i, want) in expected.iter().enumerate() {
         let got = it.next();
-        check!(c, got.as_ref() == Some(want), "{name}: item {i}: got {got:?}, expected {want:?}");
+        check!(
+            c,
+            got.as_ref() == Some(want),
+            "{name}: item {i}: got {got:?}, expected {want:?}"
+        );
     }
     let extra = it.next();
     check!(c, extra.is_none(), "{name}: unexpected item {extra:?}");
@@ -1406,20 +1510,30 @@ pub fn selftest(c: &mut dyn super::check::Check) {
         "MP_CAPABLE SYN",
         // Length 4; version 1; flags A|H.
         &[0x1e, 0x04, 0x01, 0x81],
-        O::MpCapable(MpCapable { version: 1, flags: CapableFlags::A | h, form: CapableForm::Syn }),
+        O::MpCapable(MpCapable {
+            version: 1,
+            flags: CapableFlags::A | h,
+            form: CapableForm::Syn,
+        }),
     );
     check_vector(
         c,
         "MP_CAPABLE SYN, version 0, C",
         // The version nibble and flags are kept as received: 0, C|H.
         &[0x1e, 0x04, 0x00, 0x21],
-        O::MpCapable(MpCapable { version: 0, flags: CapableFlags::C | h, form: CapableForm::Syn }),
+        O::MpCapable(MpCapable {
+            version: 0,
+            flags: CapableFlags::C | h,
+            form: CapableForm::Syn,
+        }),
     );
     check_vector(
         c,
         "MP_CAPABLE SYN/ACK",
         // Length 12: the sender's key.
-        &[0x1e, 0x0c, 0x01, 0x01, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08],
+        &[
+            0x1e, 0x0c, 0x01, 0x01, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+        ],
         O::MpCapable(MpCapable {
             version: 1,
             flags: h,
@@ -1437,7 +1551,10 @@ pub fn selftest(c: &mut dyn super::check::Check) {
         O::MpCapable(MpCapable {
             version: 1,
             flags: h,
-            form: CapableForm::Ack { sender_key: k2, receiver_key: k1 },
+            form: CapableForm::Ack {
+                sender_key: k2,
+                receiver_key: k1,
+            },
         }),
     );
     check_vector(
@@ -1485,7 +1602,9 @@ pub fn selftest(c: &mut dyn super::check::Check) {
         "MP_JOIN SYN",
         // Figure 5: length 12, subtype 1 | (rsv) B=1, address ID 5,
         // receiver's token, sender's random number.
-        &[0x1e, 0x0c, 0x11, 0x05, 0xa1, 0xa2, 0xa3, 0xa4, 0xb1, 0xb2, 0xb3, 0xb4],
+        &[
+            0x1e, 0x0c, 0x11, 0x05, 0xa1, 0xa2, 0xa3, 0xa4, 0xb1, 0xb2, 0xb3, 0xb4,
+        ],
         O::MpJoin(MpJoin::Syn {
             backup: true,
             addr_id: 5,
@@ -1533,21 +1652,31 @@ pub fn selftest(c: &mut dyn super::check::Check) {
         "DSS data ACK 4",
         // Flags A: length 4 + 4.
         &[0x1e, 0x08, 0x20, 0x01, 0x00, 0x00, 0x10, 0x00],
-        O::Dss(Dss { data_ack: Some(DssSeq::Bits32(0x1000)), ..Dss::default() }),
+        O::Dss(Dss {
+            data_ack: Some(DssSeq::Bits32(0x1000)),
+            ..Dss::default()
+        }),
     );
     check_vector(
         c,
         "DSS data ACK 8",
         // Flags a|A: length 4 + 8.
-        &[0x1e, 0x0c, 0x20, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02],
-        O::Dss(Dss { data_ack: Some(DssSeq::Bits64(0x1_0000_0002)), ..Dss::default() }),
+        &[
+            0x1e, 0x0c, 0x20, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02,
+        ],
+        O::Dss(Dss {
+            data_ack: Some(DssSeq::Bits64(0x1_0000_0002)),
+            ..Dss::default()
+        }),
     );
     check_vector(
         c,
         "DSS mapping DSN 4",
         // Flags M: length 4 + 4 + 4 + 2; DSN 0xaabbccdd, subflow sequence
         // number 1, data-level length 1500.
-        &[0x1e, 0x0e, 0x20, 0x04, 0xaa, 0xbb, 0xcc, 0xdd, 0x00, 0x00, 0x00, 0x01, 0x05, 0xdc],
+        &[
+            0x1e, 0x0e, 0x20, 0x04, 0xaa, 0xbb, 0xcc, 0xdd, 0x00, 0x00, 0x00, 0x01, 0x05, 0xdc,
+        ],
         O::Dss(Dss {
             mapping: Some(DssMapping {
                 dsn: DssSeq::Bits32(0xaabb_ccdd),
@@ -1610,9 +1739,14 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     check_items(
         c,
         "DSS reserved bits",
-        &[0x1e, 0x08, 0x2f, 0xe1, 0x00, 0x00, 0x10, 0x00, 0x1e, 0x04, 0x20, 0x02],
         &[
-            Ok(O::Dss(Dss { data_ack: Some(DssSeq::Bits32(0x1000)), ..Dss::default() })),
+            0x1e, 0x08, 0x2f, 0xe1, 0x00, 0x00, 0x10, 0x00, 0x1e, 0x04, 0x20, 0x02,
+        ],
+        &[
+            Ok(O::Dss(Dss {
+                data_ack: Some(DssSeq::Bits32(0x1000)),
+                ..Dss::default()
+            })),
             Ok(O::Dss(Dss::default())),
         ],
     );
@@ -1622,7 +1756,12 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     let v4 = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1));
     let v6 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1));
     let add = |addr_id, addr, port, truncated_hmac| {
-        O::AddAddr(AddAddr { addr_id, addr, port, truncated_hmac })
+        O::AddAddr(AddAddr {
+            addr_id,
+            addr,
+            port,
+            truncated_hmac,
+        })
     };
     check_vector(
         c,
@@ -1705,26 +1844,48 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     let one = RemoveAddr::new(&[5]);
     check!(c, one.is_some());
     if let Some(one) = one {
-        check_vector(c, "REMOVE_ADDR one", &[0x1e, 0x04, 0x40, 0x05], O::RemoveAddr(one));
+        check_vector(
+            c,
+            "REMOVE_ADDR one",
+            &[0x1e, 0x04, 0x40, 0x05],
+            O::RemoveAddr(one),
+        );
     }
     let three = RemoveAddr::new(&[1, 2, 3]);
     if let Some(three) = three {
-        check_vector(c, "REMOVE_ADDR three", &[0x1e, 0x06, 0x40, 1, 2, 3], O::RemoveAddr(three));
+        check_vector(
+            c,
+            "REMOVE_ADDR three",
+            &[0x1e, 0x06, 0x40, 1, 2, 3],
+            O::RemoveAddr(three),
+        );
     }
     check!(c, RemoveAddr::new(&[]).is_none());
     check!(c, RemoveAddr::new(&[0; RemoveAddr::CAPACITY]).is_some());
     check!(c, RemoveAddr::new(&[0; RemoveAddr::CAPACITY + 1]).is_none());
 
     // ---- MP_PRIO, section 3.3.8, Figure 11: subtype 5, (rsv) B; length 3.
-    check_vector(c, "MP_PRIO backup", &[0x1e, 0x03, 0x51], O::MpPrio(MpPrio { backup: true }));
-    check_vector(c, "MP_PRIO regular", &[0x1e, 0x03, 0x50], O::MpPrio(MpPrio { backup: false }));
+    check_vector(
+        c,
+        "MP_PRIO backup",
+        &[0x1e, 0x03, 0x51],
+        O::MpPrio(MpPrio { backup: true }),
+    );
+    check_vector(
+        c,
+        "MP_PRIO regular",
+        &[0x1e, 0x03, 0x50],
+        O::MpPrio(MpPrio { backup: false }),
+    );
 
     // ---- MP_FASTCLOSE, section 3.5, Figure 14: subtype 7, 12 reserved
     // bits, option receiver's key; length 12.
     check_vector(
         c,
         "MP_FASTCLOSE",
-        &[0x1e, 0x0c, 0x70, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08],
+        &[
+            0x1e, 0x0c, 0x70, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
+        ],
         O::MpFastclose(MpFastclose { receiver_key: k1 }),
     );
 
@@ -1744,7 +1905,13 @@ pub fn selftest(c: &mut dyn super::check::Check) {
         c,
         "MP_TCPRST U V W",
         &[0x1e, 0x04, 0x8e, 0x00],
-        O::MpTcpRst(MpTcpRst { u: true, v: true, w: true, transient: false, reason: 0 }),
+        O::MpTcpRst(MpTcpRst {
+            u: true,
+            v: true,
+            w: true,
+            transient: false,
+            reason: 0,
+        }),
     );
 
     // ---- MP_FAIL, section 3.7 (its option figure): subtype 6, 12 reserved
@@ -1752,7 +1919,9 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     check_vector(
         c,
         "MP_FAIL",
-        &[0x1e, 0x0c, 0x60, 0x00, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18],
+        &[
+            0x1e, 0x0c, 0x60, 0x00, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
+        ],
         O::MpFail(MpFail { dsn: k2 }),
     );
 
@@ -1767,7 +1936,9 @@ pub fn selftest(c: &mut dyn super::check::Check) {
             0x1e, 0x0c, 0x6f, 0xff, 0, 0, 0, 0, 0, 0, 0, 1,
         ],
         &[
-            Ok(O::MpJoin(MpJoin::Ack { sender_hmac: [0; 20] })),
+            Ok(O::MpJoin(MpJoin::Ack {
+                sender_hmac: [0; 20],
+            })),
             Ok(O::MpPrio(MpPrio { backup: false })),
             Ok(O::MpFail(MpFail { dsn: 1 })),
         ],
@@ -1787,7 +1958,11 @@ pub fn selftest(c: &mut dyn super::check::Check) {
             0x00, // EOL: what follows is padding
             0x1e, 0x00, 0xff,
         ],
-        &[Ok(O::MpCapable(MpCapable { version: 1, flags: h, form: CapableForm::Syn }))],
+        &[Ok(O::MpCapable(MpCapable {
+            version: 1,
+            flags: h,
+            form: CapableForm::Syn,
+        }))],
     );
     check_items(c, "empty area", &[], &[]);
     check_items(c, "NOPs only", &[1, 1, 1, 1], &[]);
@@ -1823,7 +1998,11 @@ pub fn selftest(c: &mut dyn super::check::Check) {
         // A SYN/ACK MP_CAPABLE (length 12) cut after 6 bytes.
         &[0x1e, 0x04, 0x01, 0x01, 0x1e, 0x0c, 0x01, 0x01, 0x01, 0x02],
         &[
-            Ok(O::MpCapable(MpCapable { version: 1, flags: h, form: CapableForm::Syn })),
+            Ok(O::MpCapable(MpCapable {
+                version: 1,
+                flags: h,
+                form: CapableForm::Syn,
+            })),
             Err(OptionError::Overrun { offset: 4, len: 12 }),
         ],
     );
@@ -1837,7 +2016,10 @@ pub fn selftest(c: &mut dyn super::check::Check) {
         c,
         "length 255",
         &[0x1e, 0xff, 0x20, 0x00],
-        &[Err(OptionError::Overrun { offset: 0, len: 255 })],
+        &[Err(OptionError::Overrun {
+            offset: 0,
+            len: 255,
+        })],
     );
 
     // ---- Malformed MPTCP options: skipped, and the walk goes on.
@@ -1855,7 +2037,12 @@ pub fn selftest(c: &mut dyn super::check::Check) {
         &[0x1e, 0x05, 0x01, 0x01, 0x00, 0x1e, 0x03, 0x51],
         &[bad(Subtype::MpCapable, 5), next],
     );
-    check_items(c, "MP_CAPABLE length 3", &[0x1e, 0x03, 0x01], &[bad(Subtype::MpCapable, 3)]);
+    check_items(
+        c,
+        "MP_CAPABLE length 3",
+        &[0x1e, 0x03, 0x01],
+        &[bad(Subtype::MpCapable, 3)],
+    );
     check_items(
         c,
         "MP_JOIN length 13",
@@ -1889,7 +2076,9 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     check_items(
         c,
         "ADD_ADDR E=1 with HMAC length",
-        &[0x1e, 0x10, 0x31, 0x01, 0xc0, 0x00, 0x02, 0x01, 1, 2, 3, 4, 5, 6, 7, 8],
+        &[
+            0x1e, 0x10, 0x31, 0x01, 0xc0, 0x00, 0x02, 0x01, 1, 2, 3, 4, 5, 6, 7, 8,
+        ],
         &[bad(Subtype::AddAddr, 16)],
     );
     check_items(
@@ -1898,9 +2087,24 @@ pub fn selftest(c: &mut dyn super::check::Check) {
         &[0x1e, 0x08, 0x30, 0x01, 0xc0, 0x00, 0x02, 0x01],
         &[bad(Subtype::AddAddr, 8)],
     );
-    check_items(c, "ADD_ADDR length 4", &[0x1e, 0x04, 0x31, 0x01], &[bad(Subtype::AddAddr, 4)]);
-    check_items(c, "REMOVE_ADDR no ID", &[0x1e, 0x03, 0x40], &[bad(Subtype::RemoveAddr, 3)]);
-    check_items(c, "MP_PRIO length 4 (v0)", &[0x1e, 0x04, 0x51, 0x02], &[bad(Subtype::MpPrio, 4)]);
+    check_items(
+        c,
+        "ADD_ADDR length 4",
+        &[0x1e, 0x04, 0x31, 0x01],
+        &[bad(Subtype::AddAddr, 4)],
+    );
+    check_items(
+        c,
+        "REMOVE_ADDR no ID",
+        &[0x1e, 0x03, 0x40],
+        &[bad(Subtype::RemoveAddr, 3)],
+    );
+    check_items(
+        c,
+        "MP_PRIO length 4 (v0)",
+        &[0x1e, 0x04, 0x51, 0x02],
+        &[bad(Subtype::MpPrio, 4)],
+    );
     check_items(
         c,
         "MP_FAIL length 8",
@@ -1910,10 +2114,17 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     check_items(
         c,
         "MP_FASTCLOSE length 20",
-        &[0x1e, 0x14, 0x70, 0, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8],
+        &[
+            0x1e, 0x14, 0x70, 0, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8,
+        ],
         &[bad(Subtype::MpFastclose, 20)],
     );
-    check_items(c, "MP_TCPRST length 3", &[0x1e, 0x03, 0x81], &[bad(Subtype::MpTcpRst, 3)]);
+    check_items(
+        c,
+        "MP_TCPRST length 3",
+        &[0x1e, 0x03, 0x81],
+        &[bad(Subtype::MpTcpRst, 3)],
+    );
 
     // ---- Unknown subtypes are reported apart, and skipped.
     check_items(
@@ -1921,8 +2132,14 @@ pub fn selftest(c: &mut dyn super::check::Check) {
         "unknown subtypes",
         &[0x1e, 0x04, 0x90, 0x00, 0x1e, 0x03, 0xf0, 0x1e, 0x03, 0x51],
         &[
-            Err(OptionError::UnknownSubtype { subtype: 0x9, len: 4 }),
-            Err(OptionError::UnknownSubtype { subtype: MP_EXPERIMENTAL, len: 3 }),
+            Err(OptionError::UnknownSubtype {
+                subtype: 0x9,
+                len: 4,
+            }),
+            Err(OptionError::UnknownSubtype {
+                subtype: MP_EXPERIMENTAL,
+                len: 3,
+            }),
             next,
         ],
     );
@@ -1937,14 +2154,27 @@ pub fn selftest(c: &mut dyn super::check::Check) {
         0x1e, 0x09, 0x00, // runs off the end: malformed, stops
     ]);
     check_eq!(c, r.mp_prio, Some(MpPrio { backup: true }));
-    check_eq!(c, r.dss, Some(Dss { data_ack: Some(DssSeq::Bits32(0x1000)), ..Dss::default() }));
+    check_eq!(
+        c,
+        r.dss,
+        Some(Dss {
+            data_ack: Some(DssSeq::Bits32(0x1000)),
+            ..Dss::default()
+        })
+    );
     check_eq!(c, (r.malformed, r.unknown, r.duplicates), (2, 1, 1));
-    check!(c, r.mp_capable.is_none() && r.remove_addr.is_none() && !r.is_empty());
+    check!(
+        c,
+        r.mp_capable.is_none() && r.remove_addr.is_none() && !r.is_empty()
+    );
     check!(c, Received::parse(&[0x02, 0x04, 0x05, 0xb4]).is_empty());
 
     // ---- Writing a set: sizes, padding, buffer checks.
     let prio = O::MpPrio(MpPrio { backup: true });
-    let dss = O::Dss(Dss { data_ack: Some(DssSeq::Bits32(0x1000)), ..Dss::default() });
+    let dss = O::Dss(Dss {
+        data_ack: Some(DssSeq::Bits32(0x1000)),
+        ..Dss::default()
+    });
     let set = [prio, dss];
     check_eq!(c, planned_len(&set), 12);
     check_eq!(c, planned_len(&[]), 0);
@@ -1958,21 +2188,38 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     check_eq!(
         c,
         write_options(&set, &mut [0u8; 11]),
-        Err(WriteError::BufferTooSmall { needed: 12, available: 11 })
+        Err(WriteError::BufferTooSmall {
+            needed: 12,
+            available: 11
+        })
     );
     check_eq!(
         c,
         prio.write(&mut [0u8; 2]),
-        Err(WriteError::BufferTooSmall { needed: 3, available: 2 })
+        Err(WriteError::BufferTooSmall {
+            needed: 3,
+            available: 2
+        })
     );
     check_eq!(c, pad_with_nops(&mut buf, 8), Ok(8));
     check_eq!(
         c,
         pad_with_nops(&mut [0u8; 6], 5),
-        Err(WriteError::BufferTooSmall { needed: 8, available: 6 })
+        Err(WriteError::BufferTooSmall {
+            needed: 8,
+            available: 6
+        })
     );
-    let bad_version = O::MpCapable(MpCapable { version: 16, flags: h, form: CapableForm::Syn });
-    check_eq!(c, bad_version.write(&mut buf), Err(WriteError::VersionRange { version: 16 }));
+    let bad_version = O::MpCapable(MpCapable {
+        version: 16,
+        flags: h,
+        form: CapableForm::Syn,
+    });
+    check_eq!(
+        c,
+        bad_version.write(&mut buf),
+        Err(WriteError::VersionRange { version: 16 })
+    );
 
     // ---- The DSS checksum, section 3.3.1 (the pseudo-header: DSN, subflow
     // sequence number, data-level length, zero checksum field).
@@ -1981,7 +2228,11 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     // 0b0c 0004 0000 6162 6364 sum to 0xe8f4 with no carry; the checksum is
     // its complement, 0x170b.
     let ssn = 0x090a_0b0c;
-    check_eq!(c, dss_checksum(k1, ssn, 4, PayloadSum::Bytes(b"abcd")), 0x170b);
+    check_eq!(
+        c,
+        dss_checksum(k1, ssn, 4, PayloadSum::Bytes(b"abcd")),
+        0x170b
+    );
     check_eq!(c, dss_checksum(k1, ssn, 4, PayloadSum::Sum(0xc4c6)), 0x170b);
     // csum_partial's result holds the payload sum's bytes c4 c6 in memory
     // order, whatever the CPU's byte order; a carry in the upper half folds in.
@@ -1989,15 +2240,41 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     check_eq!(c, dss_checksum(k1, ssn, 4, PayloadSum::Wsum(wsum)), 0x170b);
     let split = u32::from_ne_bytes([0x00, 0x01, 0xc4, 0xc5]);
     check_eq!(c, sum_from_wsum(split), 0xc4c6);
-    check!(c, dss_checksum_ok(k1, ssn, 4, 0x170b, PayloadSum::Bytes(b"abcd")));
-    check!(c, !dss_checksum_ok(k1, ssn, 4, 0x170c, PayloadSum::Bytes(b"abcd")));
-    check!(c, !dss_checksum_ok(k1, ssn, 4, 0x170b, PayloadSum::Bytes(b"abce")));
+    check!(
+        c,
+        dss_checksum_ok(k1, ssn, 4, 0x170b, PayloadSum::Bytes(b"abcd"))
+    );
+    check!(
+        c,
+        !dss_checksum_ok(k1, ssn, 4, 0x170c, PayloadSum::Bytes(b"abcd"))
+    );
+    check!(
+        c,
+        !dss_checksum_ok(k1, ssn, 4, 0x170b, PayloadSum::Bytes(b"abce"))
+    );
     // Odd payload "abc", length 3: the last byte is padded, 0x6300; the
     // words sum to 0xe88f, checksum 0x1770.
-    check_eq!(c, dss_checksum(k1, ssn, 3, PayloadSum::Bytes(b"abc")), 0x1770);
+    check_eq!(
+        c,
+        dss_checksum(k1, ssn, 3, PayloadSum::Bytes(b"abc")),
+        0x1770
+    );
     // All ones: every word is 0xffff and so is the sum; checksum 0.
-    check_eq!(c, dss_checksum(u64::MAX, u32::MAX, 0xffff, PayloadSum::Bytes(&[0xff, 0xff])), 0);
-    check!(c, dss_checksum_ok(u64::MAX, u32::MAX, 0xffff, 0, PayloadSum::Bytes(&[0xff, 0xff])));
+    check_eq!(
+        c,
+        dss_checksum(u64::MAX, u32::MAX, 0xffff, PayloadSum::Bytes(&[0xff, 0xff])),
+        0
+    );
+    check!(
+        c,
+        dss_checksum_ok(
+            u64::MAX,
+            u32::MAX,
+            0xffff,
+            0,
+            PayloadSum::Bytes(&[0xff, 0xff])
+        )
+    );
     // End-around carry: 0xffff + 0x0001 = 0x0001.
     check_eq!(c, ones_add(0xffff, 1), 1);
     check_eq!(c, ones_sum(0, &[0xff, 0xff, 0x00, 0x02]), 2);
@@ -2015,7 +2292,10 @@ mod tests {
     }
 
     fn dss_seq() -> impl Strategy<Value = DssSeq> {
-        prop_oneof![any::<u32>().prop_map(DssSeq::Bits32), any::<u64>().prop_map(DssSeq::Bits64)]
+        prop_oneof![
+            any::<u32>().prop_map(DssSeq::Bits32),
+            any::<u64>().prop_map(DssSeq::Bits64)
+        ]
     }
 
     fn mp_capable() -> impl Strategy<Value = MptcpOption> {
@@ -2026,14 +2306,27 @@ mod tests {
                 sender_key,
                 receiver_key
             }),
-            (any::<u64>(), any::<u64>(), any::<u16>(), any::<Option<u16>>()).prop_map(
-                |(sender_key, receiver_key, data_len, checksum)| {
-                    CapableForm::AckData { sender_key, receiver_key, data_len, checksum }
-                }
-            ),
+            (
+                any::<u64>(),
+                any::<u64>(),
+                any::<u16>(),
+                any::<Option<u16>>()
+            )
+                .prop_map(|(sender_key, receiver_key, data_len, checksum)| {
+                    CapableForm::AckData {
+                        sender_key,
+                        receiver_key,
+                        data_len,
+                        checksum,
+                    }
+                }),
         ];
         (0u8..16, any::<u8>(), form).prop_map(|(version, flags, form)| {
-            MptcpOption::MpCapable(MpCapable { version, flags: CapableFlags(flags), form })
+            MptcpOption::MpCapable(MpCapable {
+                version,
+                flags: CapableFlags(flags),
+                form,
+            })
         })
     }
 
@@ -2069,9 +2362,18 @@ mod tests {
                 checksum,
             },
         );
-        (proptest::option::of(dss_seq()), proptest::option::of(mapping), any::<bool>()).prop_map(
-            |(data_ack, mapping, data_fin)| MptcpOption::Dss(Dss { data_ack, mapping, data_fin }),
+        (
+            proptest::option::of(dss_seq()),
+            proptest::option::of(mapping),
+            any::<bool>(),
         )
+            .prop_map(|(data_ack, mapping, data_fin)| {
+                MptcpOption::Dss(Dss {
+                    data_ack,
+                    mapping,
+                    data_fin,
+                })
+            })
     }
 
     fn add_addr() -> impl Strategy<Value = MptcpOption> {
@@ -2079,11 +2381,20 @@ mod tests {
             any::<[u8; 4]>().prop_map(|a| IpAddr::V4(Ipv4Addr::from(a))),
             any::<[u8; 16]>().prop_map(|a| IpAddr::V6(Ipv6Addr::from(a))),
         ];
-        (any::<u8>(), addr, any::<Option<u16>>(), any::<Option<u64>>()).prop_map(
-            |(addr_id, addr, port, truncated_hmac)| {
-                MptcpOption::AddAddr(AddAddr { addr_id, addr, port, truncated_hmac })
-            },
+        (
+            any::<u8>(),
+            addr,
+            any::<Option<u16>>(),
+            any::<Option<u64>>(),
         )
+            .prop_map(|(addr_id, addr, port, truncated_hmac)| {
+                MptcpOption::AddAddr(AddAddr {
+                    addr_id,
+                    addr,
+                    port,
+                    truncated_hmac,
+                })
+            })
     }
 
     /// Any option, every subtype and form.
@@ -2101,7 +2412,13 @@ mod tests {
             any::<u64>()
                 .prop_map(|receiver_key| MptcpOption::MpFastclose(MpFastclose { receiver_key })),
             (any::<[bool; 4]>(), any::<u8>()).prop_map(|([u, v, w, transient], reason)| {
-                MptcpOption::MpTcpRst(MpTcpRst { u, v, w, transient, reason })
+                MptcpOption::MpTcpRst(MpTcpRst {
+                    u,
+                    v,
+                    w,
+                    transient,
+                    reason,
+                })
             }),
         ]
     }
@@ -2137,8 +2454,9 @@ mod tests {
             match item {
                 Ok(o) => {
                     let mut buf = [0u8; MAX_OPTIONS_LEN];
-                    let n =
-                        o.write(&mut buf).map_err(|e| TestCaseError::fail(std::format!("{e}")))?;
+                    let n = o
+                        .write(&mut buf)
+                        .map_err(|e| TestCaseError::fail(std::format!("{e}")))?;
                     prop_assert_eq!(n, o.encoded_len());
                     let again: Vec<_> = options(&buf[..n]).collect();
                     prop_assert_eq!(again, std::vec![Ok(*o)]);
@@ -2150,7 +2468,11 @@ mod tests {
         // The summary counts what the walk yields (saturating at 255).
         let r = Received::parse(area);
         let count = |f: fn(&OptionError) -> bool| {
-            items.iter().filter(|i| matches!(i, Err(e) if f(e))).count().min(255)
+            items
+                .iter()
+                .filter(|i| matches!(i, Err(e) if f(e)))
+                .count()
+                .min(255)
         };
         prop_assert_eq!(usize::from(r.malformed), count(OptionError::is_malformed));
         prop_assert_eq!(usize::from(r.unknown), count(|e| !e.is_malformed()));

@@ -36,7 +36,11 @@ pub enum MergeError {
 /// needs and EOL as the final padding (RFC 9293, 3.2). Four NOPs in one
 /// segment are what a middlebox blanking options leaves behind, and tools
 /// such as Wireshark flag them, so the layout never needs more than three.
-pub fn merge(existing: &[u8], ours: &[u8], out: &mut [u8; MAX_TCP_OPTIONS]) -> Result<usize, MergeError> {
+pub fn merge(
+    existing: &[u8],
+    ours: &[u8],
+    out: &mut [u8; MAX_TCP_OPTIONS],
+) -> Result<usize, MergeError> {
     // First pass: the bytes of everything but SACK and padding, and the SACK
     // blocks there are.
     let mut kept = 0usize;
@@ -71,7 +75,11 @@ pub fn merge(existing: &[u8], ours: &[u8], out: &mut [u8; MAX_TCP_OPTIONS]) -> R
     let padded = |n: usize| n.div_ceil(4) * 4;
     let sack_at = |n: usize| padded(n + 2) - 2;
     let need = |blocks: usize| {
-        (if blocks > 0 { sack_at(kept) + 2 + blocks * SACK_BLOCK } else { padded(kept) }) + padded(ours.len())
+        (if blocks > 0 {
+            sack_at(kept) + 2 + blocks * SACK_BLOCK
+        } else {
+            padded(kept)
+        }) + padded(ours.len())
     };
     let mut blocks = sack.map_or(0, |(_, n)| n);
     while blocks > 0 && need(blocks) > MAX_TCP_OPTIONS {
@@ -167,18 +175,32 @@ pub fn selftest(c: &mut dyn super::check::Check) {
 
     // MSS, SACK-permitted, timestamps, window scale (a SYN) plus a 4-byte
     // MP_CAPABLE: 24 bytes.
-    let syn = [2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7];
+    let syn = [
+        2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
+    ];
     let mpc = [30, 4, 0x01, 0x01];
     check_eq!(c, merge(&syn, &mpc, &mut out), Ok(24));
-    check_eq!(c, &out[..19], &[2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 3, 3, 7][..]);
+    check_eq!(
+        c,
+        &out[..19],
+        &[2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 3, 3, 7][..]
+    );
 
     // Nothing fits in a full area without SACK to drop.
     let big = [30u8; 32];
     check_eq!(c, merge(&ts, &big, &mut out), Err(MergeError::NoRoom));
     // Malformed input is refused, not read past.
-    check_eq!(c, merge(&[8, 10, 0], &mpc, &mut out), Err(MergeError::Malformed));
+    check_eq!(
+        c,
+        merge(&[8, 10, 0], &mpc, &mut out),
+        Err(MergeError::Malformed)
+    );
     check_eq!(c, merge(&[8], &mpc, &mut out), Err(MergeError::Malformed));
-    check_eq!(c, merge(&[8, 1], &mpc, &mut out), Err(MergeError::Malformed));
+    check_eq!(
+        c,
+        merge(&[8, 1], &mpc, &mut out),
+        Err(MergeError::Malformed)
+    );
 }
 
 #[cfg(test)]

@@ -203,7 +203,9 @@ fn tshark_path() -> Option<PathBuf> {
         return Some(default);
     }
     std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).map(|d| d.join("tshark")).find(|p| p.exists())
+        std::env::split_paths(&paths)
+            .map(|d| d.join("tshark"))
+            .find(|p| p.exists())
     })
 }
 
@@ -242,26 +244,62 @@ fn tshark_decodes_what_the_codec_writes() {
     std::fs::write(&file, pcap(&packets)).unwrap();
     let file_s = file.to_str().unwrap();
 
-    let verbose =
-        run_tshark(&tshark, &["-r", file_s, "-V", "-o", "tcp.analyze_sequence_numbers:FALSE"]);
+    let verbose = run_tshark(
+        &tshark,
+        &[
+            "-r",
+            file_s,
+            "-V",
+            "-o",
+            "tcp.analyze_sequence_numbers:FALSE",
+        ],
+    );
     std::fs::write(dir.join("verbose.txt"), &verbose).unwrap();
     // 1. No malformed packet, in the full dissection.
     for bad in ["Malformed", "Dissector bug", "Exception occurred"] {
-        assert!(!verbose.contains(bad), "tshark -V reports {bad:?}; see {}", dir.display());
+        assert!(
+            !verbose.contains(bad),
+            "tshark -V reports {bad:?}; see {}",
+            dir.display()
+        );
     }
 
     // 2. Field by field, tshark's decoding equals what the codec was given.
-    let mut args = vec!["-r", file_s, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a"];
-    args.extend(["-E", "aggregator=|", "-o", "tcp.analyze_sequence_numbers:FALSE"]);
+    let mut args = vec![
+        "-r",
+        file_s,
+        "-T",
+        "fields",
+        "-E",
+        "separator=/t",
+        "-E",
+        "occurrence=a",
+    ];
+    args.extend([
+        "-E",
+        "aggregator=|",
+        "-o",
+        "tcp.analyze_sequence_numbers:FALSE",
+    ]);
     // Let tshark verify the IPv4 and TCP checksums too.
-    args.extend(["-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE"]);
+    args.extend([
+        "-o",
+        "tcp.check_checksum:TRUE",
+        "-o",
+        "ip.check_checksum:TRUE",
+    ]);
     for f in FIELDS {
         args.extend(["-e", f]);
     }
     let fields = run_tshark(&tshark, &args);
     std::fs::write(dir.join("fields.tsv"), &fields).unwrap();
     let lines: Vec<&str> = fields.lines().collect();
-    assert_eq!(lines.len(), segments.len(), "tshark read {} frames", lines.len());
+    assert_eq!(
+        lines.len(),
+        segments.len(),
+        "tshark read {} frames",
+        lines.len()
+    );
     let mut failures = String::new();
     let mut checked = 0;
     for (i, (line, seg)) in lines.iter().zip(&segments).enumerate() {
@@ -269,21 +307,37 @@ fn tshark_decodes_what_the_codec_writes() {
         assert_eq!(got.len(), FIELDS.len(), "frame {}: {line:?}", i + 1);
         let get = |name: &str| got[FIELDS.iter().position(|f| *f == name).unwrap()];
         assert_eq!(get("frame.number"), (i + 1).to_string());
-        assert_eq!(get("tcp.flags"), format!("0x{:04x}", seg.flags), "frame {}", i + 1);
+        assert_eq!(
+            get("tcp.flags"),
+            format!("0x{:04x}", seg.flags),
+            "frame {}",
+            i + 1
+        );
         let mut want = expected_fields(&seg.options);
         // The options' framing: each MPTCP option with its length, then
         // the NOPs padding the block to 32 bits.
-        let lens: Vec<String> = seg.options.iter().map(|o| o.encoded_len().to_string()).collect();
+        let lens: Vec<String> = seg
+            .options
+            .iter()
+            .map(|o| o.encoded_len().to_string())
+            .collect();
         let mut kinds: Vec<&str> = vec!["30"; seg.options.len()];
         let written: usize = seg.options.iter().map(MptcpOption::encoded_len).sum();
-        kinds.extend(std::iter::repeat_n("1", planned_len(&seg.options) - written));
+        kinds.extend(std::iter::repeat_n(
+            "1",
+            planned_len(&seg.options) - written,
+        ));
         want.push(("tcp.option_len", lens.join("|")));
         want.push(("tcp.option_kind", kinds.join("|")));
         for (f, value) in FIELDS.iter().zip(&got) {
             if f.starts_with("frame.") || *f == "tcp.flags" || f.starts_with("_ws.") {
                 continue;
             }
-            let w = want.iter().find(|(name, _)| name == f).map(|(_, v)| v.as_str()).unwrap_or("");
+            let w = want
+                .iter()
+                .find(|(name, _)| name == f)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or("");
             // "?value": tshark may show the value or nothing.
             let w = match w.strip_prefix('?') {
                 Some(_) if value.is_empty() => "",
@@ -291,7 +345,11 @@ fn tshark_decodes_what_the_codec_writes() {
                 None => w,
             };
             if w != *value {
-                let _ = writeln!(failures, "frame {}: {f}: tshark {value:?}, codec {w:?}", i + 1);
+                let _ = writeln!(
+                    failures,
+                    "frame {}: {f}: tshark {value:?}, codec {w:?}",
+                    i + 1
+                );
             }
             checked += usize::from(!w.is_empty());
         }
@@ -319,7 +377,10 @@ fn tshark_decodes_what_the_codec_writes() {
         "tshark disagrees with the codec:\n{failures}(files in {})",
         dir.display()
     );
-    eprintln!("tshark agrees on {checked} option fields in {} frames", segments.len());
+    eprintln!(
+        "tshark agrees on {checked} option fields in {} frames",
+        segments.len()
+    );
 
     check_dss_checksums(&segments);
 
@@ -342,16 +403,22 @@ fn tshark_decodes_what_the_codec_writes() {
     std::fs::write(dir.join("expert.txt"), &expert).unwrap();
     let resets = segments.iter().filter(|s| s.flags & RST != 0).count();
     let c_flags = segments.iter().filter(|s| has_c_flag(&s.options)).count();
-    let allowed =
-        [(resets, "TCP", "Connection reset (RST)"), (c_flags, "MPTCP", "Unsupported algorithm")];
+    let allowed = [
+        (resets, "TCP", "Connection reset (RST)"),
+        (c_flags, "MPTCP", "Unsupported algorithm"),
+    ];
     let mut rows = 0;
     for line in expert.lines() {
         let cols: Vec<&str> = line.split_whitespace().collect();
         // Rows: frequency, group, protocol, summary.
-        let Some(freq) = cols.first().and_then(|c| c.parse::<usize>().ok()) else { continue };
+        let Some(freq) = cols.first().and_then(|c| c.parse::<usize>().ok()) else {
+            continue;
+        };
         let (protocol, summary) = (cols[2], cols[3..].join(" "));
         assert!(
-            allowed.iter().any(|&(n, p, s)| n == freq && p == protocol && s == summary),
+            allowed
+                .iter()
+                .any(|&(n, p, s)| n == freq && p == protocol && s == summary),
             "tshark expert: {line}\n{expert}"
         );
         rows += 1;
@@ -365,12 +432,19 @@ fn tshark_decodes_what_the_codec_writes() {
 fn check_dss_checksums(segments: &[Segment]) {
     let mut seen = 0;
     for seg in segments {
-        let Some((dsn, subflow_seq)) = seg.checksummed else { continue };
+        let Some((dsn, subflow_seq)) = seg.checksummed else {
+            continue;
+        };
         for o in &seg.options {
             let (data_len, checksum) = match *o {
-                MptcpOption::Dss(Dss { mapping: Some(m), .. }) => (m.data_len, m.checksum),
+                MptcpOption::Dss(Dss {
+                    mapping: Some(m), ..
+                }) => (m.data_len, m.checksum),
                 MptcpOption::MpCapable(MpCapable {
-                    form: CapableForm::AckData { data_len, checksum, .. },
+                    form:
+                        CapableForm::AckData {
+                            data_len, checksum, ..
+                        },
                     ..
                 }) => (data_len, checksum),
                 _ => continue,
@@ -398,7 +472,9 @@ fn check_dss_checksums(segments: &[Segment]) {
 const PI_WARN: u32 = 0x0060_0000;
 
 fn has_c_flag(options: &[MptcpOption]) -> bool {
-    options.iter().any(|o| matches!(o, MptcpOption::MpCapable(m) if m.flags.no_join_to_source()))
+    options
+        .iter()
+        .any(|o| matches!(o, MptcpOption::MpCapable(m) if m.flags.no_join_to_source()))
 }
 
 /// The tshark fields, with the values tshark shows in `-T fields`, that
@@ -415,20 +491,37 @@ fn expected_fields(options: &[MptcpOption]) -> Vec<(&'static str, String)> {
             MptcpOption::MpCapable(m) => {
                 push("tcp.options.mptcp.version", m.version.to_string());
                 push("tcp.options.mptcp.flags", format!("0x{:02x}", m.flags.0));
-                push("tcp.options.mptcp.checksumreq.flags", bit(m.flags.checksum_required()));
-                push("tcp.options.mptcp.extensibility.flag", bit(m.flags.extensibility()));
-                push("tcp.options.mptcp.nomoresubflows.flag", bit(m.flags.no_join_to_source()));
+                push(
+                    "tcp.options.mptcp.checksumreq.flags",
+                    bit(m.flags.checksum_required()),
+                );
+                push(
+                    "tcp.options.mptcp.extensibility.flag",
+                    bit(m.flags.extensibility()),
+                );
+                push(
+                    "tcp.options.mptcp.nomoresubflows.flag",
+                    bit(m.flags.no_join_to_source()),
+                );
                 push("tcp.options.mptcp.sha256.flag", bit(m.flags.hmac_sha256()));
                 match m.form {
                     CapableForm::Syn => {}
                     CapableForm::SynAck { sender_key } => {
                         push("tcp.options.mptcp.sendkey", sender_key.to_string());
                     }
-                    CapableForm::Ack { sender_key, receiver_key } => {
+                    CapableForm::Ack {
+                        sender_key,
+                        receiver_key,
+                    } => {
                         push("tcp.options.mptcp.sendkey", sender_key.to_string());
                         push("tcp.options.mptcp.recvkey", receiver_key.to_string());
                     }
-                    CapableForm::AckData { sender_key, receiver_key, data_len, checksum } => {
+                    CapableForm::AckData {
+                        sender_key,
+                        receiver_key,
+                        data_len,
+                        checksum,
+                    } => {
                         push("tcp.options.mptcp.sendkey", sender_key.to_string());
                         push("tcp.options.mptcp.recvkey", receiver_key.to_string());
                         push("tcp.options.mptcp.datalvllen", data_len.to_string());
@@ -439,18 +532,37 @@ fn expected_fields(options: &[MptcpOption]) -> Vec<(&'static str, String)> {
                 }
             }
             MptcpOption::MpJoin(j) => match *j {
-                MpJoin::Syn { backup, addr_id, receiver_token, sender_random } => {
-                    push("tcp.options.mptcp.flags", format!("0x{:02x}", 0x10 | u8::from(backup)));
+                MpJoin::Syn {
+                    backup,
+                    addr_id,
+                    receiver_token,
+                    sender_random,
+                } => {
+                    push(
+                        "tcp.options.mptcp.flags",
+                        format!("0x{:02x}", 0x10 | u8::from(backup)),
+                    );
                     push("tcp.options.mptcp.backup.flag", bit(backup));
                     push("tcp.options.mptcp.addrid", addr_id.to_string());
                     push("tcp.options.mptcp.recvtok", receiver_token.to_string());
                     push("tcp.options.mptcp.sendrand", sender_random.to_string());
                 }
-                MpJoin::SynAck { backup, addr_id, sender_truncated_hmac, sender_random } => {
-                    push("tcp.options.mptcp.flags", format!("0x{:02x}", 0x10 | u8::from(backup)));
+                MpJoin::SynAck {
+                    backup,
+                    addr_id,
+                    sender_truncated_hmac,
+                    sender_random,
+                } => {
+                    push(
+                        "tcp.options.mptcp.flags",
+                        format!("0x{:02x}", 0x10 | u8::from(backup)),
+                    );
                     push("tcp.options.mptcp.backup.flag", bit(backup));
                     push("tcp.options.mptcp.addrid", addr_id.to_string());
-                    push("tcp.options.mptcp.sendtrunchmac", sender_truncated_hmac.to_string());
+                    push(
+                        "tcp.options.mptcp.sendtrunchmac",
+                        sender_truncated_hmac.to_string(),
+                    );
                     push("tcp.options.mptcp.sendrand", sender_random.to_string());
                 }
                 MpJoin::Ack { sender_hmac } => {
@@ -472,9 +584,15 @@ fn expected_fields(options: &[MptcpOption]) -> Vec<(&'static str, String)> {
                 push("tcp.options.mptcp.flags", format!("0x{flags:02x}"));
                 push("tcp.options.mptcp.datafin.flag", bit(d.data_fin));
                 push("tcp.options.mptcp.dseqn8.flag", bit(flags & 0x08 != 0));
-                push("tcp.options.mptcp.dseqnpresent.flag", bit(d.mapping.is_some()));
+                push(
+                    "tcp.options.mptcp.dseqnpresent.flag",
+                    bit(d.mapping.is_some()),
+                );
                 push("tcp.options.mptcp.dataack8.flag", bit(flags & 0x02 != 0));
-                push("tcp.options.mptcp.dataackpresent.flag", bit(d.data_ack.is_some()));
+                push(
+                    "tcp.options.mptcp.dataackpresent.flag",
+                    bit(d.data_ack.is_some()),
+                );
                 if let Some(a) = d.data_ack {
                     push("tcp.options.mptcp.rawdataack", a.value().to_string());
                 }
@@ -512,7 +630,10 @@ fn expected_fields(options: &[MptcpOption]) -> Vec<(&'static str, String)> {
                 push("mptcp.rm_addr.count", r.ids().len().to_string());
             }
             MptcpOption::MpPrio(p) => {
-                push("tcp.options.mptcp.flags", format!("0x{:02x}", 0x50 | u8::from(p.backup)));
+                push(
+                    "tcp.options.mptcp.flags",
+                    format!("0x{:02x}", 0x50 | u8::from(p.backup)),
+                );
                 push("tcp.options.mptcp.backup.flag", bit(p.backup));
             }
             MptcpOption::MpFail(m) => push("tcp.options.mptcp.rawdataseqno", m.dsn.to_string()),
@@ -529,7 +650,10 @@ fn expected_fields(options: &[MptcpOption]) -> Vec<(&'static str, String)> {
                 push("tcp.options.mptcp.flag_V.flag", bit(r.v));
                 push("tcp.options.mptcp.flag_W.flag", bit(r.w));
                 push("tcp.options.mptcp.flag_T.flag", bit(r.transient));
-                push("tcp.options.mptcp.rst_reason", format!("0x{:02x}", r.reason));
+                push(
+                    "tcp.options.mptcp.rst_reason",
+                    format!("0x{:02x}", r.reason),
+                );
             }
         }
         for (name, value) in f {
@@ -546,10 +670,22 @@ fn expected_fields(options: &[MptcpOption]) -> Vec<(&'static str, String)> {
 }
 
 /// Client, server and a second client address for a joined subflow.
-const CLIENT: End = End { addr: [10, 0, 0, 1], port: 40000 };
-const SERVER: End = End { addr: [10, 0, 0, 2], port: 80 };
-const CLIENT2: End = End { addr: [10, 0, 1, 1], port: 40001 };
-const CLIENT3: End = End { addr: [10, 0, 0, 1], port: 40002 };
+const CLIENT: End = End {
+    addr: [10, 0, 0, 1],
+    port: 40000,
+};
+const SERVER: End = End {
+    addr: [10, 0, 0, 2],
+    port: 80,
+};
+const CLIENT2: End = End {
+    addr: [10, 0, 1, 1],
+    port: 40001,
+};
+const CLIENT3: End = End {
+    addr: [10, 0, 0, 1],
+    port: 40002,
+};
 
 fn build_segments() -> Vec<Segment> {
     let client_key: u64 = 0x0102_0304_0506_0708;
@@ -569,26 +705,61 @@ fn build_segments() -> Vec<Segment> {
         payload: payload.to_vec(),
         checksummed: None,
     };
-    let mpc = |flags, form| MptcpOption::MpCapable(MpCapable { version: 1, flags, form });
-    let dss = |data_ack, mapping, data_fin| MptcpOption::Dss(Dss { data_ack, mapping, data_fin });
+    let mpc = |flags, form| {
+        MptcpOption::MpCapable(MpCapable {
+            version: 1,
+            flags,
+            form,
+        })
+    };
+    let dss = |data_ack, mapping, data_fin| {
+        MptcpOption::Dss(Dss {
+            data_ack,
+            mapping,
+            data_fin,
+        })
+    };
     let map = |dsn, subflow_seq, data_len, checksum| {
-        Some(DssMapping { dsn, subflow_seq, data_len, checksum })
+        Some(DssMapping {
+            dsn,
+            subflow_seq,
+            data_len,
+            checksum,
+        })
     };
     let add_addr = |addr_id, addr: IpAddr, port, truncated_hmac| {
-        MptcpOption::AddAddr(AddAddr { addr_id, addr, port, truncated_hmac })
+        MptcpOption::AddAddr(AddAddr {
+            addr_id,
+            addr,
+            port,
+            truncated_hmac,
+        })
     };
     let remove = |ids: &[u8]| MptcpOption::RemoveAddr(RemoveAddr::new(ids).unwrap());
     let v4 = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 7));
     let v6 = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0xabcd, 1));
     // The first subflow: the MP_CAPABLE handshake, then first data.
-    let mut s = vec![seg(CLIENT, SERVER, 1000, 0, SYN, vec![mpc(h, CapableForm::Syn)], b"")];
+    let mut s = vec![seg(
+        CLIENT,
+        SERVER,
+        1000,
+        0,
+        SYN,
+        vec![mpc(h, CapableForm::Syn)],
+        b"",
+    )];
     s.push(seg(
         SERVER,
         CLIENT,
         5000,
         1001,
         SYN | ACK,
-        vec![mpc(h, CapableForm::SynAck { sender_key: server_key })],
+        vec![mpc(
+            h,
+            CapableForm::SynAck {
+                sender_key: server_key,
+            },
+        )],
         b"",
     ));
     s.push(seg(
@@ -597,7 +768,13 @@ fn build_segments() -> Vec<Segment> {
         1001,
         5001,
         ACK,
-        vec![mpc(h, CapableForm::Ack { sender_key: client_key, receiver_key: server_key })],
+        vec![mpc(
+            h,
+            CapableForm::Ack {
+                sender_key: client_key,
+                receiver_key: server_key,
+            },
+        )],
         b"",
     ));
     s.push(seg(
@@ -667,8 +844,9 @@ fn build_segments() -> Vec<Segment> {
         b"",
     ));
     // ADD_ADDR: announcements from the server, echoes from the client.
-    for (i, (addr, port)) in
-        [(v4, None), (v4, Some(8080)), (v6, None), (v6, Some(443))].into_iter().enumerate()
+    for (i, (addr, port)) in [(v4, None), (v4, Some(8080)), (v6, None), (v6, Some(443))]
+        .into_iter()
+        .enumerate()
     {
         let id = i as u8 + 1;
         let hmac = 0x5152_5354_5556_5758 + i as u64;
@@ -681,10 +859,34 @@ fn build_segments() -> Vec<Segment> {
             vec![add_addr(id, addr, port, Some(hmac))],
             b"",
         ));
-        s.push(seg(CLIENT, SERVER, 1021, 5001, ACK, vec![add_addr(id, addr, port, None)], b""));
+        s.push(seg(
+            CLIENT,
+            SERVER,
+            1021,
+            5001,
+            ACK,
+            vec![add_addr(id, addr, port, None)],
+            b"",
+        ));
     }
-    s.push(seg(SERVER, CLIENT, 5001, 1021, ACK, vec![remove(&[1])], b""));
-    s.push(seg(SERVER, CLIENT, 5001, 1021, ACK, vec![remove(&[2, 3, 4])], b""));
+    s.push(seg(
+        SERVER,
+        CLIENT,
+        5001,
+        1021,
+        ACK,
+        vec![remove(&[1])],
+        b"",
+    ));
+    s.push(seg(
+        SERVER,
+        CLIENT,
+        5001,
+        1021,
+        ACK,
+        vec![remove(&[2, 3, 4])],
+        b"",
+    ));
     s.push(seg(
         CLIENT,
         SERVER,
@@ -709,7 +911,9 @@ fn build_segments() -> Vec<Segment> {
         1021,
         5001,
         ACK,
-        vec![MptcpOption::MpFail(MpFail { dsn: 0x0102_0304_dead_bef0 })],
+        vec![MptcpOption::MpFail(MpFail {
+            dsn: 0x0102_0304_dead_bef0,
+        })],
         b"",
     ));
     // Two options in one segment.
@@ -731,7 +935,9 @@ fn build_segments() -> Vec<Segment> {
         1021,
         5001,
         ACK,
-        vec![MptcpOption::MpFastclose(MpFastclose { receiver_key: server_key })],
+        vec![MptcpOption::MpFastclose(MpFastclose {
+            receiver_key: server_key,
+        })],
         b"",
     ));
     s.push(seg(
@@ -811,14 +1017,27 @@ fn build_segments() -> Vec<Segment> {
     // A third connection negotiates checksums ("A") and the server
     // refuses joins to its address ("C"); data carries real DSS checksums.
     let a = CapableFlags::A;
-    s.push(seg(CLIENT3, SERVER, 3000, 0, SYN, vec![mpc(a | h, CapableForm::Syn)], b""));
+    s.push(seg(
+        CLIENT3,
+        SERVER,
+        3000,
+        0,
+        SYN,
+        vec![mpc(a | h, CapableForm::Syn)],
+        b"",
+    ));
     s.push(seg(
         SERVER,
         CLIENT3,
         8000,
         3001,
         SYN | ACK,
-        vec![mpc(a | CapableFlags::C | h, CapableForm::SynAck { sender_key: server3_key })],
+        vec![mpc(
+            a | CapableFlags::C | h,
+            CapableForm::SynAck {
+                sender_key: server3_key,
+            },
+        )],
         b"",
     ));
     let first = b"checksummed";
@@ -844,8 +1063,12 @@ fn build_segments() -> Vec<Segment> {
     s.last_mut().unwrap().checksummed = Some((first_dsn, 1));
     let next = b"more data";
     let next_dsn = first_dsn.wrapping_add(first.len() as u64);
-    let checksum =
-        dss_checksum(next_dsn, 1 + first.len() as u32, next.len() as u16, PayloadSum::Bytes(next));
+    let checksum = dss_checksum(
+        next_dsn,
+        1 + first.len() as u32,
+        next.len() as u16,
+        PayloadSum::Bytes(next),
+    );
     s.push(seg(
         CLIENT3,
         SERVER,

@@ -30,7 +30,11 @@ fuzz_target!(|area: &[u8]| {
                 let n = option.write(&mut buf).expect("a parsed option re-encodes");
                 assert_eq!(n, option.encoded_len());
                 let mut again = options(&buf[..n]);
-                assert_eq!(again.next(), Some(Ok(option)), "re-encoded option parses back");
+                assert_eq!(
+                    again.next(),
+                    Some(Ok(option)),
+                    "re-encoded option parses back"
+                );
                 assert_eq!(again.next(), None);
                 parsed.push(option);
             }
@@ -48,7 +52,9 @@ fuzz_target!(|area: &[u8]| {
     // All of them written as one block (padded with NOPs) parse back in order.
     let mut block = vec![0u8; planned_len(&parsed)];
     assert_eq!(write_options(&parsed, &mut block), Ok(block.len()));
-    let again: Vec<_> = options(&block).collect::<Result<_, _>>().expect("block parses");
+    let again: Vec<_> = options(&block)
+        .collect::<Result<_, _>>()
+        .expect("block parses");
     assert_eq!(again, parsed);
     // The summary's counters saturate at 255.
     let received = Received::parse(area);

@@ -53,6 +53,52 @@ EOF
 	grep -v 'ok 2 mptcp_rs_pernet\|enabled_by_default\|pernet: pass' "$ktap_pass" >"$tmp/ktap-crash"
 	check "ktap-count fails a log cut short (crash)" fails python3 "$REPO/scripts/ktap-count.py" "$kunit_py" "$tmp/ktap-crash"
 	check "ktap-count fails a log without KUnit results" fails python3 "$REPO/scripts/ktap-count.py" "$kunit_py" "$tmp/clean"
+
+	# setup.sh on a machine that never ran it: the cache directory does not
+	# exist and a package is missing. Stand-ins early on PATH: dpkg-query
+	# reports socat as not installed, apt-get and sudo succeed without doing
+	# anything, cargo "installs" a bindgen that reports the pinned version.
+	stub=$tmp/stub-bin
+	mkdir -p "$stub"
+	cat >"$stub/dpkg-query" <<-'EOF'
+		#!/bin/sh
+		# dpkg-query -W -f='${Status}' PACKAGE (or '${Version}' linux-source-6.12)
+		for a; do pkg=$a; done
+		case $* in
+		*Version*) echo 6.12.117 ;;
+		*) [ "$pkg" = socat ] && echo "deinstall ok config-files" || echo "install ok installed" ;;
+		esac
+	EOF
+	cat >"$stub/apt-get" <<-'EOF'
+		#!/bin/sh
+		echo "stand-in apt-get $*"
+	EOF
+	cat >"$stub/sudo" <<-'EOF'
+		#!/bin/sh
+		exec "$@"
+	EOF
+	cat >"$stub/cargo" <<-'EOF'
+		#!/bin/sh
+		# cargo install ... --root DIR: a bindgen that reports the pinned version.
+		root=
+		while [ $# -gt 0 ]; do [ "$1" = --root ] && root=$2; shift; done
+		if [ -n "$root" ]; then
+			mkdir -p "$root/bin"
+			printf '#!/bin/sh\necho "bindgen %s"\n' "$MPTCP_RS_STUB_BINDGEN" >"$root/bin/bindgen"
+			chmod +x "$root/bin/bindgen"
+		fi
+	EOF
+	chmod +x "$stub"/*
+	new_cache=$tmp/never-made/cache
+	MPTCP_RS_CACHE=$new_cache MPTCP_RS_STUB_BINDGEN=$BINDGEN_VERSION PATH="$stub:$PATH" \
+		"$REPO/scripts/setup.sh" >"$tmp/setup.out" 2>&1
+	rc=$?
+	expect_eq "setup.sh with no cache directory and a missing package exits 0" 0 "$rc"
+	[ $rc = 0 ] || sed 's/^/#   /' "$tmp/setup.out"
+	check "setup.sh installed the missing package (apt-get log in the new cache)" \
+		grep -q 'stand-in apt-get install .*socat' "$new_cache/apt-install.log"
+	check "setup.sh left the apt-get update log in the new cache" \
+		grep -q 'stand-in apt-get update' "$new_cache/apt-update.log"
 	tap_done
 	exit
 fi

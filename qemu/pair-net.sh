@@ -22,14 +22,17 @@ pair_setup() {
 	peer) me=2 other=1 ;;
 	*) echo "pair_setup: dut or peer" >&2; return 1 ;;
 	esac
-	{
-		for i in 1 2; do
-			echo "addr add 10.$i.0.$me/24 dev eth$((i - 1))"
-			echo "link set eth$((i - 1)) up"
-			echo "rule add from 10.$i.0.$me table $((100 + i))"
-			echo "route add 10.$i.0.0/24 dev eth$((i - 1)) table $((100 + i))"
-		done
-	} | ip -batch - || return 1
+	# A batch of pair tests configures the links once (the first script).
+	if ! ip -4 -o addr show dev eth0 | grep -q " 10.1.0.$me/"; then
+		{
+			for i in 1 2; do
+				echo "addr add 10.$i.0.$me/24 dev eth$((i - 1))"
+				echo "link set eth$((i - 1)) up"
+				echo "rule add from 10.$i.0.$me table $((100 + i))"
+				echo "route add 10.$i.0.0/24 dev eth$((i - 1)) table $((100 + i))"
+			done
+		} | ip -batch - || return 1
+	fi
 	for i in 1 2; do
 		PAIR_ADDR[i]=10.$i.0.$me
 		PAIR_OTHER[i]=10.$i.0.$other

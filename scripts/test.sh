@@ -3,7 +3,8 @@
 #
 # `make test`: sets up what is missing, builds what changed, and runs every
 # test at three levels:
-#   host   cargo test of the protocol core, and self-tests of this harness;
+#   host   cargo test of the protocol core, rustfmt and clippy (scripts/lint.sh;
+#          the module build itself runs clippy), self-tests of this harness;
 #   kunit  the module's KUnit suites, run by the DUT kernel when it loads
 #          mptcp_rs, counted from the KTAP in the kernel log;
 #   vm     functional tests (qemu/tests/*.sh, TAP) in DUT (and PEER) VMs.
@@ -61,6 +62,12 @@ if want host; then
 	[ "$f" = 0 ] || failures+=("host: cargo test ($out)")
 	record host "$p" "$f" "cargo test $p/$((p + f))"
 
+	out=$results/host-lint.txt
+	"$REPO/scripts/lint.sh" >"$out" 2>&1 || true
+	read -r p f < <(tap_count "$out")
+	[ "$f" = 0 ] && [ "$p" -gt 0 ] || { failures+=("host: lint ($out)"); grep -A8 '^not ok' "$out" >&2 || true; }
+	record host "$p" "$f" ", lint $p/$((p + f))"
+
 	out=$results/host-harness.txt
 	"$REPO/scripts/harness-selftest.sh" >"$out" 2>&1 || true
 	read -r p f < <(tap_count "$out")
@@ -87,8 +94,9 @@ if want kunit; then
 fi
 
 # --- vm -----------------------------------------------------------------
-# Records a VM run: the TAP counts of its outputs, and a failure if the run
-# itself failed (command, timeout or kernel log) even though no case did.
+# Records one script's TAP (from one or two VMs: a pair) under NAME, and a
+# failure if its VM run failed (command, timeout or kernel log) although no
+# case did, or if it printed no TAP at all.
 record_vm() { # name vm_ok outputs...
 	local name=$1 vm_ok=$2 p=0 f=0 out tp tf
 	shift 2
@@ -107,37 +115,88 @@ record_vm() { # name vm_ok outputs...
 	record vm "$p" "$f" ""
 }
 
+# The wall time of each VM script (inside its VM) and of each boot, for the
+# summary: a regression in either shows there.
+declare -A script_time
+boot_times=()
+
+# Runs a batch of scripts in one boot of `qemu/vm ARGS` (or of qemu/pair),
+# each under its own timeout; records each script. A kernel log report or
+# a VM failure fails every script of the batch (the log says which one was
+# running: qemu/tests/batch.sh marks each start).
+run_batch() { # label pair|vm "args" timeouts scripts...
+	local label=$1 kind=$2 args=$3 timeouts=$4 t=$SECONDS vm_ok=1 out name s total=0
+	shift 4
+	local names=() tmo
+	IFS=, read -ra tmo <<<"$timeouts"
+	for s in "${tmo[@]}"; do total=$((total + s)); done
+	for s in "$@"; do names+=("$(basename "$s" .sh)"); done
+	out=$results/vm-$label
+	local job=("$REPO/qemu/tests/batch.sh" --timeout-each "$timeouts" "$@")
+	log "vm batch $label: ${names[*]}"
+	if [ "$kind" = pair ]; then
+		"$REPO/qemu/pair" --timeout $((total + 180)) --out "$out" \
+			--dut "${job[*]}" --peer "${job[*]}" || vm_ok=0
+	else
+		# shellcheck disable=SC2086
+		"$REPO/qemu/vm" $args --timeout $((total + 120)) --name "$label" --out "$out" \
+			-- "${job[@]}" || vm_ok=0
+	fi
+	for name in "${names[@]}"; do
+		if [ "$kind" = pair ]; then
+			record_vm "pair-$name" $vm_ok "$out/dut/$name.tap" "$out/peer/$name.tap"
+			script_time[pair-$name]=$(cat "$out/dut/$name.time" 2>/dev/null || echo -)
+		else
+			record_vm "$name" $vm_ok "$out/$name.tap"
+			script_time[$name]=$(cat "$out/$name.time" 2>/dev/null || echo -)
+		fi
+	done
+	boot_times+=("$label $((SECONDS - t))")
+}
+
 if want vm; then
 	t=$SECONDS
 	runs=0
+	# Scripts that ask for the same VM ("# qemu-vm-args:", but for their
+	# --timeout) share one boot, in name order; each keeps its timeout.
+	declare -A batch_scripts batch_timeouts
+	batch_keys=()
 	for test in "$REPO"/qemu/tests/*.sh; do
-		# A VM test says how to boot its VM in a "# qemu-vm-args:" line.
 		grep -q '^# qemu-vm-args:' "$test" || continue
-		name=$(basename "$test" .sh)
 		args=$(sed -n 's/^# qemu-vm-args:\(.*\)/\1/p' "$test")
-		out=$results/vm-$name
-		vm_ok=1
+		tmo=$(sed -n 's/.*--timeout \([0-9]*\).*/\1/p' <<<"$args")
+		key=$(sed -e 's/--timeout [0-9]*//' -e 's/  */ /g' -e 's/^ //' -e 's/ $//' <<<"$args")
+		[ -n "${batch_scripts[$key]+x}" ] || batch_keys+=("$key")
+		batch_scripts[$key]+="$test "
+		batch_timeouts[$key]+="${tmo:-600},"
+	done
+	n=0
+	for key in "${batch_keys[@]}"; do
+		n=$((n + 1))
 		# shellcheck disable=SC2086
-		"$REPO/qemu/vm" $args --name "$name" --out "$out" -- "$test" || vm_ok=0
-		record_vm "$name" $vm_ok "$out/output.txt"
+		run_batch "batch$n" vm "$key" "${batch_timeouts[$key]%,}" ${batch_scripts[$key]}
 		runs=$((runs + 1))
 	done
+	pair_scripts=() pair_timeouts=""
 	for test in "$REPO"/qemu/pair-tests/*.sh; do
 		[ -x "$test" ] || continue
-		name=pair-$(basename "$test" .sh)
-		out=$results/$name
-		vm_ok=1
-		"$REPO/qemu/pair" --out "$out" --dut "$test" --peer "$test" || vm_ok=0
-		record_vm "$name" $vm_ok "$out/dut/output.txt" "$out/peer/output.txt"
-		runs=$((runs + 1))
+		pair_scripts+=("$test")
+		pair_timeouts+="$(sed -n 's/^# pair-timeout: *\([0-9]*\)/\1/p' "$test" | grep . || echo 600),"
 	done
+	if [ ${#pair_scripts[@]} -gt 0 ]; then
+		run_batch pair pair "" "${pair_timeouts%,}" "${pair_scripts[@]}"
+		runs=$((runs + 1))
+	fi
 	out=$results/vm-harness
 	mkdir -p "$out"
 	vm_ok=1
+	th=$SECONDS
 	"$REPO/scripts/harness-selftest.sh" --vm >"$out/output.txt" 2>&1 || vm_ok=0
 	record_vm harness $vm_ok "$out/output.txt"
+	script_time[harness]=$((SECONDS - th))
+	boot_times+=("harness $((SECONDS - th))")
 	runs=$((runs + 1))
-	detail[vm]="$runs scripts"
+	detail[vm]="${#script_time[@]} scripts in $runs runs"
 	log "vm level: ${passed[vm]:-0} passed, ${failed[vm]:-0} failed in $(fmt_secs $((SECONDS - t)))"
 fi
 
@@ -150,6 +209,12 @@ for level in host kunit vm; do
 		"${failed[$level]:-0}" "${detail[$level]:-}"
 	total_failed=$((total_failed + ${failed[$level]:-0}))
 done
+if want vm; then
+	echo "  VM scripts by wall time in their VM (s), slowest first:"
+	for name in "${!script_time[@]}"; do echo "${script_time[$name]} $name"; done |
+		sort -rn | awk '{ printf "    %7s  %s\n", $1, $2 }'
+	echo "  VM runs, boot to power-off (s): ${boot_times[*]}"
+fi
 for f in "${failures[@]}"; do echo "  FAILED: $f"; done
 if [ $total_failed = 0 ] && [ ${#failures[@]} = 0 ]; then
 	echo "  PASS"

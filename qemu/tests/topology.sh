@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# qemu-vm-args: --no-kmemleak
+# qemu-vm-args:
 #
 # The shared multipath topology (qemu/topo.sh): disjoint paths, per-path
 # shaping, link failure and the option-stripping middlebox all work, so

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs several VM test scripts in one boot (scripts/test.sh groups the
+# scripts that ask for the same VM). Each script runs under its own timeout
+# with its TAP output in $MPTCP_RS_OUT/NAME.tap and its wall time in seconds
+# in $MPTCP_RS_OUT/NAME.time; a line in the kernel log marks where each one
+# starts, so that a report in the log can be traced to the script that was
+# running. Between scripts, network namespaces a script left behind are
+# deleted. Exits 1 if any script failed.
+#
+#   batch.sh [--timeout-each SECONDS[,SECONDS...]] SCRIPT...
+out=${MPTCP_RS_OUT:?batch.sh runs in a test VM (qemu/vm)}
+timeouts=()
+if [ "${1:-}" = --timeout-each ]; then
+	IFS=, read -ra timeouts <<<"$2"
+	shift 2
+fi
+
+status=0
+i=0
+for script in "$@"; do
+	name=$(basename "$script" .sh)
+	limit=${timeouts[i]:-600}
+	i=$((i + 1))
+	echo "mptcp-rs batch: $name starts" >/dev/kmsg
+	start=${EPOCHREALTIME/./}
+	timeout -k 10 "$limit" "$script" >"$out/$name.tap" 2>&1
+	rc=$?
+	# Tenths of a second, with shell arithmetic (a process costs ~0.5 s).
+	tenths=$(((${EPOCHREALTIME/./} - start) / 100000))
+	echo "$((tenths / 10)).$((tenths % 10))" >"$out/$name.time"
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		echo "not ok 0 - $name did not finish within ${limit}s" >>"$out/$name.tap"
+	fi
+	echo "mptcp-rs batch: $name ends (exit $rc)" >/dev/kmsg
+	echo "# $name: exit $rc in $(<"$out/$name.time") s"
+	[ $rc = 0 ] || status=1
+	# What a failed script left behind must not disturb the next one.
+	ip -all netns delete 2>/dev/null
+done
+exit $status

@@ -110,7 +110,7 @@ pub(crate) fn new_local_key() -> Result<LocalKey> {
             let mut tokens = tables.tokens.lock();
             if tokens
                 .ceil(u64::from(token))
-                .is_some_and(|(k, _)| k == u64::from(token))
+                .is_some_and(|(k, ())| k == u64::from(token))
             {
                 return false;
             }

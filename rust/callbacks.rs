@@ -182,6 +182,10 @@ unsafe fn with_ctx<T: SockEvents>(sk: *mut bindings::sock, f: impl FnOnce(&Ctx<T
 
 macro_rules! callback {
     ($name:ident, $field:ident, $event:ident) => {
+        /// # Safety
+        ///
+        /// Only the socket layer calls this, as the callback `install` put on
+        /// the socket `sk`.
         unsafe extern "C" fn $name<T: SockEvents>(sk: *mut bindings::sock) {
             // SAFETY: the socket layer calls this on the socket it was
             // installed on, which is live; `install` set it with `Ctx<T>`.
@@ -202,6 +206,10 @@ callback!(write_space_cb, write_space, write_space);
 callback!(state_change_cb, state_change, state_change);
 callback!(error_report_cb, error_report, error_report);
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn destruct_cb<T: SockEvents>(sk: *mut bindings::sock) {
     // SAFETY: the socket is being destroyed: its last reference is gone, so no
     // handle exists (a handle holds a reference) and no callback runs. The

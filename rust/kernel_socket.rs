@@ -44,9 +44,8 @@ impl KernelSocket {
             bindings::sock_create_kern(net.as_raw(), AF_INET, SOCK_STREAM, IPPROTO_TCP, &mut sock)
         })?;
         // SAFETY: `sock_create_kern` succeeded, so `sock` is valid and non-null.
-        let this = Self {
-            sock: unsafe { NonNull::new_unchecked(sock) },
-        };
+        let sock = unsafe { NonNull::new_unchecked(sock) };
+        let this = Self { sock };
         this.sk().upgrade_net_ref();
         Ok(this)
     }
@@ -58,9 +57,8 @@ impl KernelSocket {
     /// `sock` must be a live kernel socket that nothing else releases.
     unsafe fn from_raw(sock: *mut bindings::socket) -> Self {
         // SAFETY: the caller passes a valid socket.
-        Self {
-            sock: unsafe { NonNull::new_unchecked(sock) },
-        }
+        let sock = unsafe { NonNull::new_unchecked(sock) };
+        Self { sock }
     }
 
     /// The `struct socket`.

@@ -59,6 +59,10 @@ pub(crate) trait Case {
     fn run(test: &Test);
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn run_case<C: Case>(test: *mut bindings::kunit) {
     // SAFETY: KUnit calls `run_case` with the `struct kunit` of the running
     // test, which lives until the case returns.
@@ -156,7 +160,7 @@ macro_rules! kunit_suite {
             static CASES: Cases<{ [$(stringify!($case)),+].len() + 1 }> =
                 Cases::new([$(kunit::case::<$case>(),)+ kunit::end_of_cases()]);
             static SUITE: Suite = Suite::new(::kernel::c_str!(stringify!($suite)), &CASES);
-            // SAFETY: `.kunit_test_suites` is the kernel's array of `struct
+            // `.kunit_test_suites` is the kernel's array of `struct
             // kunit_suite *` that the module loader hands to KUnit; `SuiteEntry`
             // is exactly such a pointer, to a suite that lives in this module.
             #[allow(unsafe_code)]

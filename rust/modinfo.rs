@@ -27,8 +27,8 @@ pub(crate) const fn entry<const N: usize>(key: &[u8], value: &[u8]) -> [u8; N] {
 /// the kernel publishes it as /sys/module/<name>/version.
 macro_rules! module_version {
     ($version:expr) => {
-        // SAFETY: `.modinfo` holds NUL-terminated `key=value` strings, which
-        // `entry` builds (and the module loader only reads).
+        // `.modinfo` holds NUL-terminated `key=value` strings, which `entry`
+        // builds (and the module loader only reads).
         #[allow(unsafe_code)]
         #[link_section = ".modinfo"]
         #[used]

@@ -65,9 +65,8 @@ impl<H: NfHooks> NfHookOps<H> {
         // SAFETY: `net` is live; the records are static.
         to_result(unsafe { bindings::nf_register_net_hook(net.as_raw(), ops) })?;
         // SAFETY: as above, the second record.
-        if let Err(e) =
-            to_result(unsafe { bindings::nf_register_net_hook(net.as_raw(), ops.add(1)) })
-        {
+        let second = unsafe { bindings::nf_register_net_hook(net.as_raw(), ops.add(1)) };
+        if let Err(e) = to_result(second) {
             // SAFETY: registered just above.
             unsafe { bindings::nf_unregister_net_hook(net.as_raw(), ops) };
             return Err(e);
@@ -109,6 +108,10 @@ fn verdict(v: Verdict) -> u32 {
     }
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn local_in_cb<H: NfHooks>(
     _priv: *mut c_void,
     skb: *mut bindings::sk_buff,
@@ -116,15 +119,19 @@ unsafe extern "C" fn local_in_cb<H: NfHooks>(
 ) -> u32 {
     // SAFETY: netfilter passes the packet at the IPv4 LOCAL_IN hook, with the
     // hook state of its namespace.
-    match unsafe { IpSegment::from_netfilter(skb) } {
-        Some(mut seg) => verdict(H::local_in(
-            unsafe { Net::from_raw((*state).net) },
-            &mut seg,
-        )),
-        None => NF_ACCEPT,
-    }
+    let Some(mut seg) = (unsafe { IpSegment::from_netfilter(skb) }) else {
+        return NF_ACCEPT;
+    };
+    // SAFETY: the hook state is netfilter's, with the live namespace of the
+    // packet.
+    let net = unsafe { Net::from_raw((*state).net) };
+    verdict(H::local_in(net, &mut seg))
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn local_out_cb<H: NfHooks>(
     _priv: *mut c_void,
     skb: *mut bindings::sk_buff,

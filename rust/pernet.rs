@@ -131,6 +131,10 @@ impl<T: PernetData> Drop for PernetRegistration<T> {
     }
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn init_callback<T: PernetData>(raw_net: *mut bindings::net) -> c_int {
     // SAFETY: the pernet core calls `init` with a namespace that is being set up
     // and stays alive until `exit` has run.
@@ -167,6 +171,10 @@ unsafe extern "C" fn init_callback<T: PernetData>(raw_net: *mut bindings::net) -
     err.to_errno()
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn exit_callback<T: PernetData>(raw_net: *mut bindings::net) {
     // SAFETY: the pernet core calls `exit` with a namespace whose `init` succeeded.
     let net = unsafe { Net::from_raw(raw_net) };

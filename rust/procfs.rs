@@ -67,6 +67,10 @@ impl Drop for NetProcFile {
     }
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn show_cb<S: ProcShow>(
     seq: *mut bindings::seq_file,
     _v: *mut core::ffi::c_void,

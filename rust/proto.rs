@@ -333,6 +333,10 @@ fn ret_count(r: Result<usize>) -> c_int {
     }
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn init_cb<T: StreamOps>(sk: *mut bindings::sock) -> c_int {
     // SAFETY: `inet_create` calls `init` with the new socket.
     let sock = unsafe { Sock::from_raw(sk) };
@@ -352,6 +356,10 @@ unsafe extern "C" fn init_cb<T: StreamOps>(sk: *mut bindings::sock) -> c_int {
     0
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn destroy_cb<T: StreamOps>(sk: *mut bindings::sock) {
     // SAFETY: `destroy` runs once, from `sk_common_release` (our close or a
     // failed `init`), when no other call is in progress on the socket.
@@ -364,6 +372,10 @@ unsafe extern "C" fn destroy_cb<T: StreamOps>(sk: *mut bindings::sock) {
     }
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn close_cb<T: StreamOps>(sk: *mut bindings::sock, timeout: c_long) {
     // SAFETY: `inet_release` calls `close` on a live socket of ours.
     if let Some(m) = unsafe { Master::<T>::from_sk(sk) } {
@@ -374,11 +386,19 @@ unsafe extern "C" fn close_cb<T: StreamOps>(sk: *mut bindings::sock, timeout: c_
     unsafe { bindings::sk_common_release(sk) };
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn hash_cb(_sk: *mut bindings::sock) -> c_int {
     // Our sockets are never in a lookup table: their subflows are.
     0
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn unhash_cb(_sk: *mut bindings::sock) {}
 
 macro_rules! master_or_return {
@@ -392,6 +412,10 @@ macro_rules! master_or_return {
     };
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn bind_cb<T: StreamOps>(
     sock: *mut bindings::socket,
     addr: *mut bindings::sockaddr,
@@ -402,6 +426,10 @@ unsafe extern "C" fn bind_cb<T: StreamOps>(
     ret(T::bind(&m, &unsafe { SockAddr::from_raw(addr, len) }))
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn connect_cb<T: StreamOps>(
     sock: *mut bindings::socket,
     addr: *mut bindings::sockaddr,
@@ -417,11 +445,19 @@ unsafe extern "C" fn connect_cb<T: StreamOps>(
     ))
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn listen_cb<T: StreamOps>(sock: *mut bindings::socket, backlog: c_int) -> c_int {
     let m = master_or_return!(sock);
     ret(T::listen(&m, backlog))
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn accept_cb<T: StreamOps>(
     sock: *mut bindings::socket,
     newsock: *mut bindings::socket,
@@ -435,6 +471,10 @@ unsafe extern "C" fn accept_cb<T: StreamOps>(
     ret(r)
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn getname_cb<T: StreamOps>(
     sock: *mut bindings::socket,
     addr: *mut bindings::sockaddr,
@@ -451,6 +491,10 @@ unsafe extern "C" fn getname_cb<T: StreamOps>(
     ret_count(T::getname(&m, &mut addr, peer != 0))
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn poll_cb<T: StreamOps>(
     file: *mut bindings::file,
     sock: *mut bindings::socket,
@@ -464,6 +508,10 @@ unsafe extern "C" fn poll_cb<T: StreamOps>(
     T::poll(&m, &unsafe { PollTable::new(file, wait) })
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn ioctl_cb<T: StreamOps>(
     sock: *mut bindings::socket,
     cmd: c_uint,
@@ -483,11 +531,19 @@ unsafe extern "C" fn ioctl_cb<T: StreamOps>(
     0
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn shutdown_cb<T: StreamOps>(sock: *mut bindings::socket, how: c_int) -> c_int {
     let m = master_or_return!(sock);
     ret(T::shutdown(&m, how))
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn setsockopt_cb<T: StreamOps>(
     sock: *mut bindings::socket,
     level: c_int,
@@ -502,6 +558,10 @@ unsafe extern "C" fn setsockopt_cb<T: StreamOps>(
     }))
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn getsockopt_cb<T: StreamOps>(
     sock: *mut bindings::socket,
     level: c_int,
@@ -516,6 +576,10 @@ unsafe extern "C" fn getsockopt_cb<T: StreamOps>(
     }))
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn sendmsg_cb<T: StreamOps>(
     sock: *mut bindings::socket,
     msg: *mut bindings::msghdr,
@@ -526,6 +590,10 @@ unsafe extern "C" fn sendmsg_cb<T: StreamOps>(
     ret_count(T::sendmsg(&m, unsafe { MsgHdr::from_raw(msg) }, len))
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn recvmsg_cb<T: StreamOps>(
     sock: *mut bindings::socket,
     msg: *mut bindings::msghdr,

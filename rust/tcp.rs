@@ -164,6 +164,10 @@ pub(crate) fn read_sock(
     ret.max(0) as usize
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn read_actor(
     desc: *mut bindings::read_descriptor_t,
     skb: *mut bindings::sk_buff,

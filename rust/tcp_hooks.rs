@@ -13,6 +13,7 @@
 //! - `net_header_len` is larger by the room our options need, so that TCP
 //!   sizes its segments (`tcp_mtu_to_mss`) to leave room for them and no
 //!   segment exceeds the path MTU.
+//!
 //! Children of a listener inherit its `icsk_af_ops`, so accepted subflows
 //! are hooked too.
 
@@ -119,6 +120,10 @@ impl<H: TcpHooks> HookedAfOps<H> {
     }
 }
 
+/// A received segment's TCP header, options and IPv4 (source, destination)
+/// addresses.
+type RxHeader<'a> = (TcpHeader, &'a [u8], ([u8; 4], [u8; 4]));
+
 /// The TCP header, options and IPv4 (source, destination) addresses of a
 /// received segment at TCP's own hooks, where `skb` has its network and
 /// transport headers set and linear.
@@ -126,9 +131,7 @@ impl<H: TcpHooks> HookedAfOps<H> {
 /// # Safety
 ///
 /// `skb` must be a received IPv4 TCP segment being processed by TCP.
-unsafe fn rx_header<'a>(
-    skb: *mut bindings::sk_buff,
-) -> Option<(TcpHeader, &'a [u8], ([u8; 4], [u8; 4]))> {
+unsafe fn rx_header<'a>(skb: *mut bindings::sk_buff) -> Option<RxHeader<'a>> {
     // SAFETY: TCP validated (`tcp_v4_rcv` pulled) the whole header, options
     // included, at the transport header; the IP header precedes it.
     unsafe {
@@ -145,6 +148,10 @@ unsafe fn rx_header<'a>(
     }
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn queue_xmit_cb<H: TcpHooks>(
     sk: *mut bindings::sock,
     skb: *mut bindings::sk_buff,
@@ -160,6 +167,10 @@ unsafe extern "C" fn queue_xmit_cb<H: TcpHooks>(
     }
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn conn_request_cb<H: TcpHooks>(
     sk: *mut bindings::sock,
     skb: *mut bindings::sk_buff,
@@ -173,6 +184,10 @@ unsafe extern "C" fn conn_request_cb<H: TcpHooks>(
     }
 }
 
+/// # Safety
+///
+/// Only the kernel calls this, through the table or hook this module
+/// registered it in, with the arguments that callback is defined to get.
 unsafe extern "C" fn syn_recv_sock_cb<H: TcpHooks>(
     sk: *const bindings::sock,
     skb: *mut bindings::sk_buff,

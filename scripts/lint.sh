@@ -21,12 +21,12 @@ mode=--check
 [ "${1:-}" = --fix ] && mode=
 
 fmt_module() {
-	rustfmt --edition 2021 --config-path "$REPO/.rustfmt.toml" $mode \
+	rustfmt --edition 2021 --color never --config-path "$REPO/.rustfmt.toml" $mode \
 		"$REPO/net-mptcp/mptcp_rs_main.rs"
 }
-fmt_core() { (cd "$REPO/net-mptcp/core" && cargo fmt --all -- $mode); }
+fmt_core() { (cd "$REPO/net-mptcp/core" && cargo fmt --all -- --color never $mode); }
 fmt_fuzz() {
-	rustfmt --edition 2021 --config-path "$REPO/.rustfmt.toml" $mode \
+	rustfmt --edition 2021 --color never --config-path "$REPO/.rustfmt.toml" $mode \
 		"$REPO"/net-mptcp/core/fuzz/fuzz_targets/*.rs
 }
 clippy_core() {

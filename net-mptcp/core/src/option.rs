@@ -703,9 +703,11 @@ impl Iterator for Options<'_> {
             if len < 2 {
                 return self.fail(OptionError::LengthTooSmall { offset, len });
             }
-            let Some((option, rest)) = self.rest.split_at_checked(usize::from(len)) else {
+            // `split_at_checked` is newer than the kernel's minimum Rust.
+            if usize::from(len) > self.rest.len() {
                 return self.fail(OptionError::Overrun { offset, len });
-            };
+            }
+            let (option, rest) = self.rest.split_at(usize::from(len));
             self.rest = rest;
             if kind == TCPOPT_MPTCP {
                 return Some(parse_mptcp(len, option));

@@ -481,9 +481,9 @@ pub fn opportunistic_retransmit(
         subflow: fast,
         dsn: conn.snd_una,
     });
-    let rtt_elapsed = holder
-        .penalized_at_us
-        .is_none_or(|t| conn.now_us.saturating_sub(t) >= holder.srtt_us as u64);
+    let rtt_elapsed = holder.penalized_at_us.map_or(true, |t| {
+        conn.now_us.saturating_sub(t) >= holder.srtt_us as u64
+    });
     let penalize =
         (holder.state != SubflowState::Closed && holder.cwnd > 1 && rtt_elapsed).then(|| Penalty {
             subflow: h,

@@ -60,7 +60,7 @@ pub fn merge(
         if len < 2 || i + len > existing.len() {
             return Err(MergeError::Malformed);
         }
-        if kind == SACK && sack.is_none() && (len - 2).is_multiple_of(SACK_BLOCK) {
+        if kind == SACK && sack.is_none() && (len - 2) % SACK_BLOCK == 0 {
             sack = Some((i + 2, (len - 2) / SACK_BLOCK));
         } else {
             kept += len;

@@ -31,6 +31,8 @@ extern crate std;
 pub mod check;
 #[path = "cc.rs"]
 pub mod cc;
+#[path = "conn.rs"]
+pub mod conn;
 #[path = "crypto.rs"]
 pub mod crypto;
 #[path = "mapping.rs"]
@@ -47,6 +49,8 @@ pub mod sender;
 pub mod seq;
 #[path = "store.rs"]
 pub mod store;
+#[path = "subflow.rs"]
+pub mod subflow;
 #[path = "tcpopt.rs"]
 pub mod tcpopt;
 

@@ -5,9 +5,20 @@
 //!
 //! Data reaches the connection on any subflow, in subflow order but in any
 //! data-sequence order. Each segment, once its DSN is known from its
-//! subflow's mapping, is inserted here at its DSN; [`Reassembly::pop`] hands
-//! it on when it is next in order, at `rcv_nxt`, and advances `rcv_nxt`, the
-//! value of the DATA_ACK.
+//! subflow's mapping, is inserted here at its DSN, in packet processing. Two
+//! positions move through the stream:
+//! - `rcv_nxt`, the end of the data received contiguously: the value of the
+//!   DATA_ACK, which advances as soon as a segment fills the gap before it,
+//!   before anybody reads (so that the ACK that answers the segment
+//!   carries it);
+//! - `read_nxt`, where the reader is: [`Reassembly::pop`] hands the next
+//!   in-order segment to the reader, from the same queue, when it reads.
+//!
+//! The octets in `[read_nxt, rcv_nxt)` are the connection-level receive
+//! queue of the UCLouvain design, those after `rcv_nxt` its out-of-order
+//! queue: one ordered store holds both, so moving data from one to the other
+//! needs no allocation, and no allocation failure can lose data that the
+//! DATA_ACK already covers.
 //!
 //! The queue is generic over the payload ([`Payload`]): the kernel stores skb
 //! references, the host byte vectors. Payloads are only ever shortened at
@@ -38,6 +49,12 @@ pub trait Payload {
     fn trim_front(&mut self, n: usize);
     /// Drops the last `n` octets; the queue passes `0 < n < len()`.
     fn trim_back(&mut self, n: usize);
+    /// Splits off the first `n` octets (`0 < n < len()`) as a payload of
+    /// their own; `self` keeps the rest. An skb whose bytes belong to two
+    /// mappings is split this way: both halves share its data.
+    fn split_front(&mut self, n: usize) -> Self
+    where
+        Self: Sized;
 }
 
 #[cfg(any(test, feature = "std"))]
@@ -50,6 +67,10 @@ impl Payload for std::vec::Vec<u8> {
     }
     fn trim_back(&mut self, n: usize) {
         self.truncate(std::vec::Vec::len(self).saturating_sub(n));
+    }
+    fn split_front(&mut self, n: usize) -> Self {
+        let n = n.min(std::vec::Vec::len(self));
+        self.drain(..n).collect()
     }
 }
 
@@ -91,11 +112,15 @@ pub enum DataFinError {
 /// The connection-level reassembly queue of received data.
 pub struct Reassembly<P: Payload, M: SeqMap<P>> {
     /// The queued segments, keyed by their offset from `idsn`; disjoint,
-    /// non-empty, none below `rcv_nxt`.
+    /// non-empty, none below `read_nxt`. They tile `[read_nxt, rcv_nxt)`
+    /// and none starts at `rcv_nxt`.
     queue: M,
     /// The peer's initial data sequence number.
     idsn: u64,
-    /// The offset from `idsn` of the next DSN expected in order.
+    /// The offset from `idsn` of the next octet the reader gets.
+    read_nxt: u64,
+    /// The offset from `idsn` of the next octet expected in order (past a
+    /// consumed DATA_FIN, one more).
     rcv_nxt: u64,
     /// The octets queued: the sum of the lengths of the queued segments.
     queued: u64,
@@ -125,6 +150,7 @@ impl<P: Payload, M: SeqMap<P>> Reassembly<P, M> {
         Self {
             queue,
             idsn: peer_idsn,
+            read_nxt: 1,
             rcv_nxt: 1,
             queued: 0,
             budget,
@@ -137,6 +163,27 @@ impl<P: Payload, M: SeqMap<P>> Reassembly<P, M> {
     /// Past a consumed DATA_FIN it counts the DATA_FIN's DSN too.
     pub fn rcv_nxt(&self) -> u64 {
         seq::offset_to_dsn(self.idsn, self.rcv_nxt)
+    }
+
+    /// The DSN of the next octet the reader gets from [`Reassembly::pop`].
+    pub fn read_nxt(&self) -> u64 {
+        seq::offset_to_dsn(self.idsn, self.read_nxt)
+    }
+
+    /// The octets received in order and not read yet.
+    pub fn readable(&self) -> u64 {
+        let end = match self.data_fin {
+            Some(fin) if self.rcv_nxt > fin => fin,
+            _ => self.rcv_nxt,
+        };
+        end - self.read_nxt
+    }
+
+    /// Whether the reader is at the end of the stream: the DATA_FIN was
+    /// consumed and every octet before it read.
+    pub fn at_eof(&self) -> bool {
+        self.data_fin
+            .is_some_and(|fin| self.rcv_nxt > fin && self.read_nxt == fin)
     }
 
     /// The number of octets queued.
@@ -174,18 +221,18 @@ impl<P: Payload, M: SeqMap<P>> Reassembly<P, M> {
         if len == 0 {
             return Insert::Duplicate;
         }
-        // Place the segment relative to rcv_nxt: before it, the delivered
-        // part is trimmed off.
-        let ahead = dsn.wrapping_sub(self.rcv_nxt());
-        let (mut start, mut len) = if seq::before64(dsn, self.rcv_nxt()) {
+        // Place the segment relative to read_nxt: before it, the part
+        // already read is trimmed off (what is queued is trimmed below).
+        let ahead = dsn.wrapping_sub(self.read_nxt());
+        let (mut start, mut len) = if seq::before64(dsn, self.read_nxt()) {
             let behind = ahead.wrapping_neg();
             if behind >= len {
                 return Insert::Duplicate;
             }
             payload.trim_front(trim_count(behind));
-            (self.rcv_nxt, len - behind)
+            (self.read_nxt, len - behind)
         } else {
-            match self.rcv_nxt.checked_add(ahead) {
+            match self.read_nxt.checked_add(ahead) {
                 Some(start) => (start, len),
                 // Past 2^64 octets from the IDSN: cannot be represented.
                 None => return Insert::OverBudget(payload),
@@ -268,29 +315,48 @@ impl<P: Payload, M: SeqMap<P>> Reassembly<P, M> {
             self.queue.remove(key);
         }
         self.queued = after;
+        if start <= self.rcv_nxt {
+            // It touches the contiguous data: the DATA_ACK moves to its end,
+            // and on over what was queued after a gap it filled.
+            self.rcv_nxt = self.rcv_nxt.max(end);
+            while let Some((key, next)) = self.queue.ceil(self.rcv_nxt) {
+                if key != self.rcv_nxt {
+                    break;
+                }
+                self.rcv_nxt = key.saturating_add(len64(next));
+            }
+        }
         Insert::Queued {
             bytes: len - covered,
         }
     }
 
-    /// Removes and returns the next segment in order, if it is queued (its
-    /// DSN is `rcv_nxt`), advancing `rcv_nxt` past it.
+    /// Removes and returns the next segment for the reader, if it was
+    /// received in order (its DSN is `read_nxt`, below `rcv_nxt`),
+    /// advancing `read_nxt` past it.
     pub fn pop(&mut self) -> Option<P> {
         let (key, _) = self.queue.first()?;
-        if key != self.rcv_nxt {
+        if key != self.read_nxt || key >= self.rcv_nxt {
             return None;
         }
         let payload = self.queue.remove(key)?;
         let len = len64(&payload);
-        self.rcv_nxt = self.rcv_nxt.saturating_add(len);
+        self.read_nxt = self.read_nxt.saturating_add(len);
         self.queued = self.queued.saturating_sub(len);
         Some(payload)
+    }
+
+    /// The next segment for the reader, left in place (for `MSG_PEEK`).
+    pub fn peek(&mut self) -> Option<&mut P> {
+        let (key, payload) = self.queue.first()?;
+        (key == self.read_nxt && key < self.rcv_nxt).then_some(payload)
     }
 
     /// Drops out-of-order segments, from the highest DSN down, until at least
     /// `bytes` octets are freed or none is left beyond `rcv_nxt` (as TCP
     /// prunes its out-of-order queue under memory pressure). Returns the
-    /// octets freed. The next in-order segment is never dropped.
+    /// octets freed. Data received in order, which the DATA_ACK covers, is
+    /// never dropped.
     pub fn prune_out_of_order(&mut self, bytes: u64) -> u64 {
         let mut freed: u64 = 0;
         while freed < bytes {
@@ -326,7 +392,7 @@ impl<P: Payload, M: SeqMap<P>> Reassembly<P, M> {
                 Err(DataFinError::Mismatch)
             };
         }
-        // A new DATA_FIN behind rcv_nxt would end data already delivered.
+        // A new DATA_FIN behind rcv_nxt would end data already acknowledged.
         let Some(offset) = offset.filter(|&offset| offset >= self.rcv_nxt) else {
             return Err(DataFinError::DataBeyond);
         };
@@ -391,6 +457,15 @@ impl Payload for Span {
     }
     fn trim_back(&mut self, n: usize) {
         self.len -= n.min(self.len);
+    }
+    fn split_front(&mut self, n: usize) -> Self {
+        let n = n.min(self.len);
+        let front = Span {
+            start: self.start,
+            len: n,
+        };
+        self.trim_front(n);
+        front
     }
 }
 
@@ -500,43 +575,47 @@ pub fn selftest<M: SeqMap<Span> + Default>(c: &mut dyn super::check::Check) {
     );
     check_eq!(c, (q.queued(), q.segments()), (18, 2));
 
-    // The budget: 100 octets, 18 queued. 83 more do not fit; the refused
-    // segment is given back, trimmed of what was queued.
+    // The budget: 100 octets, 18 queued ([50, 68) in order). 83 more do
+    // not fit; the refused segment is given back, trimmed of what was
+    // queued.
+    check_eq!(c, q.rcv_nxt(), dsn(68));
     check_eq!(c, q.space(), 82);
     check_eq!(
         c,
-        q.insert(dsn(68), span(68, 83)),
-        Insert::OverBudget(span(68, 83))
+        q.insert(dsn(70), span(70, 83)),
+        Insert::OverBudget(span(70, 83))
     );
     check_eq!(
         c,
-        q.insert(dsn(66), span(66, 85)),
-        Insert::OverBudget(span(68, 83))
+        q.insert(dsn(66), span(66, 87)),
+        Insert::OverBudget(span(68, 85))
     );
     check_eq!(c, q.queued(), 18);
+    // After a gap of two octets: out of order.
     check_eq!(
         c,
-        q.insert(dsn(68), span(68, 82)),
+        q.insert(dsn(70), span(70, 82)),
         Insert::Queued { bytes: 82 }
     );
-    check_eq!(c, q.space(), 0);
+    check_eq!(c, (q.space(), q.rcv_nxt(), q.readable()), (0, dsn(68), 18));
     // A lower budget drops nothing; inserts wait for room.
     q.set_budget(50);
     check_eq!(
         c,
-        q.insert(dsn(150), span(150, 1)),
-        Insert::OverBudget(span(150, 1))
+        q.insert(dsn(160), span(160, 1)),
+        Insert::OverBudget(span(160, 1))
     );
-    // Pruning drops the out-of-order tail from the highest DSN down, but
-    // never the in-order head.
+    // Pruning drops the out-of-order tail from the highest DSN down, never
+    // data received in order (the DATA_ACK covers it).
     check_eq!(c, q.prune_out_of_order(1), 82);
     check_eq!(c, q.queued(), 18);
-    check_eq!(c, q.prune_out_of_order(1000), 8);
     check_eq!(c, q.prune_out_of_order(1000), 0);
-    check_eq!(c, q.queued(), 10);
     check_eq!(c, q.pop(), Some(span(50, 10)));
+    check_eq!(c, q.peek().copied(), Some(span(60, 8)));
+    check_eq!(c, q.pop(), Some(span(60, 8)));
     check!(c, q.pop().is_none());
-    check_eq!(c, q.queued(), 0);
+    check!(c, q.peek().is_none());
+    check_eq!(c, (q.queued(), q.read_nxt()), (0, dsn(68)));
 
     // DATA_FIN at stream offset 80: data may not reach past it.
     check_eq!(
@@ -562,21 +641,28 @@ pub fn selftest<M: SeqMap<Span> + Default>(c: &mut dyn super::check::Check) {
     );
     check!(c, !q.data_fin_reached());
     check!(c, !q.consume_data_fin());
+    check!(c, q.pop().is_none());
+    // Filling the gap: everything up to the DATA_FIN is in, read or not.
     check_eq!(
         c,
         q.insert(dsn(60), span(60, 10)),
-        Insert::Queued { bytes: 10 }
+        Insert::Queued { bytes: 2 }
     );
-    check_eq!(c, q.pop(), Some(span(60, 10)));
-    check_eq!(c, q.pop(), Some(span(70, 5)));
-    check!(c, !q.data_fin_reached());
-    check_eq!(c, q.pop(), Some(span(75, 5)));
     check!(c, q.data_fin_reached());
+    check_eq!(c, (q.rcv_nxt(), q.readable()), (dsn(80), 12));
+    check_eq!(c, q.pop(), Some(span(68, 2)));
+    check_eq!(c, q.pop(), Some(span(70, 5)));
     check!(c, q.consume_data_fin());
     check!(c, q.data_fin_consumed() && !q.data_fin_reached());
     check!(c, !q.consume_data_fin());
-    // The DATA_ACK now covers the DATA_FIN.
+    // The DATA_ACK now covers the DATA_FIN; the reader is not at the end
+    // before it read the last octets.
     check_eq!(c, q.rcv_nxt(), dsn(81));
+    check_eq!(c, q.readable(), 5);
+    check!(c, !q.at_eof());
+    check_eq!(c, q.pop(), Some(span(75, 5)));
+    check!(c, q.at_eof());
+    check_eq!(c, q.readable(), 0);
     // Retransmissions after the end: duplicates, or beyond the DATA_FIN.
     check_eq!(c, q.insert(dsn(75), span(75, 5)), Insert::Duplicate);
     check_eq!(
@@ -653,8 +739,15 @@ mod tests {
     fn check_invariants(q: &Queue, stream: &[u8]) -> Result<(), TestCaseError> {
         prop_assert_eq!(q.queued(), stored(q));
         prop_assert!(q.queued() <= q.budget());
-        let mut previous_end = q.rcv_nxt;
+        prop_assert!(q.read_nxt <= q.rcv_nxt);
+        let mut previous_end = q.read_nxt;
+        // [read_nxt, rcv_nxt) is tiled by entries, and none starts at
+        // rcv_nxt (it would have moved past it).
+        let mut contiguous = q.read_nxt;
         for (&key, payload) in &q.queue {
+            if key == contiguous {
+                contiguous += payload.len() as u64;
+            }
             prop_assert!(!payload.is_empty());
             prop_assert!(key >= previous_end, "overlap at {}", key);
             previous_end = key + payload.len() as u64;
@@ -662,6 +755,8 @@ mod tests {
             let at = (key - 1) as usize;
             prop_assert_eq!(&payload[..], &stream[at..at + payload.len()]);
         }
+        let fin_consumed = q.data_fin.is_some_and(|fin| q.rcv_nxt > fin);
+        prop_assert_eq!(q.rcv_nxt, contiguous + u64::from(fin_consumed));
         Ok(())
     }
 
@@ -710,7 +805,8 @@ mod tests {
                 // Delivered octets are exactly a prefix of the stream, each
                 // delivered once.
                 prop_assert_eq!(&delivered[..], &stream[..delivered.len()]);
-                prop_assert_eq!(q.rcv_nxt(), dsn(delivered.len()));
+                prop_assert_eq!(q.read_nxt(), dsn(delivered.len()));
+                prop_assert_eq!(q.readable(), q.rcv_nxt().wrapping_sub(q.read_nxt()));
             }
             // Then the rest in order, as a receiver under memory pressure
             // does: prune the out-of-order queue when in-order data does

@@ -13,7 +13,10 @@
 //!   changes nothing;
 //! - delivered octets are exactly the stream from the IDSN on, each once;
 //! - the queue's byte count equals the model's, and an insert never takes it
-//!   past the budget.
+//!   past the budget;
+//! - the DATA_ACK (`rcv_nxt`) is the end of the octets received contiguously
+//!   from the reader's position (`read_nxt`), and pruning never drops one
+//!   of them.
 
 #![no_main]
 
@@ -97,18 +100,35 @@ impl Input<'_> {
     }
 }
 
-/// The shadow model: DSN offsets from the IDSN.
+/// The shadow model: DSN offsets from the IDSN. `rcv_nxt` here is the
+/// reader's position (the queue's `read_nxt`).
 struct Model {
     idsn: u64,
     rcv_nxt: u64,
     queued: BTreeSet<u64>,
     budget: u64,
     data_fin: Option<u64>,
+    fin_consumed: bool,
 }
 
 impl Model {
     fn rcv_nxt_dsn(&self) -> u64 {
         self.idsn.wrapping_add(self.rcv_nxt)
+    }
+
+    /// The end of the octets queued contiguously from the reader's
+    /// position: the DATA_ACK, before a consumed DATA_FIN.
+    fn contiguous(&self) -> u64 {
+        let mut end = self.rcv_nxt;
+        while self.queued.contains(&end) {
+            end += 1;
+        }
+        end
+    }
+
+    /// The DATA_ACK offset: past a consumed DATA_FIN, one more.
+    fn data_ack(&self) -> u64 {
+        self.contiguous() + u64::from(self.fin_consumed)
     }
 
     /// The offset of `dsn` as the queue places it: behind rcv_nxt if it is
@@ -185,6 +205,7 @@ fuzz_target!(|data: &[u8]| {
         queued: BTreeSet::new(),
         budget,
         data_fin: None,
+        fin_consumed: false,
     };
 
     let mut ops = 0;
@@ -269,16 +290,19 @@ fuzz_target!(|data: &[u8]| {
             _ => match input.u8() % 3 {
                 0 => {
                     let dsn = m.rcv_nxt_dsn().wrapping_add(i64::from(input.i16()) as u64);
-                    let offset = match m.place(dsn) {
-                        Ok(o) => Some(o),
-                        Err(behind) => m.rcv_nxt.checked_sub(behind),
+                    // The queue places a DATA_FIN relative to its DATA_ACK.
+                    let ack = m.data_ack();
+                    let ack_dsn = idsn.wrapping_add(ack);
+                    let ahead = dsn.wrapping_sub(ack_dsn);
+                    let offset = if before64(dsn, ack_dsn) {
+                        ack.checked_sub(ahead.wrapping_neg())
+                    } else {
+                        ack.checked_add(ahead)
                     };
                     let expected = match (m.data_fin, offset) {
                         (Some(fin), o) if o == Some(fin) => Ok(()),
                         (Some(_), _) => Err(DataFinError::Mismatch),
-                        (None, Some(o))
-                            if o >= m.rcv_nxt && m.queued.last().is_none_or(|&l| l < o) =>
-                        {
+                        (None, Some(o)) if o >= ack && m.queued.last().map_or(true, |&l| l < o) => {
                             Ok(())
                         }
                         (None, _) => Err(DataFinError::DataBeyond),
@@ -289,38 +313,38 @@ fuzz_target!(|data: &[u8]| {
                     }
                 }
                 1 => {
-                    let reached = m.data_fin == Some(m.rcv_nxt);
+                    let reached = !m.fin_consumed && m.data_fin == Some(m.contiguous());
                     assert_eq!(q.data_fin_reached(), reached);
                     assert_eq!(q.consume_data_fin(), reached);
                     if reached {
-                        m.rcv_nxt += 1;
+                        m.fin_consumed = true;
                     }
                 }
                 _ => {
                     let want = u64::from(input.u16());
-                    let head = m.queued.contains(&m.rcv_nxt);
+                    let contiguous = m.contiguous();
                     let freed = q.prune_out_of_order(want);
-                    // Whole segments go from the top: the highest octets.
+                    // Whole segments go from the top: the highest octets,
+                    // never one the DATA_ACK covers.
                     for _ in 0..freed {
                         let top = m.queued.pop_last().expect("freed more than queued");
-                        assert!(top > m.rcv_nxt || !head);
+                        assert!(top > contiguous, "pruned octet {top} below the DATA_ACK");
                     }
-                    assert_eq!(m.queued.contains(&m.rcv_nxt), head);
+                    assert_eq!(m.contiguous(), contiguous);
                     if freed < want {
-                        // Only the in-order segment may be left.
-                        let run = m
-                            .queued
-                            .iter()
-                            .enumerate()
-                            .all(|(i, &o)| o == m.rcv_nxt + i as u64);
+                        // Only the contiguous run may be left.
+                        let run = m.queued.iter().all(|&o| o < contiguous);
                         assert!(run, "out-of-order data left after pruning");
                     }
                 }
             },
         }
-        // The accounting is exact, and rcv_nxt (the DATA_ACK) agrees.
+        // The accounting is exact, the reader's position and the DATA_ACK
+        // agree.
         assert_eq!(q.queued(), m.queued.len() as u64);
-        assert_eq!(q.rcv_nxt(), m.rcv_nxt_dsn());
+        assert_eq!(q.read_nxt(), m.rcv_nxt_dsn());
+        assert_eq!(q.rcv_nxt(), idsn.wrapping_add(m.data_ack()));
+        assert_eq!(q.readable(), m.contiguous() - m.rcv_nxt, "readable octets");
         assert_eq!(q.data_fin(), m.data_fin.map(|f| idsn.wrapping_add(f)));
         assert!(q.segments() as u64 <= q.queued());
     }

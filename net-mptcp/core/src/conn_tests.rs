@@ -1,0 +1,1027 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host tests of the connection core: two [`Connection`]s wired back to
+//! back through a model of TCP (quinn-proto's `Pair`), every option going
+//! through the real codec (written, then parsed) on its way.
+//!
+//! The TCP model keeps what MPTCP relies on: each subflow is a reliable
+//! byte stream each way, cut into segments of at most one MSS; a segment's
+//! options are read before TCP takes its data ([`Connection::handle_segment`]
+//! as the netfilter hook does), its data reaches the connection once in
+//! order ([`Connection::handle_data`] as the subflow's data-ready callback
+//! does); ACKs carry the DATA_ACK back. A subflow can be cut (its segments
+//! vanish), as a failed path.
+
+use super::*;
+use crate::mapping::{MapEntry, SentMapping};
+use crate::option::{MpFastclose, Received};
+use crate::sender::SentEntry;
+use sha2::Digest;
+use std::collections::{BTreeMap, VecDeque};
+use std::vec;
+use std::vec::Vec;
+
+struct HostSha256(sha2::Sha256);
+
+impl Sha256 for HostSha256 {
+    fn new() -> Self {
+        Self(sha2::Sha256::new())
+    }
+    fn update(&mut self, data: &[u8]) {
+        Digest::update(&mut self.0, data);
+    }
+    fn finish(self) -> [u8; 32] {
+        self.0.finalize().into()
+    }
+}
+
+struct Host;
+
+impl Platform for Host {
+    type Sha256 = HostSha256;
+    type Payload = Vec<u8>;
+    type RxQueue = BTreeMap<u64, Vec<u8>>;
+    type Sent = BTreeMap<u64, SentEntry>;
+    type RxMaps = BTreeMap<u64, MapEntry>;
+    type TxMaps = BTreeMap<u64, SentMapping>;
+    fn rx_queue() -> Self::RxQueue {
+        BTreeMap::new()
+    }
+    fn sent() -> Self::Sent {
+        BTreeMap::new()
+    }
+    fn rx_maps() -> Self::RxMaps {
+        BTreeMap::new()
+    }
+    fn tx_maps() -> Self::TxMaps {
+        BTreeMap::new()
+    }
+}
+
+type Conn = Connection<Host>;
+
+fn key(k: u64) -> LocalKey {
+    LocalKey::from_key::<HostSha256>(k)
+}
+
+/// A segment on the wire.
+#[derive(Clone, Debug)]
+struct Wire {
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: Vec<u8>,
+    /// The MPTCP options, as bytes (written by the codec).
+    options: Vec<u8>,
+}
+
+/// One end of a subflow's TCP.
+struct Tcp {
+    /// Sequence number of the next octet handed to TCP.
+    write_seq: u32,
+    /// Next sequence number to send.
+    snd_nxt: u32,
+    /// Oldest unacknowledged.
+    snd_una: u32,
+    /// Octets handed to TCP and not sent: `[snd_nxt, write_seq)`.
+    queue: VecDeque<u8>,
+    /// Ends of the mappings handed (EOR): no segment crosses one.
+    records: VecDeque<u32>,
+    rcv_nxt: u32,
+    mss: u32,
+    /// An ACK is owed (data came, or a DATA_FIN must go).
+    ack_due: bool,
+    /// The subflow is cut: what it sends is lost.
+    cut: bool,
+    /// The subflow stalls: nothing leaves, TCP keeps it (it goes, with its
+    /// mappings, when the stall ends).
+    stalled: bool,
+}
+
+impl Tcp {
+    fn new(iss: u32, irs: u32, mss: u32) -> Self {
+        Self {
+            write_seq: iss.wrapping_add(1),
+            snd_nxt: iss.wrapping_add(1),
+            snd_una: iss.wrapping_add(1),
+            queue: VecDeque::new(),
+            records: VecDeque::new(),
+            rcv_nxt: irs.wrapping_add(1),
+            mss,
+            ack_due: false,
+            cut: false,
+            stalled: false,
+        }
+    }
+
+    fn window(&self) -> TcpWindow {
+        TcpWindow {
+            rcv_nxt: self.rcv_nxt,
+            rcv_wup: self.rcv_nxt,
+            rcv_wnd: 1 << 24,
+            snd_una: self.snd_una,
+            snd_nxt: self.snd_nxt,
+            max_window: 1 << 24,
+        }
+    }
+}
+
+/// One end: a connection, its subflows' TCP, the application's buffers.
+struct End {
+    conn: Conn,
+    tcp: Vec<Option<Tcp>>,
+    /// The send buffer: octets from DSN `sndbuf_dsn` on.
+    sndbuf: VecDeque<u8>,
+    sndbuf_dsn: u64,
+    received: Vec<u8>,
+    events: Vec<Event>,
+    counts: BTreeMap<&'static str, u32>,
+    /// Largest `(sent records, sent mappings, received mappings, reassembly
+    /// entries)` seen: memory that must stay bounded.
+    peak_tables: (usize, usize, usize, usize),
+    now: u64,
+    nodelay: bool,
+    /// Fault injection: the next `n` payload handings report no memory.
+    fail_data: u32,
+    /// In-order data not handed yet (no memory): it stays on the subflow
+    /// and is handed again, as the kernel keeps it in the subflow's queue.
+    pending: VecDeque<(usize, u32, Vec<u8>)>,
+}
+
+impl End {
+    fn new(conn: Conn) -> Self {
+        let sndbuf_dsn = conn.snd_una();
+        Self {
+            conn,
+            tcp: Vec::new(),
+            sndbuf: VecDeque::new(),
+            sndbuf_dsn,
+            received: Vec::new(),
+            events: Vec::new(),
+            counts: BTreeMap::new(),
+            peak_tables: (0, 0, 0, 0),
+            now: 0,
+            nodelay: false,
+            fail_data: 0,
+            pending: VecDeque::new(),
+        }
+    }
+
+    fn count(&self, name: &str) -> u32 {
+        self.counts.get(name).copied().unwrap_or(0)
+    }
+
+    fn write(&mut self, data: &[u8]) {
+        self.sndbuf.extend(data);
+        self.conn.app_write(data.len() as u64);
+    }
+
+    fn collect(&mut self) {
+        while let Some(e) = self.conn.poll_event() {
+            self.events.push(e);
+        }
+        let counts = &mut self.counts;
+        self.conn
+            .take_counts(|c, n| *counts.entry(c.name()).or_insert(0) += n);
+        // The send buffer drops what the peer DATA_ACKed.
+        let una = self.conn.snd_una();
+        while self.sndbuf_dsn != una && !self.sndbuf.is_empty() {
+            if seq::after64(self.sndbuf_dsn, una) {
+                break;
+            }
+            self.sndbuf.pop_front();
+            self.sndbuf_dsn = self.sndbuf_dsn.wrapping_add(1);
+        }
+        let mut tables = (self.conn.sent_records(), 0, 0, self.conn.rx_segments());
+        for id in 0..self.tcp.len() {
+            if let Some(sf) = self.conn.subflow(id as u32) {
+                let (tx, rx) = sf.table_sizes();
+                tables.1 = tables.1.max(tx);
+                tables.2 = tables.2.max(rx);
+            }
+        }
+        let p = &mut self.peak_tables;
+        *p = (
+            p.0.max(tables.0),
+            p.1.max(tables.1),
+            p.2.max(tables.2),
+            p.3.max(tables.3),
+        );
+    }
+
+    /// Hands subflow `id` what the connection maps onto it.
+    fn push(&mut self, id: usize) {
+        let Some(tcp) = self.tcp[id].as_mut() else {
+            return;
+        };
+        loop {
+            let room = TxRoom {
+                room: 1 << 20,
+                mss: tcp.mss,
+                write_seq: tcp.write_seq,
+                packets_out: u32::from(tcp.snd_una != tcp.snd_nxt),
+                nodelay: self.nodelay,
+            };
+            let Some(t) = self.conn.poll_transmit(id as u32, &room) else {
+                break;
+            };
+            let from = t.dsn.wrapping_sub(self.sndbuf_dsn) as usize;
+            let bytes: Vec<u8> = self
+                .sndbuf
+                .range(from..from + t.len as usize)
+                .copied()
+                .collect();
+            assert_eq!(
+                bytes.len(),
+                t.len as usize,
+                "mapped octets not in the send buffer"
+            );
+            tcp.queue.extend(bytes);
+            tcp.write_seq = tcp.write_seq.wrapping_add(t.len);
+            if t.end_of_mapping {
+                tcp.records.push_back(tcp.write_seq);
+            }
+            self.conn.on_transmit(self.now);
+        }
+        if self.conn.data_fin_due(id as u32, self.now) {
+            tcp.ack_due = true;
+        }
+    }
+
+    /// The segments subflow `id` sends now.
+    fn emit(&mut self, id: usize) -> Vec<Wire> {
+        let mut out = Vec::new();
+        let Some(tcp) = self.tcp[id].as_mut() else {
+            return out;
+        };
+        if tcp.stalled {
+            return out;
+        }
+        while !tcp.queue.is_empty() || tcp.ack_due {
+            let mut n = (tcp.mss as usize).min(tcp.queue.len());
+            // No segment crosses the end of a record (MSG_EOR).
+            while let Some(&end) = tcp.records.front() {
+                if seq::after32(end, tcp.snd_nxt) {
+                    n = n.min(end.wrapping_sub(tcp.snd_nxt) as usize);
+                    break;
+                }
+                tcp.records.pop_front();
+            }
+            let payload: Vec<u8> = tcp.queue.drain(..n).collect();
+            let seg = SegmentOut {
+                seq: tcp.snd_nxt,
+                flags: flags::ACK,
+                payload_len: n as u32,
+            };
+            let mut options = vec![0u8; 40];
+            let len = match self.conn.option_for(id as u32, &seg) {
+                Some(o) => o.write(&mut options).expect("our option fits"),
+                None => 0,
+            };
+            options.truncate(len);
+            out.push(Wire {
+                seq: tcp.snd_nxt,
+                ack: tcp.rcv_nxt,
+                flags: flags::ACK,
+                payload,
+                options,
+            });
+            tcp.snd_nxt = tcp.snd_nxt.wrapping_add(n as u32);
+            tcp.ack_due = false;
+        }
+        if tcp.cut {
+            // Lost on the way; counted as sent.
+            tcp.snd_una = tcp.snd_nxt;
+            out.clear();
+        }
+        out
+    }
+
+    /// A segment from the peer reaches subflow `id`.
+    fn deliver(&mut self, id: usize, w: &Wire) {
+        let rx = Received::parse(&w.options);
+        let window = {
+            let Some(tcp) = self.tcp[id].as_ref() else {
+                return;
+            };
+            tcp.window()
+        };
+        let seg = SegmentIn {
+            seq: w.seq,
+            ack: w.ack,
+            flags: w.flags,
+            payload_len: w.payload.len() as u32,
+            options: &rx,
+        };
+        self.conn
+            .handle_segment(id as u32, &seg, &window, 1 << 24, self.now);
+        if self.conn.take_ack_wanted() {
+            if let Some(tcp) = self.tcp[id].as_mut() {
+                tcp.ack_due = true;
+            }
+        }
+        if !window.accepts(&seg) {
+            self.collect();
+            return;
+        }
+        let tcp = self.tcp[id].as_mut().unwrap();
+        if seq::after32(w.ack, tcp.snd_una) {
+            tcp.snd_una = w.ack;
+            if let Some(sf) = self.conn.subflow(id as u32) {
+                sf.acked(w.ack);
+            }
+        }
+        if !w.payload.is_empty() {
+            assert_eq!(w.seq, tcp.rcv_nxt, "the model delivers in order");
+            tcp.rcv_nxt = tcp.rcv_nxt.wrapping_add(w.payload.len() as u32);
+            tcp.ack_due = true;
+            self.pending.push_back((id, w.seq, w.payload.clone()));
+            self.hand_pending();
+        }
+        while let Some(p) = self.conn.pop_readable() {
+            self.received.extend_from_slice(&p);
+        }
+        self.collect();
+    }
+
+    /// Hands the connection the in-order data the subflows hold, in order.
+    fn hand_pending(&mut self) {
+        while let Some((id, seq, data)) = self.pending.front().cloned() {
+            let outcome = if self.fail_data > 0 {
+                self.fail_data -= 1;
+                DataOutcome::NoMemory
+            } else {
+                self.conn.handle_data(id as u32, seq, data)
+            };
+            assert_ne!(outcome, DataOutcome::Broken, "a subflow broke");
+            if outcome == DataOutcome::NoMemory {
+                break;
+            }
+            self.pending.pop_front();
+        }
+        while let Some(p) = self.conn.pop_readable() {
+            self.received.extend_from_slice(&p);
+        }
+    }
+}
+
+const MSS: u32 = 1000;
+const CLIENT_ISS: u32 = 0xffff_f000;
+const SERVER_ISS: u32 = 0x7fff_ff00;
+
+/// A client and a server, connected.
+struct Pair {
+    client: End,
+    server: End,
+}
+
+/// The client's SYN options, written by its connection.
+fn client_syn(c: &mut Conn, iss: u32) -> Vec<u8> {
+    let seg = SegmentOut {
+        seq: iss,
+        flags: flags::SYN,
+        payload_len: 0,
+    };
+    let mut buf = vec![0u8; 40];
+    let n = c
+        .option_for(0, &seg)
+        .map_or(0, |o| o.write(&mut buf).unwrap());
+    buf.truncate(n);
+    buf
+}
+
+fn write_option(o: MptcpOption) -> Vec<u8> {
+    let mut buf = vec![0u8; 40];
+    let n = o.write(&mut buf).unwrap();
+    buf.truncate(n);
+    buf
+}
+
+impl Pair {
+    /// The MP_CAPABLE handshake through the real options, then both ends
+    /// established on subflow 0.
+    fn connect() -> Self {
+        Self::connect_with(|_| {})
+    }
+
+    fn connect_with(tweak: impl Fn(&mut Conn)) -> Self {
+        let (ckey, skey) = (key(0x1111), key(0x2222));
+        let mut client = Conn::client(ckey);
+        tweak(&mut client);
+        // SYN.
+        let syn = Received::parse(&client_syn(&mut client, CLIENT_ISS));
+        assert!(listener_accepts_syn(&syn));
+        // SYN/ACK.
+        let synack = Received::parse(&write_option(capable(CapableForm::SynAck {
+            sender_key: skey.key,
+        })));
+        let seg = SegmentIn {
+            seq: SERVER_ISS,
+            ack: CLIENT_ISS.wrapping_add(1),
+            flags: flags::SYN | flags::ACK,
+            payload_len: 0,
+            options: &synack,
+        };
+        client.handle_segment(0, &seg, &TcpWindow::default(), 0, 0);
+        assert_eq!(client.mode(), Mode::Mptcp);
+        assert_eq!(client.poll_event(), Some(Event::Established));
+        // Third ACK.
+        let out = SegmentOut {
+            seq: CLIENT_ISS.wrapping_add(1),
+            flags: flags::ACK,
+            payload_len: 0,
+        };
+        let ack = Received::parse(&write_option(client.option_for(0, &out).unwrap()));
+        let (client_key, data) = listener_third_ack(&ack, skey.key).expect("valid third ACK");
+        assert_eq!((client_key, data), (ckey.key, None));
+        let mut server = Conn::server(
+            skey,
+            Remote {
+                key: client_key,
+                idsn: ckey.idsn,
+            },
+            SERVER_ISS,
+            CLIENT_ISS,
+            None,
+        );
+        tweak(&mut server);
+        let mut client = End::new(client);
+        let mut server = End::new(server);
+        client.tcp.push(Some(Tcp::new(CLIENT_ISS, SERVER_ISS, MSS)));
+        server.tcp.push(Some(Tcp::new(SERVER_ISS, CLIENT_ISS, MSS)));
+        Pair { client, server }
+    }
+
+    /// Adds an established subflow at both ends (as MP_JOIN will).
+    fn join(&mut self, iss_c: u32, iss_s: u32) -> usize {
+        let c = self.client.conn.add_subflow(iss_c, iss_s).unwrap();
+        let s = self.server.conn.add_subflow(iss_s, iss_c).unwrap();
+        assert_eq!(c, s);
+        let id = c as usize;
+        for (end, iss, irs) in [
+            (&mut self.client, iss_c, iss_s),
+            (&mut self.server, iss_s, iss_c),
+        ] {
+            while end.tcp.len() <= id {
+                end.tcp.push(None);
+            }
+            end.tcp[id] = Some(Tcp::new(iss, irs, MSS));
+        }
+        id
+    }
+
+    /// One round: each end pushes and sends on every subflow, the other
+    /// receives. Returns the segments that went (lost ones included).
+    fn step(&mut self) -> usize {
+        let mut moved = 0;
+        for from_client in [true, false] {
+            let (a, b) = if from_client {
+                (&mut self.client, &mut self.server)
+            } else {
+                (&mut self.server, &mut self.client)
+            };
+            a.hand_pending();
+            for id in 0..a.tcp.len() {
+                a.push(id);
+                let segs = a.emit(id);
+                moved += segs.len();
+                if b.tcp.get(id).is_some_and(Option::is_some) {
+                    for w in &segs {
+                        b.deliver(id, w);
+                    }
+                }
+            }
+            a.collect();
+        }
+        moved
+    }
+
+    /// Steps until nothing moves (or a bound).
+    fn drive(&mut self) {
+        for _ in 0..100_000 {
+            if self.step() == 0 {
+                return;
+            }
+        }
+        panic!("the pair did not settle");
+    }
+}
+
+/// A deterministic stream of `n` octets.
+fn stream(n: usize, seed: u8) -> Vec<u8> {
+    (0..n)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed)
+        .collect()
+}
+
+#[test]
+fn handshake_data_both_ways_and_data_fins() {
+    let mut p = Pair::connect();
+    let up = stream(300_000, 1);
+    let down = stream(200_001, 2);
+    p.client.write(&up);
+    p.server.write(&down);
+    p.drive();
+    assert_eq!(p.server.received, up);
+    assert_eq!(p.client.received, down);
+    // Everything DATA_ACKed: nothing left to keep.
+    assert_eq!(p.client.conn.unacked(), 0);
+    assert_eq!(p.client.conn.sent_records(), 0);
+    assert!(p.client.sndbuf.is_empty() && p.server.sndbuf.is_empty());
+    // DATA_FIN both ways.
+    p.client.conn.shutdown_write();
+    p.drive();
+    assert!(p.server.events.contains(&Event::PeerDataFin));
+    assert!(p.server.conn.at_eof());
+    assert!(p.client.events.contains(&Event::DataFinAcked));
+    assert!(!p.client.conn.at_eof());
+    p.server.conn.shutdown_write();
+    p.drive();
+    assert!(p.client.conn.at_eof());
+    assert!(p.server.conn.data_fin_acked() && p.client.conn.data_fin_acked());
+    assert_eq!(
+        (p.client.count("DataFinTx"), p.server.count("DataFinRx")),
+        (1, 1)
+    );
+    assert_eq!(
+        p.client.count("DSSNoMapping") + p.server.count("DSSNotMatching"),
+        0
+    );
+}
+
+#[test]
+fn mappings_end_on_mss_multiples_and_a_short_tail_waits() {
+    let mut p = Pair::connect();
+    // 2.5 MSS with nothing in flight: one mapping of 2 MSS, then the tail
+    // (nothing is in flight in the model between rounds, so it goes).
+    let data = stream(2_500, 3);
+    p.client.write(&data);
+    let tcp = p.client.tcp[0].as_ref().unwrap();
+    let room = TxRoom {
+        room: 1 << 20,
+        mss: MSS,
+        write_seq: tcp.write_seq,
+        packets_out: 1,
+        nodelay: false,
+    };
+    let t = p.client.conn.poll_transmit(0, &room).unwrap();
+    assert_eq!((t.len, t.end_of_mapping), (2_000, true));
+    // The tail of 500 waits while packets are out...
+    let room = TxRoom {
+        write_seq: tcp.write_seq.wrapping_add(2_000),
+        ..room
+    };
+    assert_eq!(p.client.conn.poll_transmit(0, &room), None);
+    // ...but not with TCP_NODELAY.
+    let nodelay = TxRoom {
+        nodelay: true,
+        ..room
+    };
+    assert_eq!(
+        p.client.conn.poll_transmit(0, &nodelay).map(|t| t.len),
+        Some(500)
+    );
+}
+
+#[test]
+fn a_mapping_is_never_larger_than_the_dss_length_field() {
+    let mut p = Pair::connect();
+    p.client.write(&stream(1_000_000, 4));
+    let tcp = p.client.tcp[0].as_ref().unwrap();
+    let room = TxRoom {
+        room: 1 << 20,
+        mss: 1448,
+        write_seq: tcp.write_seq,
+        packets_out: 0,
+        nodelay: false,
+    };
+    let t = p.client.conn.poll_transmit(0, &room).unwrap();
+    assert_eq!(t.len, 65_160, "45 MSS: the largest multiple under 64 KiB");
+}
+
+#[test]
+fn first_data_on_the_mp_capable_ack_is_data_acked_at_once() {
+    // The client sends data before the server showed it has the keys: the
+    // first segment carries MP_CAPABLE with data (RFC 8684, 3.1).
+    let mut p = Pair::connect();
+    p.client.write(b"hello");
+    p.client.nodelay = true;
+    p.client.push(0);
+    let segs = p.client.emit(0);
+    assert_eq!(segs.len(), 1);
+    let rx = Received::parse(&segs[0].options);
+    assert!(matches!(
+        rx.mp_capable,
+        Some(MpCapable {
+            form: CapableForm::AckData { data_len: 5, .. },
+            ..
+        })
+    ));
+    p.server.deliver(0, &segs[0]);
+    assert_eq!(p.server.received, b"hello");
+    // The server's very next segment, a pure ACK, covers the data.
+    let ack = p.server.emit(0);
+    let rx = Received::parse(&ack[0].options);
+    let data_ack = rx.dss.and_then(|d| d.data_ack).unwrap();
+    let expected = key(0x1111).idsn.wrapping_add(6);
+    assert_eq!(data_ack, DssSeq::Bits32(expected as u32));
+}
+
+#[test]
+fn the_dss_option_has_linux_lengths() {
+    // RFC 8684, section 3.3, Figure 9: 4 octets of header, a 4-octet
+    // DATA_ACK, an 8-octet DSN, 4 of subflow sequence number, 2 of length:
+    // 22 octets, as Linux's own MPTCP sends it, on data and on a DATA_FIN.
+    let mut p = Pair::connect();
+    p.client.write(&stream(3_000, 5));
+    p.server.write(b"x");
+    p.server.nodelay = true;
+    p.drive();
+    p.client.write(&stream(3_000, 5));
+    p.client.push(0);
+    let segs = p.client.emit(0);
+    for w in &segs {
+        assert_eq!(w.options.len(), 22, "{:?}", Received::parse(&w.options).dss);
+        p.server.deliver(0, w);
+    }
+    p.drive();
+    p.client.conn.shutdown_write();
+    p.client.push(0);
+    let fin = p.client.emit(0);
+    let dss = Received::parse(&fin[0].options).dss.unwrap();
+    assert!(dss.data_fin);
+    assert_eq!(fin[0].options.len(), 22);
+    p.server.deliver(0, &fin[0]);
+    // A pure ACK carries the 4-octet DATA_ACK alone: 8 octets.
+    p.drive();
+    p.server.write(b"y");
+    p.server.push(0);
+    let data = p.server.emit(0);
+    p.client.deliver(0, &data[0]);
+    let ack = p.client.emit(0);
+    assert_eq!(ack[0].options.len(), 8);
+}
+
+/// A DSS with only a mapping.
+fn forged_mapping(dsn: u64, subflow_seq: u32, data_len: u16, data_fin: bool) -> Vec<u8> {
+    write_option(MptcpOption::Dss(Dss {
+        data_ack: None,
+        mapping: Some(DssMapping {
+            dsn: DssSeq::Bits64(dsn),
+            subflow_seq,
+            data_len,
+            checksum: None,
+        }),
+        data_fin,
+    }))
+}
+
+#[test]
+fn out_of_window_segments_change_nothing() {
+    let mut p = Pair::connect();
+    let data = stream(50_000, 6);
+    p.client.write(&data);
+    p.client.push(0);
+    let segs = p.client.emit(0);
+    assert_eq!(segs.len(), 50);
+    for w in &segs[..10] {
+        p.server.deliver(0, w);
+    }
+    // Forged segments on the right subflow, out of its window: a mapping
+    // that conflicts with the one being received, a DATA_FIN, an
+    // MP_FASTCLOSE with the right key.
+    let tcp = p.server.tcp[0].as_ref().unwrap();
+    let (far, snd_nxt) = (tcp.rcv_nxt.wrapping_add(1 << 28), tcp.snd_nxt);
+    let old = tcp.rcv_nxt.wrapping_sub(1 << 20);
+    let fin_dsn = key(0x1111).idsn.wrapping_add(20_000);
+    let forged = [
+        forged_mapping(12345, 20_001, 100, false),
+        forged_mapping(fin_dsn, 0, 1, true),
+        write_option(MptcpOption::MpFastclose(MpFastclose {
+            receiver_key: key(0x2222).key,
+        })),
+    ];
+    for options in forged {
+        for seq in [far, old] {
+            let w = Wire {
+                seq,
+                ack: snd_nxt,
+                flags: flags::ACK,
+                payload: vec![0; 10],
+                options: options.clone(),
+            };
+            p.server.deliver(0, &w);
+        }
+    }
+    assert_eq!(p.server.count("OptionOutOfWindow"), 6);
+    assert!(p.server.events.iter().all(|e| !matches!(
+        e,
+        Event::ResetSubflow { .. } | Event::FastClose | Event::PeerDataFin
+    )));
+    // The transfer goes on intact.
+    for w in &segs[10..] {
+        p.server.deliver(0, w);
+    }
+    p.drive();
+    assert_eq!(p.server.received, data);
+    // The same conflicting mapping inside the window is a protocol error:
+    // the subflow is reset (RFC 8684, section 3.3.1).
+    p.client.write(&stream(5_000, 7));
+    p.client.push(0);
+    let segs = p.client.emit(0);
+    p.server.deliver(0, &segs[0]);
+    let tcp = p.server.tcp[0].as_ref().unwrap();
+    let w = Wire {
+        seq: tcp.rcv_nxt,
+        ack: tcp.snd_nxt,
+        flags: flags::ACK,
+        payload: Vec::new(),
+        options: forged_mapping(12345, 52_001, 100, false),
+    };
+    p.server.deliver(0, &w);
+    assert_eq!(p.server.count("DSSNotMatching"), 1);
+    assert!(p.server.events.contains(&Event::ResetSubflow {
+        id: 0,
+        reason: crate::option::tcprst_reason::MPTCP_SPECIFIC
+    }));
+}
+
+#[test]
+fn mp_fastclose_with_our_key_resets_the_connection() {
+    let mut p = Pair::connect();
+    let tcp = p.server.tcp[0].as_ref().unwrap();
+    let wrong = Wire {
+        seq: tcp.rcv_nxt,
+        ack: tcp.snd_nxt,
+        flags: flags::ACK,
+        payload: Vec::new(),
+        options: write_option(MptcpOption::MpFastclose(MpFastclose { receiver_key: 7 })),
+    };
+    p.server.deliver(0, &wrong);
+    assert_eq!(p.server.conn.mode(), Mode::Mptcp);
+    let right = Wire {
+        options: write_option(MptcpOption::MpFastclose(MpFastclose {
+            receiver_key: key(0x2222).key,
+        })),
+        ..wrong
+    };
+    p.server.deliver(0, &right);
+    assert_eq!(p.server.conn.mode(), Mode::Closed);
+    assert!(p.server.events.contains(&Event::FastClose));
+}
+
+#[test]
+fn the_data_sequence_space_wraps() {
+    // Both IDSNs within 1 MiB of 2^64: 4 MB each way crosses it.
+    let mut p = Pair::connect_with(Conn::set_idsn_near_wrap);
+    p.client.sndbuf_dsn = p.client.conn.snd_una();
+    p.server.sndbuf_dsn = p.server.conn.snd_una();
+    assert!(p.client.conn.snd_una() > u64::MAX - (1 << 20));
+    let up = stream(4_000_000, 7);
+    let down = stream(4_000_000, 8);
+    p.client.write(&up);
+    p.server.write(&down);
+    p.drive();
+    assert!(p.client.conn.snd_una() < (1 << 22), "wrapped");
+    assert_eq!(p.server.received, up);
+    assert_eq!(p.client.received, down);
+}
+
+#[test]
+fn no_memory_loses_nothing() {
+    let mut p = Pair::connect();
+    let data = stream(100_000, 9);
+    p.client.write(&data[..50_000]);
+    // The receiver runs out of memory for a while: the data stays on the
+    // subflow and is handed again; no octet lost or duplicated.
+    p.server.fail_data = 7;
+    p.drive();
+    p.client.write(&data[50_000..]);
+    p.drive();
+    assert_eq!(p.server.received, data);
+}
+
+#[test]
+fn an_application_limited_sender_keeps_its_tables_small() {
+    let mut p = Pair::connect();
+    p.client.nodelay = true;
+    for i in 0..2_000u32 {
+        p.client.write(&i.to_le_bytes());
+        p.drive();
+    }
+    assert_eq!(p.server.received.len(), 8_000);
+    // Every mapping is DATA_ACKed and acknowledged by TCP before the next:
+    // what is kept does not grow with the connection's life.
+    assert!(p.client.peak_tables.0 <= 2, "{:?}", p.client.peak_tables);
+    assert!(p.client.peak_tables.1 <= 2, "{:?}", p.client.peak_tables);
+    assert!(p.server.peak_tables.2 <= 2, "{:?}", p.server.peak_tables);
+    assert!(p.server.peak_tables.3 <= 2, "{:?}", p.server.peak_tables);
+}
+
+#[test]
+fn a_failed_subflow_s_data_is_reinjected_on_another() {
+    let mut p = Pair::connect();
+    let id = p.join(0x1000, 0x2000);
+    assert_eq!(id, 1);
+    // Data mapped onto subflow 0, whose path then fails.
+    let data = stream(40_000, 10);
+    p.client.write(&data);
+    p.client.tcp[0].as_mut().unwrap().cut = true;
+    p.client.push(0);
+    p.client.emit(0);
+    assert!(p.client.conn.snd_nxt() != p.client.conn.snd_una());
+    let marked = p.client.conn.subflow_closed(0);
+    assert_eq!(marked, 40_000);
+    p.drive();
+    assert_eq!(p.server.received, data);
+    assert_eq!(p.client.count("Reinjected"), 40_000);
+}
+
+#[test]
+fn the_data_level_timer_retransmits_when_data_acks_stop() {
+    let mut p = Pair::connect();
+    p.client.conn.set_rto(300_000);
+    let data = stream(5_000, 11);
+    p.client.write(&data);
+    // The path stalls with the data in TCP.
+    p.client.tcp[0].as_mut().unwrap().stalled = true;
+    p.client.push(0);
+    assert!(p.client.emit(0).is_empty());
+    let deadline = p.client.conn.poll_timeout().expect("armed");
+    assert_eq!(deadline, 300_000);
+    assert!(!p.client.conn.handle_timeout(deadline - 1));
+    p.client.now = deadline;
+    assert!(p.client.conn.handle_timeout(deadline));
+    // Backed off: twice the timeout.
+    assert_eq!(p.client.conn.poll_timeout(), Some(deadline + 600_000));
+    // The octets go again (here on the same subflow, the only one, under a
+    // new mapping); when the path comes back both copies arrive and the
+    // receiver keeps one.
+    p.client.tcp[0].as_mut().unwrap().stalled = false;
+    p.drive();
+    assert_eq!(p.server.received, data);
+    assert_eq!(p.client.count("DataLevelRetransmit"), 1);
+    assert_eq!(p.client.count("Reinjected"), 5_000);
+    assert_eq!(p.server.count("DuplicateData"), 5_000);
+    // Everything DATA_ACKed: the timer is off.
+    assert_eq!(p.client.conn.poll_timeout(), None);
+}
+
+#[test]
+fn a_data_ack_beyond_what_was_sent_is_ignored() {
+    let mut p = Pair::connect();
+    p.client.write(&stream(10_000, 12));
+    p.client.push(0);
+    let segs = p.client.emit(0);
+    let una = p.client.conn.snd_una();
+    let tcp = p.client.tcp[0].as_ref().unwrap();
+    let w = Wire {
+        seq: tcp.rcv_nxt,
+        ack: tcp.snd_una,
+        flags: flags::ACK,
+        payload: Vec::new(),
+        options: write_option(MptcpOption::Dss(Dss {
+            data_ack: Some(DssSeq::Bits64(una.wrapping_add(1_000_000))),
+            mapping: None,
+            data_fin: false,
+        })),
+    };
+    p.client.deliver(0, &w);
+    assert_eq!(p.client.conn.snd_una(), una);
+    assert_eq!(p.client.count("DataAckBeyond"), 1);
+    for s in &segs {
+        p.server.deliver(0, s);
+    }
+    p.drive();
+    assert_eq!(p.server.received, stream(10_000, 12));
+}
+
+// --- the handshake's conformance (RFC 8684, section 3.1) -----------------
+
+fn capable_with(version: u8, flags: CapableFlags, form: CapableForm) -> Received {
+    Received::parse(&write_option(MptcpOption::MpCapable(MpCapable {
+        version,
+        flags,
+        form,
+    })))
+}
+
+#[test]
+fn a_listener_ignores_an_mp_capable_it_must_not_use() {
+    let h = CapableFlags::H;
+    assert!(listener_accepts_syn(&capable_with(1, h, CapableForm::Syn)));
+    // "B" set: an extension we do not know: ignore MP_CAPABLE.
+    assert!(!listener_accepts_syn(&capable_with(
+        1,
+        CapableFlags(0x41),
+        CapableForm::Syn
+    )));
+    // No crypto algorithm bit: invalid.
+    assert!(!listener_accepts_syn(&capable_with(
+        1,
+        CapableFlags(0),
+        CapableForm::Syn
+    )));
+    // Version 0 (RFC 6824) is not ours; a higher version is answered with
+    // ours, version 1 (RFC 8684, 3.1).
+    assert!(!listener_accepts_syn(&capable_with(0, h, CapableForm::Syn)));
+    assert!(listener_accepts_syn(&capable_with(2, h, CapableForm::Syn)));
+    // Checksums required: we do not do them, so TCP.
+    assert!(!listener_accepts_syn(&capable_with(
+        1,
+        CapableFlags(0x81),
+        CapableForm::Syn
+    )));
+    // The third ACK likewise, and it must echo our key.
+    let ours = key(0x2222).key;
+    let ack = |v, f| {
+        capable_with(
+            v,
+            f,
+            CapableForm::Ack {
+                sender_key: 9,
+                receiver_key: ours,
+            },
+        )
+    };
+    assert_eq!(listener_third_ack(&ack(1, h), ours), Some((9, None)));
+    assert_eq!(listener_third_ack(&ack(0, h), ours), None);
+    assert_eq!(listener_third_ack(&ack(2, h), ours), None);
+    assert_eq!(listener_third_ack(&ack(1, CapableFlags(0x41)), ours), None);
+    assert_eq!(listener_third_ack(&ack(1, CapableFlags(0)), ours), None);
+    assert_eq!(listener_third_ack(&ack(1, h), ours ^ 1), None);
+    assert_eq!(listener_third_ack(&Received::default(), ours), None);
+}
+
+#[test]
+fn a_client_falls_back_on_a_syn_ack_it_must_ignore() {
+    for (version, flags) in [(1, 0x41), (1, 0x00), (0, 0x01), (1, 0x81)] {
+        let mut c = Conn::client(key(1));
+        client_syn(&mut c, 100);
+        let rx = capable_with(
+            version,
+            CapableFlags(flags),
+            CapableForm::SynAck { sender_key: 5 },
+        );
+        let seg = SegmentIn {
+            seq: 500,
+            ack: 101,
+            flags: flags::SYN | flags::ACK,
+            payload_len: 0,
+            options: &rx,
+        };
+        c.handle_segment(0, &seg, &TcpWindow::default(), 0, 0);
+        assert_eq!(
+            c.mode(),
+            Mode::Fallback,
+            "version {version} flags {flags:#x}"
+        );
+        assert_eq!(
+            c.poll_event(),
+            Some(Event::FellBack(FallbackReason::SynAck))
+        );
+    }
+    // A SYN/ACK that does not acknowledge our SYN decides nothing.
+    let mut c = Conn::client(key(1));
+    client_syn(&mut c, 100);
+    let rx = capable_with(1, CapableFlags::H, CapableForm::SynAck { sender_key: 5 });
+    let seg = SegmentIn {
+        seq: 500,
+        ack: 7,
+        flags: flags::SYN | flags::ACK,
+        payload_len: 0,
+        options: &rx,
+    };
+    c.handle_segment(0, &seg, &TcpWindow::default(), 0, 0);
+    assert_eq!(c.mode(), Mode::Handshake);
+}
+
+#[test]
+fn a_client_falls_back_when_data_comes_without_dss() {
+    // A middlebox took MP_CAPABLE off the third ACK: the server is plain
+    // TCP and answers our data without DSS.
+    let mut p = Pair::connect();
+    let tcp = p.client.tcp[0].as_ref().unwrap();
+    let w = Wire {
+        seq: tcp.rcv_nxt,
+        ack: tcp.snd_nxt,
+        flags: flags::ACK,
+        payload: b"plain".to_vec(),
+        options: Vec::new(),
+    };
+    let rx = Received::parse(&w.options);
+    let seg = SegmentIn {
+        seq: w.seq,
+        ack: w.ack,
+        flags: w.flags,
+        payload_len: 5,
+        options: &rx,
+    };
+    let window = tcp.window();
+    p.client.conn.handle_segment(0, &seg, &window, 1 << 16, 0);
+    assert_eq!(p.client.conn.mode(), Mode::Fallback);
+    assert_eq!(
+        p.client.conn.poll_event(),
+        Some(Event::FellBack(FallbackReason::NoDss))
+    );
+}

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! One subflow of a connection, as the connection core sees it: where its
+//! handshake stands, its initial sequence numbers, the mappings it sent and
+//! received (RFC 8684, section 3.3.1), and how far its in-order data was
+//! handed to the connection.
+//!
+//! Subflow sequence numbers are 32 bits on the wire; everything kept here
+//! is an *offset* from the subflow's initial sequence number (its SYN), so
+//! that tables keyed by it never wrap: [`seq::subflow_offset`] widens a
+//! 32-bit number around the highest offset seen so far.
+
+use super::conn::Platform;
+use super::mapping::{Mapped, Mapping, MappingTable, RecordError, SentMapping, SentMappings};
+use super::seq;
+
+/// Names a subflow of a connection: an index into its subflow table.
+pub type SubflowId = u32;
+
+/// Where a subflow stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Our SYN is out (with MP_CAPABLE on the initial subflow of a client);
+    /// the SYN/ACK has not come.
+    SynSent,
+    /// MPTCP runs on the subflow: its data carries mappings.
+    Established,
+    /// The connection fell back to TCP: the subflow is the connection.
+    Fallback,
+    /// Closed or reset: nothing more goes through it.
+    Closed,
+}
+
+/// A subflow's state in the connection core.
+pub struct Subflow<S: Platform> {
+    stage: Stage,
+    /// Our initial sequence number on the subflow (of our SYN).
+    iss: u32,
+    /// The peer's initial sequence number (of its SYN).
+    irs: u32,
+    /// The mappings we sent, keyed by subflow offset from `iss`, exactly as
+    /// they went on the wire.
+    tx: SentMappings<S::TxMaps>,
+    /// The highest offset we mapped so far: the reference for widening.
+    tx_ref: u64,
+    /// The mappings the peer sent, keyed by subflow offset from `irs`.
+    rx: MappingTable<S::RxMaps>,
+    /// The highest offset received so far: the reference for widening.
+    rx_ref: u64,
+    /// The offset up to which the subflow's in-order data was handed to the
+    /// connection (offset 1 is the first data octet).
+    rx_handed: u64,
+}
+
+impl<S: Platform> Subflow<S> {
+    /// A subflow in stage `stage` with the initial sequence numbers known
+    /// so far (0 until learnt).
+    pub fn new(stage: Stage, iss: u32, irs: u32) -> Self {
+        Self {
+            stage,
+            iss,
+            irs,
+            tx: SentMappings::new(S::tx_maps()),
+            tx_ref: 1,
+            rx: MappingTable::new(S::rx_maps()),
+            rx_ref: 1,
+            rx_handed: 1,
+        }
+    }
+
+    /// Where the subflow stands.
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+
+    pub(crate) fn set_stage(&mut self, stage: Stage) {
+        self.stage = stage;
+    }
+
+    /// Our initial sequence number.
+    pub fn iss(&self) -> u32 {
+        self.iss
+    }
+
+    pub(crate) fn set_iss(&mut self, iss: u32) {
+        self.iss = iss;
+    }
+
+    pub(crate) fn set_irs(&mut self, irs: u32) {
+        self.irs = irs;
+    }
+
+    /// The number of mappings we keep for data sent and not yet acknowledged
+    /// by the subflow, and of the peer's mappings kept for data not yet
+    /// handed to the connection (memory that must stay bounded).
+    pub fn table_sizes(&self) -> (usize, usize) {
+        (self.tx.len(), self.rx.entries())
+    }
+
+    // --- sending ------------------------------------------------------
+
+    /// The offset of our subflow sequence number `ssn`.
+    pub(crate) fn tx_offset(&self, ssn: u32) -> Option<u64> {
+        seq::subflow_offset(self.tx_ref, self.iss, ssn)
+    }
+
+    /// The mapping of ours that covers offset `offset`, with the offset
+    /// where it starts.
+    pub(crate) fn sent_mapping_at(&mut self, offset: u64) -> Option<(u64, SentMapping)> {
+        self.tx.at(offset)
+    }
+
+    /// Records that `len` octets from offset `offset` carry the DSNs from
+    /// `dsn`. False if no memory was left (or it would overlap, which the
+    /// caller never asks).
+    pub(crate) fn record_sent(&mut self, offset: u64, dsn: u64, len: u32) -> bool {
+        if !self.tx.record(offset, dsn, len) {
+            return false;
+        }
+        self.tx_ref = self.tx_ref.max(offset.saturating_add(u64::from(len)));
+        true
+    }
+
+    /// Forgets our mappings that end at or before the subflow's `snd_una`:
+    /// TCP never sends those octets again.
+    pub fn acked(&mut self, snd_una: u32) {
+        if let Some(offset) = self.tx_offset(snd_una) {
+            self.tx.prune(offset);
+        }
+    }
+
+    // --- receiving ----------------------------------------------------
+
+    /// The offset of the peer's subflow sequence number `ssn`.
+    pub(crate) fn rx_offset(&self, ssn: u32) -> Option<u64> {
+        seq::subflow_offset(self.rx_ref, self.irs, ssn)
+    }
+
+    /// Records a mapping of the peer's, widened already.
+    pub(crate) fn record_received(&mut self, mapping: Mapping) -> Result<(), RecordError> {
+        self.rx.record(mapping)?;
+        if mapping.data_len > 0 {
+            self.rx_ref = self.rx_ref.max(mapping.subflow_seq);
+        }
+        Ok(())
+    }
+
+    /// The DSN of the peer's octet at offset `offset`, and how many octets
+    /// from it on are mapped contiguously.
+    pub(crate) fn lookup_received(&mut self, offset: u64) -> Option<Mapped> {
+        self.rx.lookup(offset)
+    }
+
+    /// The offset up to which in-order data was handed to the connection.
+    pub(crate) fn rx_handed(&self) -> u64 {
+        self.rx_handed
+    }
+
+    /// In-order data up to offset `offset` was handed to the connection: the
+    /// peer's mappings before it are no longer needed.
+    pub(crate) fn set_rx_handed(&mut self, offset: u64) {
+        self.rx_handed = offset;
+        self.rx_ref = self.rx_ref.max(offset);
+        self.rx.prune(offset);
+    }
+}

@@ -165,7 +165,8 @@ if want vm; then
 		grep -q '^# qemu-vm-args:' "$test" || continue
 		args=$(sed -n 's/^# qemu-vm-args:\(.*\)/\1/p' "$test")
 		tmo=$(sed -n 's/.*--timeout \([0-9]*\).*/\1/p' <<<"$args")
-		key=$(sed -e 's/--timeout [0-9]*//' -e 's/  */ /g' -e 's/^ //' -e 's/ $//' <<<"$args")
+		# (Prefixed: bash refuses an empty key.)
+		key=vm:$(sed -e 's/--timeout [0-9]*//' -e 's/  */ /g' -e 's/^ //' -e 's/ $//' <<<"$args")
 		[ -n "${batch_scripts[$key]+x}" ] || batch_keys+=("$key")
 		batch_scripts[$key]+="$test "
 		batch_timeouts[$key]+="${tmo:-600},"
@@ -174,7 +175,7 @@ if want vm; then
 	for key in "${batch_keys[@]}"; do
 		n=$((n + 1))
 		# shellcheck disable=SC2086
-		run_batch "batch$n" vm "$key" "${batch_timeouts[$key]%,}" ${batch_scripts[$key]}
+		run_batch "batch$n" vm "${key#vm:}" "${batch_timeouts[$key]%,}" ${batch_scripts[$key]}
 		runs=$((runs + 1))
 	done
 	pair_scripts=() pair_timeouts=""

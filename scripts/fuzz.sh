@@ -33,7 +33,7 @@ fi
 
 cd "$REPO/net-mptcp/core"
 # Builds stay out of the repository.
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CACHE/fuzz-target}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$CARGO_TARGET-fuzz}
 
 mapfile -t all < <(cargo +nightly fuzz list)
 [ ${#all[@]} -gt 0 ] || die "cargo fuzz list found no target"

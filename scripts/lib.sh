@@ -19,6 +19,11 @@ BINDGEN_VERSION=0.72.1
 LLVM_SUFFIX=-16
 KERNEL_TARBALL=/usr/src/linux-source-6.12.tar.xz
 
+# Cargo's build directory for the core, one per checkout: cargo decides
+# what is fresh from the files the last build read, so two clones sharing
+# one directory would run each other's test binaries.
+CARGO_TARGET=$CACHE/cargo-target/$(printf '%s' "$REPO" | sha256sum | cut -c1-12)
+
 BINDGEN_ROOT=$CACHE/tools/bindgen-$BINDGEN_VERSION
 BINDGEN=$BINDGEN_ROOT/bin/bindgen
 

@@ -30,7 +30,7 @@ fmt_fuzz() {
 		"$REPO"/net-mptcp/core/fuzz/fuzz_targets/*.rs
 }
 clippy_core() {
-	(cd "$REPO/net-mptcp/core" && CARGO_TARGET_DIR=$CACHE/cargo-target \
+	(cd "$REPO/net-mptcp/core" && CARGO_TARGET_DIR=$CARGO_TARGET \
 		cargo clippy --locked --offline --all-targets -- -D warnings)
 }
 

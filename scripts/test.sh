@@ -51,7 +51,7 @@ tap_count() {
 if want host; then
 	t=$SECONDS
 	out=$results/host-cargo.txt
-	if (cd "$REPO/net-mptcp/core" && CARGO_TARGET_DIR=$CACHE/cargo-target \
+	if (cd "$REPO/net-mptcp/core" && CARGO_TARGET_DIR=$CARGO_TARGET \
 		cargo test --locked --offline --all-targets 2>&1) >"$out"; then cargo_ok=1; else cargo_ok=0; fi
 	p=$(awk '/^test result:/ {s += $4} END {print s + 0}' "$out")
 	f=$(awk '/^test result:/ {s += $6} END {print s + 0}' "$out")

@@ -30,12 +30,14 @@ pub enum MergeError {
 /// `existing`, with `ours` (MPTCP options, already encoded) added at the end;
 /// returns the new length, a multiple of 4.
 ///
-/// SACK blocks are dropped, last first, as far as needed to make room; a
-/// SACK option left with no block is removed. EOL and existing padding are
-/// not copied: the result is laid out again, with as few NOPs as alignment
-/// needs and EOL as the final padding (RFC 9293, 3.2). Four NOPs in one
-/// segment are what a middlebox blanking options leaves behind, and tools
-/// such as Wireshark flag them, so the layout never needs more than three.
+/// Without SACK blocks, TCP's options stay exactly as TCP laid them out
+/// (on a SYN: MSS, SACK-permitted, timestamps, NOP, window scale), ours
+/// follow, EOL pads. With SACK blocks, they are dropped, last first, as far
+/// as needed to make room (a SACK option left with no block is removed),
+/// and the area is laid out again, with as few NOPs as alignment needs and
+/// EOL as the final padding (RFC 9293, 3.2). Four NOPs in one segment are
+/// what a middlebox blanking options leaves behind, and tools such as
+/// Wireshark flag them, so the layout never needs more than three.
 pub fn merge(
     existing: &[u8],
     ours: &[u8],
@@ -46,10 +48,15 @@ pub fn merge(
     let mut kept = 0usize;
     let mut sack: Option<(usize, usize)> = None; // (offset of first block, blocks)
     let mut i = 0usize;
+    // Where TCP's options end: at an EOL (at an option boundary), or the end.
+    let mut body = existing.len();
     while i < existing.len() {
         let kind = existing[i];
         match kind {
-            EOL => break,
+            EOL => {
+                body = i;
+                break;
+            }
             NOP => {
                 i += 1;
                 continue;
@@ -68,11 +75,25 @@ pub fn merge(
         i += len;
     }
 
+    let padded = |n: usize| n.div_ceil(4) * 4;
+    if sack.is_none() {
+        // TCP's own layout, as it is (up to an EOL), then ours.
+        let at = padded(body);
+        if at + padded(ours.len()) > MAX_TCP_OPTIONS {
+            return Err(MergeError::NoRoom);
+        }
+        out[..body].copy_from_slice(&existing[..body]);
+        out[body..at].fill(NOP);
+        out[at..at + ours.len()].copy_from_slice(ours);
+        let end = padded(at + ours.len());
+        out[at + ours.len()..end].fill(EOL);
+        return Ok(end);
+    }
+
     // The layout below: TCP's options; the SACK option starting 2 bytes
     // past a 4-byte boundary, so that it ends on one (TCP puts two NOPs
     // before it; after timestamps no NOP is needed at all); otherwise TCP's
     // options padded to 4 bytes; then ours, padded to 4 bytes with EOL.
-    let padded = |n: usize| n.div_ceil(4) * 4;
     let sack_at = |n: usize| padded(n + 2) - 2;
     let need = |blocks: usize| {
         (if blocks > 0 {
@@ -137,10 +158,10 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     // Timestamps as Linux writes them (NOP NOP TS) and a 20-byte DSS: 32.
     let ts = [1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2];
     let dss = [30u8; 20];
+    // Without SACK, TCP's layout stays as it is.
     let n = merge(&ts, &dss, &mut out);
     check_eq!(c, n, Ok(32));
-    check_eq!(c, &out[..10], &ts[2..]);
-    check_eq!(c, &out[10..12], &[NOP, NOP]);
+    check_eq!(c, &out[..12], &ts[..]);
     check_eq!(c, &out[12..32], &dss[..]);
 
     // Timestamps, 3 SACK blocks (40 bytes in all) and a 12-byte DATA_ACK
@@ -161,10 +182,10 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     check_eq!(c, &out[28..40], &ack[..]);
 
     // Timestamps and a 26-byte DSS (8-byte DATA_ACK and DSN, no checksum):
-    // 10 + 2 NOPs + 26 + 2 EOL, never four NOPs.
+    // 2 NOPs + 10 + 26 + 2 EOL, never four NOPs.
     let dss26 = [30u8; 26];
     check_eq!(c, merge(&ts, &dss26, &mut out), Ok(40));
-    check_eq!(c, &out[10..12], &[NOP, NOP]);
+    check_eq!(c, &out[..2], &[NOP, NOP]);
     check_eq!(c, &out[38..40], &[EOL, EOL]);
 
     // With a 28-byte DSS no SACK block fits next to timestamps.
@@ -173,18 +194,15 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     check_eq!(c, n, Ok(40));
     check!(c, !out[..n.unwrap_or(0)].contains(&SACK) || out[10] != SACK);
 
-    // MSS, SACK-permitted, timestamps, window scale (a SYN) plus a 4-byte
-    // MP_CAPABLE: 24 bytes.
+    // MSS, SACK-permitted, timestamps, NOP, window scale (a SYN, as Linux
+    // lays it out) plus a 4-byte MP_CAPABLE: 24 bytes, TCP's layout kept.
     let syn = [
         2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
     ];
     let mpc = [30, 4, 0x01, 0x01];
     check_eq!(c, merge(&syn, &mpc, &mut out), Ok(24));
-    check_eq!(
-        c,
-        &out[..19],
-        &[2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 3, 3, 7][..]
-    );
+    check_eq!(c, &out[..20], &syn[..]);
+    check_eq!(c, &out[20..24], &mpc[..]);
 
     // Nothing fits in a full area without SACK to drop.
     let big = [30u8; 32];

@@ -95,15 +95,21 @@ fi
 
 # --- vm -----------------------------------------------------------------
 # Records one script's TAP (from one or two VMs: a pair) under NAME, and a
-# failure if its VM run failed (command, timeout or kernel log) although no
-# case did, or if it printed no TAP at all.
+# failure if its VM run failed (timeout, kernel log) or the script exited
+# non-zero (NAME.rc beside its TAP) although no case did, or if it printed
+# no TAP at all.
 record_vm() { # name vm_ok outputs...
-	local name=$1 vm_ok=$2 p=0 f=0 out tp tf
+	local name=$1 vm_ok=$2 p=0 f=0 out tp tf rc
 	shift 2
 	for out in "$@"; do
 		read -r tp tf < <(tap_count "$out" 2>/dev/null || echo "0 0")
 		p=$((p + tp)) f=$((f + tf))
 		grep -E '^not ok' "$out" 2>/dev/null | sed "s/^/[$name] /" >&2 || true
+		rc=$(cat "${out%.tap}.rc" 2>/dev/null || echo 0)
+		if [ "$rc" != 0 ] && [ "$tf" = 0 ]; then
+			failures+=("vm: $name exited with $rc ($out)")
+			f=$((f + 1))
+		fi
 	done
 	if [ "$vm_ok" = 0 ]; then
 		failures+=("vm: $name ($(dirname "$1"))")

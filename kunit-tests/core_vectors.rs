@@ -5,7 +5,38 @@
 
 use super::KunitCheck;
 use crate::kernel_net::{kunit::kunit_suite, kunit::Test, seqmap::RbSeqMap, sha256::Sha256};
-use crate::mptcp_core::{cc, crypto, mapping, option, reassembly, sched, sender, seq, tcpopt};
+use crate::mptcp_core::{
+    cc, conn, crypto, mapping, option, reassembly, reassembly::Span, sched, sender, seq, tcpopt,
+};
+
+/// The connection core on the kernel's rbtree and SHA-256, with spans
+/// (positions in the stream) for payloads.
+struct KunitPlatform;
+
+impl conn::Platform for KunitPlatform {
+    type Sha256 = Sha256;
+    type Payload = Span;
+    type RxQueue = RbSeqMap<Span>;
+    type Sent = RbSeqMap<sender::SentEntry>;
+    type RxMaps = RbSeqMap<mapping::MapEntry>;
+    type TxMaps = RbSeqMap<mapping::SentMapping>;
+    fn rx_queue() -> Self::RxQueue {
+        RbSeqMap::default()
+    }
+    fn sent() -> Self::Sent {
+        RbSeqMap::default()
+    }
+    fn rx_maps() -> Self::RxMaps {
+        RbSeqMap::default()
+    }
+    fn tx_maps() -> Self::TxMaps {
+        RbSeqMap::default()
+    }
+}
+
+fn connection_vectors(test: &Test) {
+    conn::selftest::<KunitPlatform>(&mut KunitCheck::new(test));
+}
 
 fn crypto_vectors(test: &Test) {
     crypto::selftest::<Sha256>(&mut KunitCheck::new(test));
@@ -60,5 +91,6 @@ kunit_suite!(
         sender_vectors,
         scheduler_vectors,
         coupled_cc_vectors,
+        connection_vectors,
     ]
 );

@@ -52,8 +52,6 @@ pub(crate) struct RequestId {
 struct Pending {
     id: RequestId,
     local: LocalKey,
-    /// The client asked for DSS checksums (flag A).
-    checksum: bool,
     since: u64,
 }
 
@@ -131,7 +129,7 @@ pub(crate) fn release_token(token: u32) {
 /// Remembers that the listener answers request `id` with MP_CAPABLE and the
 /// key it draws now; returns false (plain TCP for this request) if the
 /// table is full or no key could be drawn.
-pub(crate) fn pending_add(id: RequestId, checksum: bool) -> bool {
+pub(crate) fn pending_add(id: RequestId) -> bool {
     let Some(tables) = TABLES.get() else {
         return false;
     };
@@ -160,7 +158,6 @@ pub(crate) fn pending_add(id: RequestId, checksum: bool) -> bool {
                 Pending {
                     id,
                     local,
-                    checksum,
                     since: now,
                 },
             )
@@ -183,9 +180,8 @@ pub(crate) fn pending_key(id: &RequestId) -> Option<LocalKey> {
     }
 }
 
-/// Takes request `id` out (its child socket exists): its key, and whether
-/// the client asked for checksums.
-pub(crate) fn pending_take(id: &RequestId) -> Option<(LocalKey, bool)> {
+/// Takes request `id` out (its child socket exists): its key.
+pub(crate) fn pending_take(id: &RequestId) -> Option<LocalKey> {
     let tables = TABLES.get()?;
     let mut pending = tables.pending.lock();
     match pending.ceil(id.key()) {
@@ -193,7 +189,7 @@ pub(crate) fn pending_take(id: &RequestId) -> Option<(LocalKey, bool)> {
         _ => return None,
     }
     let taken = pending.remove(id.key())?;
-    Some((taken.local, taken.checksum))
+    Some(taken.local)
 }
 
 /// Drops requests older than their lifetime, giving their tokens back.

@@ -10,6 +10,7 @@ use crate::kernel_net::{
     net::Net,
     procfs::{ProcShow, SeqFile},
 };
+use crate::mptcp_core::conn::Counter;
 use crate::pernet::MptcpNet;
 use core::{
     fmt::{self, Write},
@@ -18,7 +19,8 @@ use core::{
 
 macro_rules! mibs {
     ($($name:ident: $doc:literal,)*) => {
-        /// An event counted.
+        /// An event counted by the kernel side (the connection core counts
+        /// the protocol's own events: [`Counter`]).
         #[derive(Clone, Copy)]
         #[allow(clippy::upper_case_acronyms)]
         pub(crate) enum Mib {
@@ -30,23 +32,18 @@ macro_rules! mibs {
 }
 
 mibs! {
-    MPCapableSYNTX: "A SYN with MP_CAPABLE was sent.",
-    MPCapableSYNRX: "A SYN with MP_CAPABLE arrived at a listener.",
+    MPCapableSYNRX: "A SYN with a valid MP_CAPABLE arrived at a listener.",
     MPCapableSYNACKTX: "A SYN/ACK with MP_CAPABLE was sent.",
-    MPCapableSYNACKRX: "A SYN/ACK with MP_CAPABLE arrived.",
     MPCapableACKRX: "The ACK (or first data) completing MP_CAPABLE arrived.",
-    MPCapableFallbackACK: "A listener's child fell back: its handshake ended without MP_CAPABLE.",
-    MPCapableFallbackSYNACK: "A client fell back: the SYN/ACK had no MP_CAPABLE.",
-    MPFallbackNoDSS: "A client fell back: data or an ACK of data without DSS came before the peer had our keys.",
-    DataFinTx: "A DATA_FIN was sent.",
-    DataFinRx: "The peer's DATA_FIN was delivered.",
-    DSSNotMatching: "A mapping conflicted with an earlier one.",
-    DSSNoMapping: "Data came without a mapping after MPTCP was established.",
-    SubflowReset: "A subflow was reset for a protocol error.",
+    MPCapableFallbackACK: "A listener's child fell back: its handshake ended without a valid MP_CAPABLE.",
     OptionMalformed: "A malformed MPTCP option was ignored.",
+    RcvPruned: "Out-of-order data was dropped to make room for data in order.",
+    RcvRetry: "Received data waited on its subflow for memory.",
+    RcvAfterClose: "New data came after the application closed its socket: the connection was reset.",
 }
 
-const COUNT: usize = NAMES.len();
+/// The kernel side's counters, then the core's.
+const COUNT: usize = NAMES.len() + Counter::ALL.len();
 
 /// The counters of a namespace.
 pub(crate) struct Mibs([AtomicU64; COUNT]);
@@ -56,26 +53,29 @@ impl Mibs {
         Self([const { AtomicU64::new(0) }; COUNT])
     }
 
-    pub(crate) fn inc(&self, mib: Mib) {
-        self.0[mib as usize].fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn add(&self, mib: Mib, n: u64) {
-        self.0[mib as usize].fetch_add(n, Ordering::Relaxed);
+    fn add(&self, index: usize, n: u64) {
+        self.0[index].fetch_add(n, Ordering::Relaxed);
     }
 }
 
 /// Counts `mib` in the namespace `net`.
 pub(crate) fn inc(net: &Net, mib: Mib) {
     if let Some(n) = MptcpNet::get(net) {
-        n.mib.inc(mib);
+        n.mib.add(mib as usize, 1);
     }
 }
 
 /// Adds `n` to `mib` in the namespace `net`.
 pub(crate) fn add(net: &Net, mib: Mib, n: u64) {
     if let Some(m) = MptcpNet::get(net) {
-        m.mib.add(mib, n);
+        m.mib.add(mib as usize, n);
+    }
+}
+
+/// Adds `n` to the core's `counter` in the namespace `net`.
+pub(crate) fn add_core(net: &Net, counter: Counter, n: u32) {
+    if let Some(m) = MptcpNet::get(net) {
+        m.mib.add(NAMES.len() + counter as usize, u64::from(n));
     }
 }
 
@@ -88,7 +88,11 @@ impl ProcShow for MibFile {
             return Ok(());
         };
         out.write_str("MPTcpExt:")?;
-        for name in NAMES {
+        for name in NAMES
+            .iter()
+            .copied()
+            .chain(Counter::ALL.iter().map(|c| c.name()))
+        {
             write!(out, " {name}")?;
         }
         out.write_str("\nMPTcpExt:")?;

@@ -1,168 +1,146 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The multipath control block (mpcb) of one MPTCP connection.
+//! The multipath control block (mpcb) of one MPTCP connection: the
+//! connection core (`mptcp_core::conn`, sans I/O), the connection-level
+//! send buffer, the table of subflow sockets, and what carries out the
+//! core's decisions on them.
 //!
-//! It holds what the connection has beyond its subflows: the keys, the
-//! connection-level send buffer (data the application wrote, kept until a
-//! DATA_ACK covers it, so that it can be sent again on another subflow) and
-//! the connection-level receive queue (data in DSN order, reordered here).
+//! Data flows one way each direction, driven by packets (the UCLouvain
+//! design):
+//! - send: `sendmsg` copies the application's bytes once, into page
+//!   fragments of the send buffer; a subflow pulls from it
+//!   ([`Mpcb::push`]) when the application writes and whenever an ACK opens
+//!   room on it (its `write_space` callback, in softirq), as the core maps
+//!   the next bytes onto it; DATA_ACKs, read off incoming segments, free the
+//!   buffer and wake writers.
+//! - receive: a subflow's in-order skbs move to the connection in its
+//!   `data_ready` callback ([`Mpcb::receive`], in softirq), charged to the
+//!   master socket, into the core's reassembly queue, where the DATA_ACK
+//!   advances; the reader copies from there. When the master's receive
+//!   buffer is full, skbs stay on their subflow and its window closes.
+//! - The work item only does what needs process context and is rare: the
+//!   data-level retransmission timer, subflow resets, retrying after an
+//!   allocation failure, finishing a closed connection.
 //!
-//! State is split by who touches it:
-//! - [`Conn`], under a BH spinlock: what packet processing reads and writes
-//!   in softirq (DATA_ACK, the DSN to acknowledge, handshake progress);
-//! - [`Data`], under a mutex: the buffers, the subflow socket, touched only
-//!   in process context (system calls and the mpcb's work item).
+//! # Lock order
 //!
-//! Data flows (as in the UCLouvain design):
-//! - send: `sendmsg` copies into the send buffer; subflows pull from it
-//!   (`push`) when the application writes and whenever an ACK frees room;
-//! - receive: in-order subflow data is moved to the connection-level queue
-//!   (`drain`) by the reader itself when it waits (prequeue-style) and by
-//!   the work item otherwise, so that DATA_ACKs keep flowing.
+//! Outermost first:
+//! 1. the master socket's lock (`lock_sock`): system calls on the MPTCP
+//!    socket;
+//! 2. a subflow's socket lock: `lock_sock` in process context, or TCP's own
+//!    `bh_lock_sock` around our callbacks and hooks in softirq; never two
+//!    subflows' at once;
+//! 3. [`Mpcb::inner`] (`spin_lock_bh`): the core, the send buffer and the
+//!    subflow table. Never held while calling into TCP (TCP's transmit path
+//!    calls our hook, which takes it), waking a socket or freeing one;
+//! 4. the timer's own lock; the key tables' locks.
 
 use crate::kernel_net::{
     callbacks::Callbacks,
+    global::{jiffies, jiffies_to_us, ktime_us, us_to_jiffies, ModuleRef},
     kernel_socket::KernelSocket,
-    seqmap::RbSeqMap,
-    skb::SkbRef,
-    sock::{Sock, SockGuard},
-    sync::{new_spinlock_bh, SpinLockBh},
-    tcp,
-    user::MsgHdr,
+    net::Net,
+    page::{FragList, PageFrag},
+    skb::SkbSpan,
+    sock::Sock,
+    sync::{new_spinlock_bh, SpinLockBh, SpinLockBhBackend},
+    tcp::{TcpLocked, TcpSock},
+    timer::{Timer, TimerCallback},
 };
+use crate::mib::{self, Mib};
 use crate::mptcp_core::{
-    crypto::LocalKey,
-    reassembly::{Insert, Payload, Reassembly},
-    store::SeqMap,
+    conn::{
+        DataOutcome, Event, Mode, SegmentIn, SegmentOut, SubflowId, TcpWindow, TxRoom, MAX_SUBFLOWS,
+    },
+    option::MptcpOption,
 };
-use crate::subflow::Subflow;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use crate::platform::Conn;
+use crate::sndbuf::{FragSlot, SendBuf};
+use crate::subflow::SubflowCtx;
+use core::sync::atomic::{AtomicU32, Ordering};
 use kernel::{
     alloc::Flags,
-    alloc::KVec,
-    new_mutex,
     prelude::*,
-    sync::{Arc, Mutex},
+    sync::{lock::Guard, Arc},
     types::ARef,
     workqueue::{new_work, Work, WorkItem},
 };
 
-/// Connections alive (an mpcb with its subflow): the module waits for them
-/// to end before it unloads.
-pub(crate) static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-/// The largest piece of data pushed to a subflow at once: one DSS mapping
-/// (the data-level length is 16 bits).
-const MAX_MAPPING: usize = 32 * 1024;
-
-/// How the connection runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Mode {
-    /// The MP_CAPABLE handshake is in progress.
-    Connecting,
-    /// MPTCP is established: data carries DSS mappings.
-    Mptcp,
-    /// Fallen back to TCP: the subflow is the connection.
-    Fallback,
+/// What the work item has to do (bits of [`Mpcb::pending`]).
+mod todo {
+    /// The timer fired: the data-level retransmission timeout, or the end
+    /// of a closed connection's linger time.
+    pub(super) const TIMEOUT: u32 = 1 << 0;
+    /// A subflow must be reset (its slot says so).
+    pub(super) const RESET: u32 = 1 << 1;
+    /// Received data waits for memory on a subflow.
+    pub(super) const RETRY: u32 = 1 << 2;
+    /// A closed connection may be finished.
+    pub(super) const FINISH: u32 = 1 << 3;
 }
 
-/// The peer's key and what derives from it.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Remote {
-    pub(crate) key: u64,
-    pub(crate) idsn: u64,
+/// How long a connection whose application closed its socket waits for the
+/// peer to finish (its DATA_FIN, the DATA_ACK of ours) before its subflows
+/// are closed anyway, as TCP's own FIN_WAIT2 timeout does.
+const LINGER_US: u64 = 60_000_000;
+
+/// A subflow of the connection.
+struct Slot {
+    sk: ARef<TcpSock>,
+    /// Data taken off the subflow that the core could not queue for lack of
+    /// memory, with its subflow sequence number: handed again before
+    /// anything else, so nothing is lost.
+    stash: Option<(u32, SkbSpan)>,
+    /// The core asked for the subflow to be reset, with this MP_TCPRST
+    /// reason (done by the work item: resetting takes the socket's lock).
+    reset: Option<u8>,
 }
 
-/// Our DATA_FIN.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum DataFin {
-    /// Not asked for.
-    None,
-    /// The application shut down writing; sent once all data was pushed.
-    Wanted,
-    /// Sent, at this DSN; on every segment until a DATA_ACK covers it.
-    Sent(u64),
-    /// Acknowledged.
-    Acked,
+/// The initial subflow's `struct socket` and our callbacks on it, kept by
+/// the connection once the application closed its socket.
+pub(crate) struct Orphaned {
+    pub(crate) sock: Arc<KernelSocket>,
+    pub(crate) callbacks: Option<Callbacks<SubflowCtx>>,
 }
 
-/// What softirq packet processing shares with process context.
-pub(crate) struct Conn {
-    pub(crate) mode: Mode,
-    pub(crate) local: LocalKey,
-    pub(crate) remote: Option<Remote>,
-    /// A DSS came from the peer: it has our keys (RFC 8684, 3.1).
-    pub(crate) fully_established: bool,
-    /// DATA_ACKed up to here (DSN, 64 bits).
-    pub(crate) snd_una: u64,
-    /// Handed to subflows up to here.
-    pub(crate) snd_nxt: u64,
-    /// Written by the application up to here.
-    pub(crate) write_seq: u64,
-    /// In order at the connection level up to here: our DATA_ACK.
-    pub(crate) rcv_nxt: u64,
-    /// The DATA_ACK the last segment of ours carried.
-    pub(crate) data_ack_sent: u64,
-    /// Readers sleeping in `recvmsg`: they reorder new data themselves.
-    pub(crate) readers_waiting: u32,
-    pub(crate) data_fin: DataFin,
-    /// The DSN of the peer's DATA_FIN, once a mapping announced it.
-    pub(crate) peer_data_fin: Option<u64>,
-    /// The peer's DATA_FIN was delivered (end of stream).
-    pub(crate) eof: bool,
-    /// The application's socket, while it exists.
-    pub(crate) master: Option<ARef<Sock>>,
-}
-
-/// A piece of the send buffer.
-pub(crate) struct Chunk {
-    pub(crate) data: KVec<u8>,
-}
-
-impl Payload for SkbRef {
-    fn len(&self) -> usize {
-        SkbRef::len(self) as usize
-    }
-    fn trim_front(&mut self, n: usize) {
-        SkbRef::trim_front(self, n as u32)
-    }
-    fn trim_back(&mut self, n: usize) {
-        SkbRef::trim_back(self, n as u32)
-    }
-}
-
-/// What only process context touches.
-pub(crate) struct Data {
-    /// The initial subflow's socket (the master owns its `struct socket`).
-    pub(crate) subflow: Option<ARef<Sock>>,
-    /// The initial subflow, once the application closed its socket while
-    /// the connection still had data or a DATA_FIN to deliver.
-    pub(crate) orphan_sock: Option<Arc<KernelSocket>>,
-    /// Our callbacks on that subflow, kept with it.
-    pub(crate) orphan_callbacks: Option<Callbacks<Subflow>>,
-    /// The send buffer: chunks keyed by the DSN of their first byte.
-    pub(crate) sndbuf: RbSeqMap<Chunk>,
-    /// The connection-level out-of-order queue: data that arrived ahead of
-    /// a gap. Its `rcv_nxt` is our DATA_ACK.
-    pub(crate) ooo: Option<Reassembly<SkbRef, RbSeqMap<SkbRef>>>,
-    /// The connection-level receive queue: in-order data the application
-    /// has not read yet, keyed by DSN.
-    pub(crate) rcv_queue: RbSeqMap<SkbRef>,
-    /// The bytes in `rcv_queue`.
-    pub(crate) rcv_queued: u64,
-    /// The application closed its socket: finish in the background.
-    pub(crate) orphan: bool,
+/// What packet processing and system calls share: under [`Mpcb::inner`].
+pub(crate) struct Inner {
+    /// The connection core.
+    pub(crate) conn: Conn,
+    /// The connection-level send buffer.
+    sndbuf: SendBuf,
+    /// The subflows, by the core's subflow id.
+    subflows: [Option<Slot>; MAX_SUBFLOWS],
+    /// The application's socket while it is there: received data is charged
+    /// to it, and it is woken.
+    master: Option<ARef<Sock>>,
+    /// The application closed its socket: what arrives is dropped, and the
+    /// connection ends once the peer is done, or at this deadline (µs).
+    linger_until: Option<u64>,
+    /// The initial subflow's socket, after the application closed its own.
+    orphaned: Option<Orphaned>,
 }
 
 /// The multipath control block.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Mpcb {
+    /// See the lock order above.
     #[pin]
-    pub(crate) conn: SpinLockBh<Conn>,
-    #[pin]
-    pub(crate) data: Mutex<Data>,
+    pub(crate) inner: SpinLockBh<Inner>,
+    /// [`todo`] bits for the work item.
+    pending: AtomicU32,
+    /// A bit per subflow that [`Mpcb::push`] is pushing on.
+    pushing: AtomicU32,
+    /// Fault injection (`net.mptcp.debug_fail_alloc`): one in this many
+    /// data-path allocations fails (0: none); the count so far.
+    fail_every: u32,
+    allocations: AtomicU32,
     #[pin]
     work: Work<Mpcb>,
+    #[pin]
+    timer: Timer<Mpcb>,
+    /// Dropped last: the module stays loaded while the connection lives.
+    _module: ModuleRef,
 }
 
 kernel::impl_has_work! {
@@ -177,516 +155,733 @@ impl WorkItem for Mpcb {
     }
 }
 
+impl TimerCallback for Mpcb {
+    fn expired(this: Arc<Self>) {
+        this.schedule(todo::TIMEOUT);
+    }
+}
+
+/// What is owed once [`Mpcb::inner`] is released.
+#[derive(Default)]
+struct Wake {
+    master: Option<ARef<Sock>>,
+    readable: bool,
+    writable: bool,
+    state: bool,
+    error: i32,
+    work: u32,
+}
+
+type InnerGuard<'a> = Guard<'a, Inner, SpinLockBhBackend>;
+
 impl Mpcb {
-    /// A new connection with our key `local`.
-    pub(crate) fn new(local: LocalKey, flags: Flags) -> Result<Arc<Self>> {
-        let first_dsn = local.idsn.wrapping_add(1);
-        let mpcb = Arc::pin_init(
+    /// A connection run by `conn`. It holds a reference on the module for as
+    /// long as it lives, so that `rmmod` fails with EBUSY under it instead
+    /// of waiting.
+    pub(crate) fn new(conn: Conn, fail_every: u8, flags: Flags) -> Result<Arc<Self>> {
+        Arc::pin_init(
             pin_init!(Self {
-                conn <- new_spinlock_bh!(
-                    Conn {
-                        mode: Mode::Connecting,
-                        local,
-                        remote: None,
-                        fully_established: false,
-                        snd_una: first_dsn,
-                        snd_nxt: first_dsn,
-                        write_seq: first_dsn,
-                        rcv_nxt: 0,
-                        data_ack_sent: 0,
-                        readers_waiting: 0,
-                        data_fin: DataFin::None,
-                        peer_data_fin: None,
-                        eof: false,
+                inner <- new_spinlock_bh!(
+                    Inner {
+                        conn,
+                        // Offsets from our IDSN: the first byte is 1.
+                        sndbuf: SendBuf::new(1),
+                        subflows: [const { None }; MAX_SUBFLOWS],
                         master: None,
+                        linger_until: None,
+                        orphaned: None,
                     },
-                    "Mpcb::conn"
+                    "Mpcb::inner"
                 ),
-                data <- new_mutex!(
-                    Data {
-                        subflow: None,
-                        orphan_sock: None,
-                        orphan_callbacks: None,
-                        sndbuf: RbSeqMap::with_flags(GFP_KERNEL),
-                        ooo: None,
-                        rcv_queue: RbSeqMap::with_flags(GFP_KERNEL),
-                        rcv_queued: 0,
-                        orphan: false,
-                    },
-                    "Mpcb::data"
-                ),
+                pending: AtomicU32::new(0),
+                pushing: AtomicU32::new(0),
+                fail_every: u32::from(fail_every),
+                allocations: AtomicU32::new(0),
                 work <- new_work!("Mpcb::work"),
+                timer <- Timer::new(),
+                _module: ModuleRef::new(&crate::THIS_MODULE),
             }),
             flags,
-        )?;
-        LIVE.fetch_add(1, Ordering::Relaxed);
-        Ok(mpcb)
+        )
     }
 
-    /// The mode, as of now.
-    pub(crate) fn mode(&self) -> Mode {
-        self.conn.lock().mode
+    /// Whether this data-path allocation is to fail (fault injection).
+    pub(crate) fn inject_failure(&self) -> bool {
+        self.fail_every != 0
+            && self.allocations.fetch_add(1, Ordering::Relaxed) % self.fail_every == 0
     }
 
-    /// Runs `deferred` soon, on the module's workqueue.
-    pub(crate) fn schedule(self: &Arc<Self>) {
-        // Already queued is fine: one run serves all.
+    /// A send buffer node for [`Mpcb::append`] (process context).
+    pub(crate) fn frag_slot(&self) -> Result<FragSlot> {
+        if self.inject_failure() {
+            return Err(ENOMEM);
+        }
+        SendBuf::slot()
+    }
+
+    /// Takes the connection's lock (see the lock order).
+    pub(crate) fn lock(&self) -> InnerGuard<'_> {
+        self.inner.lock()
+    }
+
+    /// Queues work for the work item.
+    fn schedule(self: &Arc<Self>, what: u32) {
+        if what == 0 {
+            return;
+        }
+        self.pending.fetch_or(what, Ordering::AcqRel);
         if let Some(queue) = crate::kernel_net::wq::QUEUE.get() {
+            // Already queued is fine: one run serves all.
             let _ = queue.queue().enqueue(self.clone());
         }
     }
 
-    /// MPTCP is established with the peer's key `remote_key`: the receive
-    /// queue starts after the peer's IDSN.
-    pub(crate) fn establish(&self, conn: &mut Conn, remote_key: u64) {
-        let remote = Remote {
-            key: remote_key,
-            idsn: crate::keys::idsn(remote_key),
-        };
-        conn.remote = Some(remote);
-        conn.rcv_nxt = remote.idsn.wrapping_add(1);
-        conn.mode = Mode::Mptcp;
+    /// How the connection runs, now.
+    pub(crate) fn mode(&self) -> Mode {
+        self.lock().conn.mode()
     }
 
-    /// The out-of-order queue, created once the peer's IDSN is known.
-    fn ooo<'a>(
-        &self,
-        ooo: &'a mut Option<Reassembly<SkbRef, RbSeqMap<SkbRef>>>,
-    ) -> Option<&'a mut Reassembly<SkbRef, RbSeqMap<SkbRef>>> {
-        if ooo.is_none() {
-            let remote = self.conn.lock().remote?;
-            *ooo = Some(Reassembly::new(
-                RbSeqMap::with_flags(GFP_KERNEL),
-                remote.idsn,
-                0,
-            ));
+    /// Whether the application's calls go straight to the subflow (see
+    /// `Connection::passthrough`).
+    pub(crate) fn passthrough(&self) -> bool {
+        self.lock().conn.passthrough()
+    }
+
+    // --- subflows and the master --------------------------------------
+
+    /// Records subflow `id`'s socket.
+    pub(crate) fn set_subflow(&self, id: SubflowId, sk: &TcpSock) {
+        let mut inner = self.lock();
+        if let Some(slot) = inner.subflows.get_mut(id as usize) {
+            *slot = Some(Slot {
+                sk: sk.to_tcp_ref(),
+                stash: None,
+                reset: None,
+            });
         }
-        ooo.as_mut()
+    }
+
+    /// Subflow `id`'s socket.
+    pub(crate) fn subflow_sock(&self, id: SubflowId) -> Option<ARef<TcpSock>> {
+        self.lock()
+            .subflows
+            .get(id as usize)?
+            .as_ref()
+            .map(|s| s.sk.clone())
+    }
+
+    /// The application's socket is `master` from now on: received data is
+    /// charged to it, and it is woken.
+    pub(crate) fn attach_master(&self, master: &Sock) {
+        self.lock().master = Some(master.to_ref());
+    }
+
+    /// The application closed its socket: what was written still goes, then
+    /// our DATA_FIN, in the background (as TCP does for a closed socket);
+    /// what arrives is acknowledged and dropped. Everything charged to the
+    /// master is freed here, before it goes.
+    pub(crate) fn detach_master(self: &Arc<Self>, orphaned: Option<Orphaned>) {
+        let mut freed = KVec::new();
+        let master = {
+            let mut inner = self.lock();
+            inner.conn.shutdown_write();
+            inner.conn.discard_rx();
+            inner.conn.prune_out_of_order(u64::MAX);
+            for slot in inner.subflows.iter_mut().flatten() {
+                if let Some(stash) = slot.stash.take() {
+                    // The stash is retried without a master: drop the
+                    // charged copy now (not stashing loses nothing: the
+                    // data is dropped anyway).
+                    let _ = freed.push(stash, GFP_ATOMIC);
+                }
+            }
+            if orphaned.is_some() {
+                inner.linger_until = Some(ktime_us().saturating_add(LINGER_US));
+            }
+            inner.orphaned = orphaned;
+            self.sync_timer(&mut inner);
+            inner.master.take()
+        };
+        drop(freed);
+        drop(master);
+        self.push_all();
+        self.schedule(todo::FINISH);
     }
 
     // --- sending ------------------------------------------------------
 
-    /// Bytes the application may still write (the send buffer holds what is
-    /// not yet DATA_ACKed, up to `sndbuf` bytes).
-    pub(crate) fn send_room(&self, sndbuf: u64) -> usize {
-        let conn = self.conn.lock();
-        let used = conn.write_seq.wrapping_sub(conn.snd_una);
-        sndbuf.saturating_sub(used) as usize
+    /// Room in a send buffer of `sndbuf` bytes.
+    pub(crate) fn send_space(&self, sndbuf: u64) -> u64 {
+        self.lock().conn.send_space(sndbuf)
     }
 
-    /// Copies up to `len` bytes of the application's message into the send
-    /// buffer; returns how many.
-    pub(crate) fn buffer(&self, data: &mut Data, msg: &mut MsgHdr, len: usize) -> Result<usize> {
-        let mut copied = 0usize;
-        while copied < len {
-            let n = (len - copied).min(MAX_MAPPING);
-            let mut chunk = KVec::with_capacity(n, GFP_KERNEL)?;
-            let got = msg.copy_into(&mut chunk, n)?;
-            if got == 0 {
-                break;
-            }
-            let dsn = {
-                let mut conn = self.conn.lock();
-                let dsn = conn.write_seq;
-                conn.write_seq = dsn.wrapping_add(got as u64);
-                dsn
-            };
-            if data.sndbuf.insert(dsn, Chunk { data: chunk }).is_err() {
-                // Give the bytes back: nothing was queued for them.
-                let mut conn = self.conn.lock();
-                conn.write_seq = dsn;
-                return if copied > 0 { Ok(copied) } else { Err(ENOMEM) };
-            }
-            copied += got;
-        }
-        Ok(copied)
+    /// Appends the application's bytes in `frag` (with a tree node for it,
+    /// allocated beforehand) to the send buffer; returns the bytes the buffer
+    /// holds.
+    pub(crate) fn append(&self, frag: PageFrag, slot: FragSlot) -> u64 {
+        let mut inner = self.lock();
+        let len = u64::from(frag.len());
+        inner.sndbuf.append(frag, slot);
+        inner.conn.app_write(len);
+        inner.sndbuf.bytes()
     }
 
-    /// Frees the send buffer below the DATA_ACK.
-    fn free_acked(&self, data: &mut Data) {
-        let snd_una = self.conn.lock().snd_una;
-        while let Some((dsn, chunk)) = data.sndbuf.first() {
-            if dsn.wrapping_add(chunk.data.len() as u64) > snd_una {
-                break;
-            }
-            data.sndbuf.remove(dsn);
-        }
-    }
-
-    /// Hands buffered data to the subflow as room allows (the subflow pulls
-    /// from the connection-level buffer), one mapping at a time; a mapping
-    /// may span several chunks of the buffer.
-    ///
-    /// TCP never lets data join an skb past the end of a mapping, so a
-    /// mapping that ends off a segment boundary leaves a short segment, and
-    /// Nagle's algorithm holds a short segment (and all behind it) until
-    /// every byte in flight is acknowledged: a delayed ACK per mapping. So
-    /// mappings are cut at multiples of the MSS, and a short tail at the end
-    /// of the buffered data waits here, as Nagle would have it wait in TCP,
-    /// while the subflow has data in flight (TCP calls `write_space` when
-    /// an ACK arrives, which brings us back) unless the application turned
-    /// Nagle off or is closing.
-    pub(crate) fn push(&self, data: &mut Data, sub: &Subflow) {
-        self.free_acked(data);
-        let Some(sk) = data.subflow.clone() else {
+    /// Lets subflow `id` (`sk`, locked) pull what the core maps onto it, as
+    /// its room allows, then our DATA_FIN if it is due. If data is left
+    /// that the subflow could not take, `SOCK_NOSPACE` makes TCP call
+    /// `write_space` on each ACK, which brings us back here.
+    pub(crate) fn push(self: &Arc<Self>, id: SubflowId, sk: &TcpLocked<'_>) {
+        // A subflow in error takes nothing (and TCP would consume its error
+        // while refusing, which the master reports).
+        if sk.error() != 0 {
             return;
-        };
-        let guard = sk.lock();
+        }
+        // Not again from within: `tcp_sendmsg_locked` processes the socket's
+        // backlog now and then (`sk_flush_backlog`), whose ACKs call
+        // `write_space`, which calls us. The outer push goes on with the
+        // room those ACKs made.
+        let bit = 1u32 << (id % 32);
+        if self.pushing.fetch_or(bit, Ordering::Acquire) & bit != 0 {
+            return;
+        }
+        self.push_locked(id, sk);
+        self.pushing.fetch_and(!bit, Ordering::Release);
+    }
+
+    fn push_locked(self: &Arc<Self>, id: SubflowId, sk: &TcpLocked<'_>) {
+        let mut full = false;
         loop {
-            let (mode, snd_nxt, write_seq, closing) = {
-                let conn = self.conn.lock();
-                (
-                    conn.mode,
-                    conn.snd_nxt,
-                    conn.write_seq,
-                    conn.data_fin != DataFin::None,
-                )
+            let tcp = sk.snapshot();
+            let room = TxRoom {
+                room: sk.send_space().max(0) as u32,
+                mss: tcp.mss_cache.max(1),
+                write_seq: tcp.write_seq,
+                packets_out: tcp.packets_out,
+                nodelay: tcp.nodelay,
             };
-            if mode == Mode::Connecting || snd_nxt == write_seq {
+            let mut frags = FragList::new();
+            let planned = {
+                let mut inner = self.lock();
+                inner.conn.set_rto(jiffies_to_us(u64::from(tcp.rto)));
+                let t = inner.conn.poll_transmit(id, &room);
+                if let Some(t) = t {
+                    let offset = t.dsn.wrapping_sub(inner.conn.local().idsn);
+                    let lent = inner.sndbuf.share(offset, t.len, &mut frags);
+                    inner.conn.on_transmit(ktime_us());
+                    self.sync_timer(&mut inner);
+                    Some((t, lent))
+                } else {
+                    None
+                }
+            };
+            let Some((t, lent)) = planned else { break };
+            if lent == 0 {
                 break;
             }
-            let room = sk.send_space().max(0) as usize;
-            if room == 0 {
-                // TCP calls the subflow's write_space, which brings us back.
-                sk.set_nospace(true);
-                break;
-            }
-            let tcp = sk.tcp_snapshot();
-            let mss = tcp.mss_cache.max(1) as usize;
-            let avail = write_seq.wrapping_sub(snd_nxt) as usize;
-            let mut n = avail.min(room).min(MAX_MAPPING);
-            if n >= mss {
-                n -= n % mss;
-            } else if n == avail && tcp.packets_out > 0 && !tcp.nodelay && !closing {
-                // A short tail: Nagle's algorithm, at the connection level.
-                sk.set_nospace(true);
-                break;
-            }
-            if mode == Mode::Mptcp {
-                // The mapping first: TCP may send segments while it takes the
-                // bytes, and each must carry the mapping it belongs to.
-                n = sub.plan_send(tcp.write_seq, snd_nxt, n as u32) as usize;
-                if n == 0 {
-                    break;
+            let sent =
+                sk.send_frags(frags.as_slice(), t.end_of_mapping && lent == t.len, false) as u32;
+            {
+                let mut inner = self.lock();
+                inner.conn.handed(t.dsn, u64::from(sent));
+                if inner.conn.mode() == Mode::Fallback {
+                    // TCP holds those pages now: nothing else will free them.
+                    let una = inner
+                        .conn
+                        .sndbuf_una()
+                        .wrapping_sub(inner.conn.local().idsn);
+                    inner.sndbuf.free_below(una);
                 }
             }
-            // The bytes [snd_nxt, snd_nxt + n), chunk by chunk; the record
-            // closes where the mapping (or what TCP took of it) ends.
-            let mut done = 0usize;
-            while done < n {
-                let at = snd_nxt.wrapping_add(done as u64);
-                let Some((dsn, chunk)) = data.sndbuf.floor(at) else {
-                    break;
-                };
-                let start = at.wrapping_sub(dsn) as usize;
-                let piece = chunk.data.get(start..).map_or(0, |b| b.len().min(n - done));
-                if piece == 0 {
-                    break;
-                }
-                let last = done + piece == n;
-                let sent =
-                    tcp::send_locked(&guard, &chunk.data[start..start + piece], last).unwrap_or(0);
-                done += sent;
-                if sent < piece {
-                    // TCP is full; the rest of the mapping goes later (and
-                    // may join TCP's last skb: it is the same mapping).
-                    break;
-                }
-            }
-            // What TCP took is sent, whatever stopped the loop.
-            self.conn.lock().snd_nxt = snd_nxt.wrapping_add(done as u64);
-            if done < n {
+            if sent < lent {
+                // TCP is full: the rest of the mapping goes when an ACK
+                // makes room (`write_space`).
+                full = true;
                 break;
             }
+            // All taken; if the buffer lent fewer pages than the mapping,
+            // the core hands out the rest of it next.
         }
-        self.send_data_fin_if_due(&guard);
-    }
-
-    /// Sends our DATA_FIN once everything before it went to the subflow: the
-    /// subflow's next segments carry it (see `options::outgoing`), and its own
-    /// FIN follows so that TCP retransmits until the peer has both.
-    fn send_data_fin_if_due(&self, guard: &SockGuard<'_>) {
-        let due = {
-            let mut conn = self.conn.lock();
-            if conn.data_fin == DataFin::Wanted && conn.snd_nxt == conn.write_seq {
-                let dsn = conn.write_seq;
-                if conn.mode == Mode::Mptcp {
-                    conn.data_fin = DataFin::Sent(dsn);
-                }
-                true
-            } else {
-                false
-            }
+        let mut wake = Wake::default();
+        let fin = {
+            let mut inner = self.lock();
+            let due = inner.conn.data_fin_due(id, ktime_us());
+            let unsent = inner.conn.write_seq() != inner.conn.snd_nxt();
+            sk.set_nospace(full || unsent);
+            self.flush(&mut inner, sk.net(), &mut wake);
+            due
         };
-        if due {
-            guard.sock().send_ack(guard);
-            // SHUT_WR: TCP sends its FIN after the queued data.
-            let _ = tcp::shutdown_send_locked(guard);
+        if fin {
+            // Our DATA_FIN goes on this ACK and on every segment until the
+            // peer DATA_ACKs it; the subflow's FIN follows the data, so that
+            // TCP retransmits until the peer has both.
+            sk.send_ack();
+            sk.shutdown_send();
         }
+        self.wake(wake);
     }
 
-    /// The application shut down writing (or closed).
-    pub(crate) fn shutdown_send(&self) {
-        let mut conn = self.conn.lock();
-        if conn.data_fin == DataFin::None {
-            conn.data_fin = DataFin::Wanted;
+    /// Pushes on every subflow, taking each one's lock in turn (process
+    /// context).
+    pub(crate) fn push_all(self: &Arc<Self>) {
+        for id in 0..MAX_SUBFLOWS as SubflowId {
+            let Some(sk) = self.subflow_sock(id) else {
+                continue;
+            };
+            let guard = sk.lock();
+            self.push(id, guard.locked());
         }
-    }
-
-    /// A DATA_ACK arrived (softirq): the peer has everything below `ack`.
-    /// Returns whether it freed room.
-    pub(crate) fn data_acked(conn: &mut Conn, ack: u64) -> bool {
-        let (una, nxt) = (conn.snd_una, conn.snd_nxt);
-        let fin_end = match conn.data_fin {
-            DataFin::Sent(dsn) => Some(dsn.wrapping_add(1)),
-            _ => None,
-        };
-        let limit = fin_end.unwrap_or(nxt);
-        // Neither stale nor beyond what was sent (RFC 8684, 3.3.2).
-        if ack.wrapping_sub(una) as i64 <= 0 || ack.wrapping_sub(limit) as i64 > 0 {
-            return false;
-        }
-        if fin_end == Some(ack) {
-            conn.data_fin = DataFin::Acked;
-            conn.snd_una = ack.wrapping_sub(1);
-        } else {
-            conn.snd_una = ack;
-        }
-        true
     }
 
     // --- receiving ----------------------------------------------------
 
-    /// Moves the subflow's in-order data to the connection-level queues,
-    /// within `rcvbuf` bytes for both: each byte goes to its DSN (by the
-    /// subflow's mappings), into the out-of-order queue, from which what is
-    /// in order moves on to the receive queue. Returns whether anything
-    /// moved or the end of stream came.
-    pub(crate) fn drain(&self, data: &mut Data, sub: &Subflow, rcvbuf: u64) -> bool {
-        if self.mode() != Mode::Mptcp {
-            return false;
-        }
-        let Some(sk) = data.subflow.clone() else {
-            return false;
+    /// Moves subflow `id`'s in-order data (`sk`, locked) to the connection:
+    /// each skb off TCP's receive queue, charged to the master, into the
+    /// core's reassembly queue at the DSNs its mappings give. Stops when
+    /// the master's receive buffer of `rcvbuf` bytes is full: the rest
+    /// waits on the subflow, whose window closes. Without a master (a
+    /// listener's child not accepted yet) nothing moves (the DATA_ACK
+    /// covers it all the same). From process context (`process`), an ACK
+    /// tells the peer when moving reopened a window that was nearly shut.
+    pub(crate) fn receive(
+        self: &Arc<Self>,
+        id: SubflowId,
+        sk: &TcpLocked<'_>,
+        rcvbuf: u32,
+        process: bool,
+    ) {
+        let mut wake = Wake::default();
+        let window_was_small = process && {
+            let t = sk.snapshot();
+            let edge = t.rcv_wup.wrapping_add(t.rcv_wnd);
+            edge.wrapping_sub(t.rcv_nxt) < (sk.rmem().1.max(0) as u32) / 4
         };
-        let budget = rcvbuf.saturating_sub(data.rcv_queued);
-        let peer_data_fin = self.conn.lock().peer_data_fin;
-        let Some(ooo) = self.ooo(&mut data.ooo) else {
-            return false;
-        };
-        ooo.set_budget(budget);
-        if let Some(fin) = peer_data_fin {
-            let _ = ooo.note_data_fin(fin);
-        }
-        let guard = sk.lock();
-        let mut moved = 0usize;
-        let mut unmapped = false;
-        let mut lost = false;
-        let rcv_queue = &mut data.rcv_queue;
-        let rcv_queued = &mut data.rcv_queued;
-        tcp::read_sock(&guard, ooo.space() as usize, &mut |skb, offset, len| {
-            let mut used = 0usize;
-            while used < len {
-                let seq = skb.seq().wrapping_add(offset).wrapping_add(used as u32);
-                let Some(m) = sub.map_received(seq) else {
-                    unmapped = true;
-                    break;
-                };
-                let n = (len - used).min(usize::try_from(m.len).unwrap_or(usize::MAX));
-                let Ok(span) = skb.clone_span(offset + used as u32, n as u32) else {
-                    break;
-                };
-                match ooo.insert(m.dsn, span) {
-                    Insert::Queued { .. } | Insert::Duplicate => used += n,
-                    _ => break,
-                }
+        let mut moved = 0u32;
+        let mut inner = self.lock();
+        loop {
+            if inner.conn.mode() != Mode::Mptcp {
+                break;
             }
-            // What is now in order moves to the receive queue at once, so
-            // that the ACK TCP sends when this read ends carries the new
-            // DATA_ACK.
-            while let Some(span) = ooo.pop() {
-                let len = span.len() as u64;
-                let dsn = ooo.rcv_nxt().wrapping_sub(len);
-                if let Err(span) = rcv_queue.insert(dsn, span) {
-                    // No memory for the node: the DATA_ACK moved past data
-                    // that is lost to the queue: a broken stream.
-                    drop(span);
-                    lost = true;
-                    break;
-                }
-                *rcv_queued += len;
+            let master = inner.master.clone();
+            if master.is_none() && inner.linger_until.is_none() {
+                // Not accepted yet.
+                break;
             }
-            self.conn.lock().rcv_nxt = ooo.rcv_nxt();
-            moved += used;
-            used
-        });
-        if unmapped {
-            // Data without a mapping after MPTCP was established: the peer
-            // (or a middlebox) broke the stream (RFC 8684, 3.7).
-            crate::mib::inc(sk.net(), crate::mib::Mib::DSSNoMapping);
-            sub.protocol_error();
-        }
-        if lost {
-            sub.protocol_error();
-        }
-        sub.prune_received(sk.tcp_snapshot().copied_seq);
-        let mut fin_now = false;
-        if ooo.data_fin_reached() && !ooo.data_fin_consumed() {
-            ooo.consume_data_fin();
-            fin_now = true;
-        }
-        let ack_due = {
-            let mut conn = self.conn.lock();
-            conn.rcv_nxt = ooo.rcv_nxt();
-            if fin_now {
-                conn.eof = true;
-                crate::mib::inc(sk.net(), crate::mib::Mib::DataFinRx);
-            }
-            conn.data_ack_sent != conn.rcv_nxt
-        };
-        if ack_due {
-            // The DATA_ACK advanced and no segment of TCP's carried it yet
-            // (its ACK for these bytes may be gone, with the old one).
-            sk.send_ack(&guard);
-        }
-        drop(guard);
-        sub.reset_if_broken(&sk);
-        moved > 0 || fin_now
-    }
-
-    /// Copies in-order data to the application; returns the bytes copied.
-    /// With `peek`, the data stays queued.
-    pub(crate) fn deliver(
-        &self,
-        data: &mut Data,
-        msg: &mut MsgHdr,
-        len: usize,
-        peek: bool,
-    ) -> Result<usize> {
-        let mut copied = 0usize;
-        let mut at = None;
-        while copied < len {
-            let next = match at {
-                None => data.rcv_queue.first(),
-                Some(key) => data.rcv_queue.next_after(key),
-            };
-            let Some((dsn, span)) = next else { break };
-            let n = (len - copied).min(span.len() as usize);
-            if peek {
-                span.peek_to(msg, n as u32)?;
-                at = Some(dsn);
-            } else {
-                span.copy_to(msg, n as u32)?;
-                data.rcv_queued -= n as u64;
-                if span.len() == 0 {
-                    data.rcv_queue.remove(dsn);
-                } else {
-                    // Keyed by its first byte: move the rest.
-                    let rest = data.rcv_queue.remove(dsn);
-                    if let Some(rest) = rest {
-                        let _ = data.rcv_queue.insert(dsn.wrapping_add(n as u64), rest);
+            let stash = inner
+                .subflows
+                .get_mut(id as usize)
+                .and_then(Option::as_mut)
+                .and_then(|s| s.stash.take());
+            let (seq, span) = match stash {
+                // First what waited for memory.
+                Some(stash) => stash,
+                None => {
+                    if !sk.rx_pending() {
+                        break;
                     }
+                    if let Some(m) = master.as_ref() {
+                        if m.rmem_alloc() >= rcvbuf as i32 && !self.make_room(&mut inner, sk.net())
+                        {
+                            break;
+                        }
+                    }
+                    let Some(mut skb) = sk.take_rx_skb() else {
+                        break;
+                    };
+                    if let Some(m) = master.as_ref() {
+                        skb.charge_to(m);
+                    }
+                    moved += skb.len();
+                    (skb.seq(), skb.into_span())
+                }
+            };
+            if self.inject_failure() {
+                // As if the core had no memory for it (fault injection).
+                if let Some(slot) = inner.subflows.get_mut(id as usize).and_then(Option::as_mut) {
+                    slot.stash = Some((seq, span));
+                }
+                mib::inc(sk.net(), Mib::RcvRetry);
+                wake.work |= todo::RETRY;
+                break;
+            }
+            // Our own reference, in case the core cannot take it all.
+            let keep = span.share();
+            let before = inner.conn.readable();
+            let acked = inner.conn.data_ack();
+            match inner.conn.handle_data(id, seq, span) {
+                DataOutcome::Taken => {}
+                DataOutcome::NoMemory => {
+                    if let Some(slot) = inner.subflows.get_mut(id as usize).and_then(Option::as_mut)
+                    {
+                        slot.stash = Some((seq, keep));
+                    }
+                    mib::inc(sk.net(), Mib::RcvRetry);
+                    wake.work |= todo::RETRY;
+                    break;
+                }
+                DataOutcome::Broken | DataOutcome::NotMptcp => break,
+            }
+            if master.is_none() && inner.conn.data_ack() != acked {
+                // New data for an application that closed its socket: nobody
+                // will read it. As TCP does for a closed socket, the
+                // connection is reset (a RST on every subflow).
+                mib::inc(sk.net(), Mib::RcvAfterClose);
+                for slot in inner.subflows.iter_mut().flatten() {
+                    slot.reset = Some(0);
+                }
+                inner.linger_until = Some(0);
+                wake.work |= todo::RESET;
+                break;
+            }
+            wake.readable |= inner.conn.readable() != before;
+        }
+        self.flush(&mut inner, sk.net(), &mut wake);
+        drop(inner);
+        if moved > 0 && window_was_small {
+            // The reader made room where the window was nearly shut: tell
+            // the peer now (TCP's own `tcp_cleanup_rbuf` is not exported).
+            sk.send_ack();
+        }
+        self.wake(wake);
+    }
+
+    /// The master's receive buffer is full: out-of-order data goes (the peer
+    /// sends it again, at the data level), so that what fills the gap can
+    /// come in. False if there was none: the rest waits on the subflow.
+    fn make_room(&self, inner: &mut Inner, net: &Net) -> bool {
+        let ooo = inner.conn.rx_queued().saturating_sub(inner.conn.readable());
+        if ooo == 0 || inner.conn.prune_out_of_order(ooo) == 0 {
+            return false;
+        }
+        mib::inc(net, Mib::RcvPruned);
+        true
+    }
+
+    /// Takes up to `max` bytes of in-order data for the reader, at most
+    /// `room` spans, each handed to `put`. Returns the bytes taken.
+    pub(crate) fn take_readable(&self, room: usize, max: u64, mut put: impl FnMut(SkbSpan)) -> u64 {
+        let mut inner = self.lock();
+        let mut taken = 0;
+        for _ in 0..room {
+            if taken >= max {
+                break;
+            }
+            let Some(span) = inner.conn.pop_readable() else {
+                break;
+            };
+            taken += u64::from(span.len());
+            put(span);
+        }
+        taken
+    }
+
+    /// Bytes readable at the connection level, and whether the reader is at
+    /// the end of the stream.
+    pub(crate) fn readable(&self) -> (u64, bool) {
+        let inner = self.lock();
+        (inner.conn.readable(), inner.conn.at_eof())
+    }
+
+    /// Moves what waits on the subflows (the reader made room, or memory
+    /// came back), taking each one's lock in turn (process context).
+    pub(crate) fn receive_all(self: &Arc<Self>, rcvbuf: u32) {
+        for id in 0..MAX_SUBFLOWS as SubflowId {
+            let Some(sk) = self.subflow_sock(id) else {
+                continue;
+            };
+            let guard = sk.lock();
+            if guard.locked().rx_pending() || self.has_stash(id) {
+                self.receive(id, guard.locked(), rcvbuf, true);
+            }
+        }
+    }
+
+    fn has_stash(&self, id: SubflowId) -> bool {
+        self.lock()
+            .subflows
+            .get(id as usize)
+            .and_then(Option::as_ref)
+            .is_some_and(|s| s.stash.is_some())
+    }
+
+    // --- the hooks ----------------------------------------------------
+
+    /// A segment reached subflow `id` (`sk`, not locked: before TCP): its
+    /// options go to the core, which ignores them unless TCP will accept
+    /// the segment. A DATA_ACK frees the send buffer and wakes writers.
+    pub(crate) fn segment_in(
+        self: &Arc<Self>,
+        id: SubflowId,
+        sk: &TcpSock,
+        seg: &SegmentIn<'_>,
+        window: u16,
+    ) {
+        let t = sk.snapshot();
+        let tcp = TcpWindow {
+            rcv_nxt: t.rcv_nxt,
+            rcv_wup: t.rcv_wup,
+            rcv_wnd: t.rcv_wnd,
+            snd_una: t.snd_una,
+            snd_max: t.write_seq,
+            max_window: t.max_window,
+        };
+        let scaled = u32::from(window) << t.snd_wscale.min(14);
+        let mut wake = Wake::default();
+        let mut inner = self.lock();
+        let freed = inner.conn.handle_segment(id, seg, &tcp, scaled, ktime_us());
+        if tcp.accepts(seg) {
+            // What TCP will take as acknowledged is never sent again: its
+            // mappings can go (so that they do not pile up while the
+            // application writes little).
+            if let Some(sf) = inner.conn.subflow(id) {
+                sf.acked(seg.ack);
+            }
+        }
+        if freed {
+            let offset = inner.conn.snd_una().wrapping_sub(inner.conn.local().idsn);
+            inner.sndbuf.free_below(offset);
+            wake.writable = true;
+        }
+        if inner.conn.take_ack_wanted() {
+            // The peer's DATA_FIN came without data: TCP owes no ACK for
+            // it, but the peer needs the DATA_ACK; the subflow sends one
+            // when it next can (its state change or our push).
+            wake.work |= todo::RETRY;
+        }
+        self.flush(&mut inner, sk.net(), &mut wake);
+        drop(inner);
+        self.wake(wake);
+    }
+
+    /// The option a segment of subflow `id` carries, if any.
+    pub(crate) fn option_for(&self, id: SubflowId, seg: &SegmentOut) -> Option<MptcpOption> {
+        self.lock().conn.option_for(id, seg)
+    }
+
+    /// A subflow's TCP state changed: the master hears of it; a closed
+    /// connection may be finished.
+    pub(crate) fn subflow_state_changed(self: &Arc<Self>) {
+        let wake = Wake {
+            master: self.lock().master.clone(),
+            state: true,
+            work: todo::FINISH,
+            ..Wake::default()
+        };
+        self.wake(wake);
+    }
+
+    /// A subflow got an error: the master reports it (`SO_ERROR`, poll).
+    pub(crate) fn subflow_error(self: &Arc<Self>, err: i32) {
+        let wake = Wake {
+            master: self.lock().master.clone(),
+            error: err,
+            ..Wake::default()
+        };
+        self.wake(wake);
+    }
+
+    // --- events, timers, wake-ups -------------------------------------
+
+    /// Hands what the core counted to the MIB of `net`, and turns its
+    /// events into wake-ups and work; re-arms the timer.
+    fn flush(self: &Arc<Self>, inner: &mut Inner, net: &Net, wake: &mut Wake) {
+        inner.conn.take_counts(|c, n| mib::add_core(net, c, n));
+        while let Some(event) = inner.conn.poll_event() {
+            match event {
+                Event::Established => wake.state = true,
+                Event::FellBack(_) => {
+                    // What was written before goes to TCP (process context
+                    // may take the subflow's lock).
+                    wake.state = true;
+                    wake.work |= todo::RETRY;
+                }
+                Event::PeerDataFin => {
+                    wake.readable = true;
+                    wake.state = true;
+                    wake.work |= todo::FINISH;
+                }
+                Event::DataFinAcked => {
+                    wake.state = true;
+                    wake.work |= todo::FINISH;
+                }
+                Event::ResetSubflow { id, reason } => {
+                    if let Some(slot) = inner.subflows.get_mut(id as usize).and_then(Option::as_mut)
+                    {
+                        slot.reset = Some(reason);
+                    }
+                    wake.work |= todo::RESET;
+                }
+                Event::FastClose => {
+                    for slot in inner.subflows.iter_mut().flatten() {
+                        slot.reset = Some(0);
+                    }
+                    wake.error = -crate::kernel_net::errno::econnreset().to_errno();
+                    wake.work |= todo::RESET;
                 }
             }
-            copied += n;
         }
-        Ok(copied)
+        if wake.readable || wake.writable || wake.state || wake.error != 0 {
+            wake.master = inner.master.clone();
+        }
+        if wake.writable {
+            let queued = inner.sndbuf.bytes();
+            if let Some(m) = wake.master.as_ref() {
+                m.set_wmem_queued(queued.min(i32::MAX as u64) as i32);
+            }
+        }
+        self.sync_timer(inner);
     }
 
-    /// Whether the peer's DATA_FIN was delivered: reads past the queued data
-    /// see the end of the stream.
-    pub(crate) fn eof(&self) -> bool {
-        self.conn.lock().eof
+    /// Wakes the master as `wake` says, and queues its work.
+    fn wake(self: &Arc<Self>, wake: Wake) {
+        if let Some(m) = wake.master.as_ref() {
+            if wake.error != 0 {
+                m.report_error(wake.error);
+            }
+            if wake.readable {
+                m.data_ready();
+            }
+            if wake.writable {
+                m.write_space();
+            }
+            if wake.state {
+                m.state_change();
+            }
+        }
+        self.schedule(wake.work);
     }
 
-    // --- background work ----------------------------------------------
+    /// Arms the timer for the core's next deadline (or the linger deadline
+    /// of a closed connection), unless it is armed already: it expires at
+    /// the old deadline at worst, and is re-armed then.
+    fn sync_timer(self: &Arc<Self>, inner: &mut Inner) {
+        let deadline = match (inner.conn.poll_timeout(), inner.linger_until) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let Some(deadline) = deadline else { return };
+        if self.timer.armed() {
+            return;
+        }
+        let wait = deadline.saturating_sub(ktime_us());
+        self.timer
+            .arm(self, jiffies().saturating_add(us_to_jiffies(wait)));
+    }
 
-    /// The work item: pushes pending data and drains the subflow when the
-    /// application is not doing it, and finishes an orphaned connection.
+    // --- the work item ------------------------------------------------
+
+    /// What needs process context, and is rare.
     fn deferred(self: Arc<Self>) {
-        let Some(sub) = self.subflow_ctx() else {
-            return;
-        };
-        let master = self.conn.lock().master.clone();
-        // The application's lock first, as in system calls.
-        let _master_guard = master.as_ref().map(|m| m.lock());
-        let mut data = self.data.lock();
-        let rcvbuf = match (&master, &data.subflow) {
-            (Some(m), Some(s)) => crate::socket::buf_sizes(m, s).0,
-            (None, Some(s)) => s.buf_sizes().0.max(0) as u64,
-            _ => 0,
-        };
-        self.push(&mut data, &sub);
-        self.drain(&mut data, &sub, rcvbuf);
-        if let Some(m) = master.as_ref() {
-            m.data_ready();
-            m.write_space();
+        let todo = self.pending.swap(0, Ordering::AcqRel);
+        if todo & todo::TIMEOUT != 0 {
+            let resend = {
+                let mut inner = self.lock();
+                let resend = inner.conn.handle_timeout(ktime_us());
+                self.sync_timer(&mut inner);
+                resend
+            };
+            if resend {
+                self.push_all();
+            }
         }
-        if data.orphan_sock.is_some() {
-            self.finish_orphan(&mut data);
+        if todo & todo::RESET != 0 {
+            self.reset_subflows();
+        }
+        if todo & todo::RETRY != 0 {
+            self.retry();
+        }
+        if todo & (todo::FINISH | todo::TIMEOUT | todo::RESET) != 0 {
+            self.finish_if_done();
         }
     }
 
-    /// The subflow context, through the subflow socket.
-    fn subflow_ctx(&self) -> Option<Arc<Subflow>> {
-        let sk = self.data.lock().subflow.clone()?;
-        crate::kernel_net::callbacks::events::<Subflow>(&sk)
+    /// Resets the subflows the core asked to reset (`tcp_abort`: a RST, and
+    /// the socket closed with ECONNRESET); their unacknowledged data goes to
+    /// the others (RFC 8684, 3.6).
+    fn reset_subflows(self: &Arc<Self>) {
+        for id in 0..MAX_SUBFLOWS as SubflowId {
+            let doomed = {
+                let mut inner = self.lock();
+                let Some(slot) = inner.subflows.get_mut(id as usize).and_then(Option::as_mut)
+                else {
+                    continue;
+                };
+                if slot.reset.take().is_none() {
+                    continue;
+                }
+                let sk = slot.sk.clone();
+                inner.conn.subflow_closed(id);
+                sk
+            };
+            doomed.abort(crate::kernel_net::errno::econnreset());
+        }
     }
 
-    /// The application closed its socket: once every byte and the DATA_FIN
-    /// are queued on the subflow, TCP finishes the job as for any closed
-    /// socket (it retransmits, times out and closes); our hooks stay on the
-    /// subflow until TCP destroys it, so every segment still carries its
-    /// mapping. A subflow that is already dead is simply released.
-    fn finish_orphan(&self, data: &mut Data) {
-        let Some(sk) = data.subflow.clone() else {
-            return;
+    /// Hands again what waited for memory, moves what waits on the
+    /// subflows, and sends the ACK a DATA_FIN without data is owed.
+    fn retry(self: &Arc<Self>) {
+        self.push_all();
+        let rcvbuf = self.rcvbuf();
+        for id in 0..MAX_SUBFLOWS as SubflowId {
+            let Some(sk) = self.subflow_sock(id) else {
+                continue;
+            };
+            let guard = sk.lock();
+            self.receive(id, guard.locked(), rcvbuf, true);
+            guard.locked().send_ack();
+        }
+    }
+
+    /// The receive buffer the connection may fill: the master's.
+    pub(crate) fn rcvbuf(&self) -> u32 {
+        let master = self.lock().master.clone();
+        master.map_or(u32::MAX, |m| m.buf_sizes().0.max(0) as u32)
+    }
+
+    /// A connection whose application closed its socket ends once the peer
+    /// has everything (our DATA_FIN DATA_ACKed) and sent everything (its
+    /// DATA_FIN came), once MPTCP is over (reset, fallen back), or at the
+    /// end of its linger time. Its subflows are then handed to TCP, with our
+    /// hooks on (every segment still carries its option), and TCP closes
+    /// them as it closes any socket (FIN, retransmissions, TIME_WAIT).
+    fn finish_if_done(self: &Arc<Self>) {
+        let (orphaned, slots) = {
+            let mut inner = self.lock();
+            let Some(until) = inner.linger_until else {
+                return;
+            };
+            let done = match inner.conn.mode() {
+                Mode::Mptcp => inner.conn.data_fin_acked() && inner.conn.at_eof(),
+                // Fallen back: once TCP has every byte and its FIN.
+                Mode::Fallback => inner.conn.all_sent(),
+                _ => true,
+            } || ktime_us() >= until;
+            if !done || inner.orphaned.is_none() {
+                return;
+            }
+            inner.linger_until = None;
+            let mut slots = KVec::new();
+            for slot in inner.subflows.iter_mut() {
+                if let Some(s) = slot.take() {
+                    let _ = slots.push(s, GFP_ATOMIC);
+                }
+            }
+            (inner.orphaned.take(), slots)
         };
-        let dead = sk.state() == crate::kernel_net::sock::state::CLOSE || sk.error() != 0;
-        let handed_over = {
-            let conn = self.conn.lock();
-            conn.mode != Mode::Mptcp
-                || conn.snd_nxt == conn.write_seq
-                    && matches!(conn.data_fin, DataFin::Sent(_) | DataFin::Acked)
-        };
-        if dead || self.mode() != Mode::Mptcp {
-            self.release_subflow(data);
-        } else if handed_over {
-            if let Some(callbacks) = data.orphan_callbacks.take() {
+        self.timer.disarm();
+        drop(slots);
+        if let Some(o) = orphaned {
+            if let Some(callbacks) = o.callbacks {
                 callbacks.into_detached();
             }
-            // Released with our hooks on: TCP closes it gracefully.
-            data.orphan_sock = None;
-            data.subflow = None;
-            data.orphan = false;
+            drop(o.sock);
         }
-    }
-
-    /// Gives the orphaned subflow back to TCP (see [`Mpcb::release_with`]).
-    pub(crate) fn release_subflow(&self, data: &mut Data) {
-        if let Some(first) = data.orphan_sock.take() {
-            self.release_with(data, &first);
-        }
-    }
-
-    /// Gives the subflow `first` back to TCP: our hooks and callbacks come
-    /// off, then TCP closes it as an orphan (FIN or RST as it decides).
-    pub(crate) fn release_with(&self, data: &mut Data, first: &KernelSocket) {
-        data.orphan_callbacks = None;
-        crate::options::unhook(first.sk());
-        data.subflow = None;
-        data.orphan = false;
-        while data.sndbuf.pop_first().is_some() {}
-        while data.rcv_queue.pop_first().is_some() {}
-        data.rcv_queued = 0;
-        data.ooo = None;
     }
 }
 
 #[pinned_drop]
 impl PinnedDrop for Mpcb {
     fn drop(self: Pin<&mut Self>) {
-        crate::keys::release_token(self.conn.lock().local.token);
-        LIVE.fetch_sub(1, Ordering::Release);
+        // The token names the connection to MP_JOIN: free for others now.
+        crate::keys::release_token(self.inner.lock().conn.local().token);
     }
 }

@@ -30,17 +30,18 @@ mod mib;
 mod mpcb;
 mod options;
 mod pernet;
-mod socket;
+mod platform;
+mod protocol;
+mod sndbuf;
 mod subflow;
 
 #[cfg(CONFIG_KUNIT)]
 #[path = "../kunit-tests/mod.rs"]
 mod kunit_tests;
 
-use core::sync::atomic::Ordering;
 use kernel_net::{pernet::PernetRegistration, proto::Registration, wq};
 use pernet::MptcpNet;
-use socket::Mptcp;
+use protocol::Mptcp;
 
 module! {
     type: MptcpRs,
@@ -79,23 +80,15 @@ impl kernel::Module for MptcpRs {
 
 impl Drop for MptcpRs {
     fn drop(&mut self) {
-        // No new MPTCP sockets; then wait for connections that finish in the
-        // background (their sockets are closed, their subflows deliver what
-        // was written) before the hooks they use go away.
+        // Every connection holds a reference on the module, and every MPTCP
+        // socket one through its protocol: none is left when this runs
+        // (`rmmod` fails with EBUSY while one is). What remains is code of
+        // ours that TCP may still run for sockets being destroyed (their
+        // destructors, deferred to RCU) and our work items.
         self.protocol = None;
-        let mut waited = 0u32;
-        while mpcb::LIVE.load(Ordering::Acquire) > 0 {
-            if waited % 10_000 == 0 {
-                pr_info!(
-                    "waiting for {} connections to end\n",
-                    mpcb::LIVE.load(Ordering::Relaxed)
-                );
-            }
-            kernel_net::global::msleep(100);
-            waited += 100;
-        }
         self.pernet = None;
         wq::drain();
+        kernel_net::global::rcu_barrier();
         keys::exit();
         pr_info!("mptcp_rs {} unloaded\n", mptcp_core::VERSION);
     }

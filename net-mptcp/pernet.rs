@@ -30,6 +30,15 @@ pub(crate) struct MptcpNet {
     _mib_file: NetProcFile,
     /// `net.mptcp.enabled`.
     enabled: AtomicU8,
+    /// `net.mptcp.debug_idsn_near_wrap`: new connections move their IDSNs to
+    /// within 1 MiB of 2^64 (to test the wrap of the data sequence space;
+    /// both ends must run mptcp_rs with it set: their IDSNs are no longer
+    /// the ones RFC 8684 derives from the keys).
+    idsn_near_wrap: AtomicU8,
+    /// `net.mptcp.debug_fail_alloc`: 0, or N to make one in N of the data
+    /// path's allocations of new connections fail (fault injection: the
+    /// send buffer's, and the handing of received data to the connection).
+    fail_alloc: AtomicU8,
     /// What MPTCP did and saw here.
     pub(crate) mib: Mibs,
 }
@@ -51,6 +60,18 @@ impl MptcpNet {
     pub(crate) fn enabled(&self) -> bool {
         self.enabled.load(Ordering::Relaxed) != 0
     }
+
+    /// One in how many data-path allocations of a new connection fail (0:
+    /// none), `net.mptcp.debug_fail_alloc`.
+    pub(crate) fn fail_alloc(&self) -> u8 {
+        self.fail_alloc.load(Ordering::Relaxed)
+    }
+
+    /// Whether new connections move their IDSNs near 2^64
+    /// (`net.mptcp.debug_idsn_near_wrap`).
+    pub(crate) fn idsn_near_wrap(&self) -> bool {
+        self.idsn_near_wrap.load(Ordering::Relaxed) != 0
+    }
 }
 
 impl PernetData for MptcpNet {
@@ -65,11 +86,15 @@ impl PernetData for MptcpNet {
             _hooks: NF_OPS.register(net)?,
             _mib_file: NetProcFile::create::<MibFile>(net, c_str!("mptcp_rs"))?,
             enabled: AtomicU8::new(1),
+            idsn_near_wrap: AtomicU8::new(0),
+            fail_alloc: AtomicU8::new(0),
             mib: Mibs::new(),
         })
     }
 
     fn sysctls<'a>(&'a self, table: &mut SysctlTable<'a>) -> Result {
-        table.add_u8(c_str!("enabled"), &self.enabled, &0, &1)
+        table.add_u8(c_str!("enabled"), &self.enabled, &0, &1)?;
+        table.add_u8(c_str!("debug_idsn_near_wrap"), &self.idsn_near_wrap, &0, &1)?;
+        table.add_u8(c_str!("debug_fail_alloc"), &self.fail_alloc, &0, &255)
     }
 }

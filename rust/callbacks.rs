@@ -14,21 +14,27 @@
 //! softirq, before anyone accepts it): the socket then owns it, and frees it
 //! from `sk_destruct` if nobody adopts it first.
 
-use super::{bindings, sock::Sock};
+use super::{
+    bindings,
+    sock::Sock,
+    tcp::{TcpLocked, TcpSock},
+};
 use core::marker::PhantomData;
 use kernel::{prelude::*, sync::Arc, types::ARef};
 
-/// What a subflow's owner wants to hear of it. Called in softirq context or
-/// with the socket lock held: must not sleep.
+/// What a subflow's owner wants to hear of it. TCP calls these with the
+/// socket's lock held (in softirq under `bh_lock_sock`, or in process
+/// context owning it), which the [`TcpLocked`] argument proves: they may
+/// act on the socket, and must not sleep.
 pub(crate) trait SockEvents: Send + Sync + 'static {
     /// In-order data was queued (after the socket's own `sk_data_ready`).
-    fn data_ready(&self, sk: &Sock);
-    /// An ACK freed room to send.
-    fn write_space(&self, sk: &Sock);
+    fn data_ready(&self, sk: &TcpLocked<'_>);
+    /// An ACK freed room to send, or came while `SOCK_NOSPACE` was set.
+    fn write_space(&self, sk: &TcpLocked<'_>);
     /// The TCP state changed.
-    fn state_change(&self, sk: &Sock);
+    fn state_change(&self, sk: &TcpLocked<'_>);
     /// An error was set (`sk_err`).
-    fn error_report(&self, sk: &Sock);
+    fn error_report(&self, sk: &TcpLocked<'_>);
 }
 
 type Cb = Option<unsafe extern "C" fn(*mut bindings::sock)>;
@@ -156,7 +162,7 @@ pub(crate) fn events<T: SockEvents>(sk: &Sock) -> Option<Arc<T>> {
     // SAFETY: `sk` is live; whatever is in `sk_user_data` of our subflows was
     // put there by `install_detached::<T>`, as the function's contract says.
     unsafe {
-        with_ctx::<T>(sk.as_raw(), |ctx, _| found = Some(ctx.events.clone()));
+        with_ctx::<T>(sk.as_raw(), |ctx| found = Some(ctx.events.clone()));
     }
     found
 }
@@ -168,13 +174,13 @@ pub(crate) fn events<T: SockEvents>(sk: &Sock) -> Option<Arc<T>> {
 ///
 /// `sk` must be a live socket on which `Callbacks<T>` was installed (the
 /// callbacks below are only ever installed by `Callbacks<T>::install`).
-unsafe fn with_ctx<T: SockEvents>(sk: *mut bindings::sock, f: impl FnOnce(&Ctx<T>, &Sock)) {
+unsafe fn with_ctx<T: SockEvents>(sk: *mut bindings::sock, f: impl FnOnce(&Ctx<T>)) {
     // SAFETY: per the function's contract.
     unsafe {
         bindings::mptcp_rs_read_lock_callbacks(sk);
         let ctx = (*sk).sk_user_data.cast::<Ctx<T>>();
         if !ctx.is_null() {
-            f(&*ctx, Sock::from_raw(sk));
+            f(&*ctx);
         }
         bindings::mptcp_rs_read_unlock_callbacks(sk);
     }
@@ -188,13 +194,16 @@ macro_rules! callback {
         /// the socket `sk`.
         unsafe extern "C" fn $name<T: SockEvents>(sk: *mut bindings::sock) {
             // SAFETY: the socket layer calls this on the socket it was
-            // installed on, which is live; `install` set it with `Ctx<T>`.
+            // installed on, which is live, a TCP socket (ours are
+            // subflows), with its lock held (TCP takes it around every path
+            // that calls these callbacks); `install` set it with `Ctx<T>`.
             unsafe {
-                with_ctx::<T>(sk, |ctx, sock| {
+                with_ctx::<T>(sk, |ctx| {
                     if let Some(orig) = ctx.$field {
                         orig(sk);
                     }
-                    ctx.events.$event(sock);
+                    let locked = TcpLocked::assume_locked(TcpSock::from_raw(sk));
+                    ctx.events.$event(&locked);
                 })
             }
         }

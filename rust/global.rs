@@ -90,3 +90,51 @@ pub(crate) fn msleep(ms: u32) {
     // SAFETY: may sleep; callers are in process context.
     unsafe { super::bindings::msleep(ms) };
 }
+
+/// Microseconds on the monotonic clock (`ktime_get`).
+pub(crate) fn ktime_us() -> u64 {
+    // SAFETY: reads the monotonic clock; callable from any context.
+    let ns = unsafe { super::bindings::ktime_get() };
+    (ns.max(0) as u64) / 1000
+}
+
+/// Jiffies in `us` microseconds, rounded up.
+pub(crate) fn us_to_jiffies(us: u64) -> u64 {
+    us.saturating_mul(hz()).div_ceil(1_000_000)
+}
+
+/// Microseconds in `j` jiffies.
+pub(crate) fn jiffies_to_us(j: u64) -> u64 {
+    j.saturating_mul(1_000_000) / hz().max(1)
+}
+
+/// Waits until every RCU callback queued so far has run (`rcu_barrier`):
+/// at module unload, socket destructors of ours that TCP deferred to RCU.
+pub(crate) fn rcu_barrier() {
+    // SAFETY: process context (module exit); may sleep.
+    unsafe { super::bindings::rcu_barrier() };
+}
+
+/// A reference on this module (`__module_get`), held by what must keep the
+/// module loaded (a connection finishing in the background); `rmmod` then
+/// fails with EBUSY instead of waiting. Released when dropped.
+pub(crate) struct ModuleRef(&'static kernel::ThisModule);
+
+impl ModuleRef {
+    /// A new reference on `module`, which is loaded (its code is running).
+    pub(crate) fn new(module: &'static kernel::ThisModule) -> Self {
+        // SAFETY: the module is live (this code is part of it); taking one
+        // more reference on a live module is always allowed.
+        unsafe { super::bindings::__module_get(module.as_ptr().cast()) };
+        Self(module)
+    }
+}
+
+impl Drop for ModuleRef {
+    fn drop(&mut self) {
+        // SAFETY: we own the reference taken in `new`. The code that runs
+        // after this (the rest of the caller's drop) is waited for at unload
+        // by `rcu_barrier` and the module's workqueue drain.
+        unsafe { super::bindings::module_put(self.0.as_ptr().cast()) };
+    }
+}

@@ -5,7 +5,9 @@
  */
 #include <crypto/sha2.h>
 #include <kunit/test-bug.h>
+#include <linux/mm.h>
 #include <linux/proc_fs.h>
+#include <linux/timer.h>
 #include <linux/sched/signal.h>
 #include <linux/sysctl.h>
 #include <linux/wait.h>
@@ -323,4 +325,73 @@ void mptcp_rs_sk_nospace(struct sock *sk, bool set)
 		set_bit(SOCK_NOSPACE, &sock->flags);
 	else
 		clear_bit(SOCK_NOSPACE, &sock->flags);
+}
+
+/* Subflow receive queues: the connection takes in-order skbs off them. */
+struct sk_buff *mptcp_rs_rx_peek(struct sock *sk)
+{
+	return skb_peek(&sk->sk_receive_queue);
+}
+
+void mptcp_rs_rx_unlink(struct sock *sk, struct sk_buff *skb)
+{
+	__skb_unlink(skb, &sk->sk_receive_queue);
+}
+
+void mptcp_rs_skb_orphan(struct sk_buff *skb)
+{
+	skb_orphan(skb);
+}
+
+void mptcp_rs_skb_set_owner(struct sk_buff *skb, struct sock *sk, void (*destructor)(struct sk_buff *))
+{
+	skb->sk = sk;
+	skb->destructor = destructor;
+}
+
+void mptcp_rs_sk_rmem_add(struct sock *sk, int bytes)
+{
+	atomic_add(bytes, &sk->sk_rmem_alloc);
+}
+
+void mptcp_rs_skb_get(struct sk_buff *skb)
+{
+	skb_get(skb);
+}
+
+u32 mptcp_rs_tcp_skb_end_seq(const struct sk_buff *skb)
+{
+	return TCP_SKB_CB(skb)->end_seq;
+}
+
+int mptcp_rs_sk_rmem_alloc(const struct sock *sk)
+{
+	return sk_rmem_alloc_get(sk);
+}
+
+/* The connection-level send buffer: page fragments. */
+struct page_frag *mptcp_rs_sk_page_frag(struct sock *sk)
+{
+	return sk_page_frag(sk);
+}
+
+void mptcp_rs_get_page(struct page *page)
+{
+	get_page(page);
+}
+
+void mptcp_rs_put_page(struct page *page)
+{
+	put_page(page);
+}
+
+/* Timers. */
+void mptcp_rs_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *))
+{
+	timer_setup(timer, fn, 0);
+}
+
+bool mptcp_rs_timer_pending(const struct timer_list *timer)
+{
+	return timer_pending(timer);
 }

@@ -25,6 +25,9 @@ struct workqueue_struct;
 struct sk_buff;
 struct spinlock;
 struct wait_queue_entry;
+struct page;
+struct page_frag;
+struct timer_list;
 
 /* Namespaces, sysctls, KUnit, crypto. */
 void *mptcp_rs_net_generic(const struct net *net, unsigned int id);
@@ -88,5 +91,21 @@ void mptcp_rs_sock_poll_wait(struct file *file, struct socket *sock, struct poll
 void mptcp_rs_tcp_close_tail_record(struct sock *sk);
 bool mptcp_rs_tcp_skb_fin(const struct sk_buff *skb);
 void mptcp_rs_spin_unlock_bh(spinlock_t *lock);
+
+
+/* Subflow receive queues, the send buffer's pages, timers. */
+struct sk_buff *mptcp_rs_rx_peek(struct sock *sk);
+void mptcp_rs_rx_unlink(struct sock *sk, struct sk_buff *skb);
+void mptcp_rs_skb_orphan(struct sk_buff *skb);
+void mptcp_rs_skb_set_owner(struct sk_buff *skb, struct sock *sk, void (*destructor)(struct sk_buff *));
+void mptcp_rs_sk_rmem_add(struct sock *sk, int bytes);
+void mptcp_rs_skb_get(struct sk_buff *skb);
+u32 mptcp_rs_tcp_skb_end_seq(const struct sk_buff *skb);
+int mptcp_rs_sk_rmem_alloc(const struct sock *sk);
+struct page_frag *mptcp_rs_sk_page_frag(struct sock *sk);
+void mptcp_rs_get_page(struct page *page);
+void mptcp_rs_put_page(struct page *page);
+void mptcp_rs_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *));
+bool mptcp_rs_timer_pending(const struct timer_list *timer);
 
 #endif

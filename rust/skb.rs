@@ -27,6 +27,8 @@ pub(crate) struct TcpHeader {
     pub(crate) seq: u32,
     pub(crate) ack_seq: u32,
     pub(crate) flags: u8,
+    /// The receive window field, unscaled.
+    pub(crate) window: u16,
     /// Header length in bytes, options included.
     pub(crate) len: usize,
 }
@@ -49,6 +51,7 @@ impl TcpHeader {
             seq: u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
             ack_seq: u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
             flags: b[13],
+            window: u16::from_be_bytes([b[14], b[15]]),
             len,
         })
     }
@@ -375,37 +378,128 @@ fn pseudo_header_sum((saddr, daddr): ([u8; 4], [u8; 4]), tcp_len: u16) -> u16 {
     sum as u16
 }
 
-/// A reference to received data: a clone of a subflow's skb, of which the
-/// bytes `[offset, offset + len)` (from `skb->data`) belong to us.
-pub(crate) struct SkbRef {
+/// An skb taken off a subflow's receive queue (by
+/// [`super::tcp::TcpLocked::take_rx_skb`]): in no queue, charged to no
+/// socket until [`RxSkb::charge_to`]. Its in-order data is the `len` bytes
+/// at `offset` of its data, from subflow sequence number `seq`.
+///
+/// # Invariants
+///
+/// `skb` is a valid skb of which we own one reference, linked in no list;
+/// `offset + len <= skb->len`.
+pub(crate) struct RxSkb {
+    skb: NonNull<bindings::sk_buff>,
+    offset: u32,
+    len: u32,
+    seq: u32,
+    fin: bool,
+}
+
+// SAFETY: an skb owned by nobody else may move and be freed on any thread.
+unsafe impl Send for RxSkb {}
+
+impl RxSkb {
+    /// # Safety
+    ///
+    /// `skb` must be a valid skb, unlinked, whose reference the caller gives
+    /// up; `offset + len <= skb->len`.
+    pub(crate) unsafe fn from_unlinked(
+        skb: NonNull<bindings::sk_buff>,
+        offset: u32,
+        len: u32,
+        seq: u32,
+        fin: bool,
+    ) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self {
+            skb,
+            offset,
+            len,
+            seq,
+            fin,
+        }
+    }
+
+    /// The subflow sequence number of the first in-order byte.
+    pub(crate) fn seq(&self) -> u32 {
+        self.seq
+    }
+
+    /// The in-order bytes.
+    pub(crate) fn len(&self) -> u32 {
+        self.len
+    }
+
+    /// Whether the subflow's FIN came with it.
+    pub(crate) fn fin(&self) -> bool {
+        self.fin
+    }
+
+    /// The memory the skb takes (`truesize`).
+    pub(crate) fn truesize(&self) -> u32 {
+        // SAFETY: a field of a valid skb (type invariant).
+        unsafe { (*self.skb.as_ptr()).truesize }
+    }
+
+    /// Charges the skb's memory to `sk` (in its `sk_rmem_alloc`, as
+    /// `skb_set_owner_r` does) until the skb is freed, when its last
+    /// [`SkbSpan`] goes. The skb holds a reference on `sk` meanwhile, so the
+    /// socket cannot go before it.
+    pub(crate) fn charge_to(&mut self, sk: &Sock) {
+        let skb = self.skb.as_ptr();
+        // SAFETY: the skb is ours and charged to nobody (type invariant: it
+        // was orphaned when taken off its queue); `sk` is live, and the
+        // reference taken here is dropped by `charged_rfree`, the
+        // destructor, which undoes exactly this.
+        unsafe {
+            bindings::mptcp_rs_sock_hold(sk.as_raw());
+            bindings::mptcp_rs_sk_rmem_add(sk.as_raw(), (*skb).truesize as i32);
+            bindings::mptcp_rs_skb_set_owner(skb, sk.as_raw(), Some(charged_rfree));
+        }
+    }
+
+    /// The in-order data as a span, which keeps our reference.
+    pub(crate) fn into_span(self) -> SkbSpan {
+        let this = core::mem::ManuallyDrop::new(self);
+        // INVARIANT: the reference moves from `self` (never dropped) to the
+        // span, with the same bytes.
+        SkbSpan {
+            skb: this.skb,
+            offset: this.offset,
+            len: this.len,
+        }
+    }
+}
+
+impl Drop for RxSkb {
+    fn drop(&mut self) {
+        // SAFETY: we own one reference (type invariant).
+        unsafe { bindings::consume_skb(self.skb.as_ptr()) };
+    }
+}
+
+/// Received data the connection holds: a counted reference to an skb that
+/// is in no socket's queue, and the bytes `[offset, offset + len)` of its
+/// data. Several spans may share one skb (its bytes belong to two
+/// mappings); the skb is freed, and its memory uncharged, with the last.
+///
+/// # Invariants
+///
+/// `skb` is a valid skb, linked in no list, of which we hold one reference;
+/// `offset + len <= skb->len`; its data is never written.
+pub(crate) struct SkbSpan {
     skb: NonNull<bindings::sk_buff>,
     offset: u32,
     len: u32,
 }
 
-// SAFETY: a cloned skb is owned by whoever holds the clone; it may move and
-// be freed on any thread.
-unsafe impl Send for SkbRef {}
+// SAFETY: a reference to an skb in no queue may move and be dropped on any
+// thread (the reference count is atomic).
+unsafe impl Send for SkbSpan {}
 // SAFETY: shared references only read the span.
-unsafe impl Sync for SkbRef {}
+unsafe impl Sync for SkbSpan {}
 
-impl SkbRef {
-    /// Clones `skb` (sharing its data) for the span `[offset, offset + len)`.
-    ///
-    /// # Safety
-    ///
-    /// `skb` must be a valid skb with at least `offset + len` bytes of data.
-    pub(crate) unsafe fn clone_span(
-        skb: *mut bindings::sk_buff,
-        offset: u32,
-        len: u32,
-    ) -> Result<Self> {
-        // SAFETY: per the contract; GFP_ATOMIC as we may be in softirq.
-        let clone = unsafe { bindings::skb_clone(skb, kernel::bindings::GFP_ATOMIC) };
-        let skb = NonNull::new(clone).ok_or(ENOMEM)?;
-        Ok(Self { skb, offset, len })
-    }
-
+impl SkbSpan {
     /// The bytes of the span.
     pub(crate) fn len(&self) -> u32 {
         self.len
@@ -423,31 +517,50 @@ impl SkbRef {
         self.len -= n.min(self.len);
     }
 
+    /// Another reference to the same bytes (`skb_get`).
+    pub(crate) fn share(&self) -> SkbSpan {
+        // SAFETY: we hold a reference (type invariant), so another may be
+        // taken.
+        unsafe { bindings::mptcp_rs_skb_get(self.skb.as_ptr()) };
+        // INVARIANT: a new reference, to the same bytes.
+        SkbSpan {
+            skb: self.skb,
+            offset: self.offset,
+            len: self.len,
+        }
+    }
+
+    /// Splits off the first `n` bytes as a span of their own, sharing the
+    /// skb (`skb_get`); `self` keeps the rest.
+    pub(crate) fn split_front(&mut self, n: u32) -> SkbSpan {
+        let n = n.min(self.len);
+        // SAFETY: we hold a reference (type invariant), so another may be
+        // taken.
+        unsafe { bindings::mptcp_rs_skb_get(self.skb.as_ptr()) };
+        // INVARIANT: a new reference, to bytes within ours.
+        let front = SkbSpan {
+            skb: self.skb,
+            offset: self.offset,
+            len: n,
+        };
+        self.trim_front(n);
+        front
+    }
+
     /// Copies the first `n` bytes of the span to the application (the
     /// message's iterator); they are then dropped from the span.
     pub(crate) fn copy_to(&mut self, msg: &mut MsgHdr, n: u32) -> Result {
-        let n = n.min(self.len);
-        // SAFETY: the span lies within the skb's data; `msg` is the caller's
-        // message, whose iterator is advanced by the copy.
-        to_result(unsafe {
-            bindings::mptcp_rs_skb_copy_to_msg(
-                self.skb.as_ptr(),
-                self.offset as c_int,
-                msg.as_raw(),
-                n as c_int,
-            )
-        })?;
+        self.peek_to(msg, n)?;
         self.trim_front(n);
         Ok(())
     }
-}
 
-impl SkbRef {
     /// Copies the first `n` bytes of the span to the application without
     /// consuming them (`MSG_PEEK`).
     pub(crate) fn peek_to(&self, msg: &mut MsgHdr, n: u32) -> Result {
         let n = n.min(self.len);
-        // SAFETY: as for `copy_to`.
+        // SAFETY: the span lies within the skb's data (type invariant);
+        // `msg` is the caller's message, whose iterator the copy advances.
         to_result(unsafe {
             bindings::mptcp_rs_skb_copy_to_msg(
                 self.skb.as_ptr(),
@@ -459,30 +572,27 @@ impl SkbRef {
     }
 }
 
-impl Drop for SkbRef {
+impl Drop for SkbSpan {
     fn drop(&mut self) {
-        // SAFETY: we own the clone.
+        // SAFETY: we own one reference (type invariant); the last one frees
+        // the skb, whose destructor uncharges its socket.
         unsafe { bindings::consume_skb(self.skb.as_ptr()) };
     }
 }
 
-/// The subflow sequence number of the first data byte of a received skb in
-/// a TCP receive queue (`TCP_SKB_CB(skb)->seq`).
+/// The destructor of an skb charged by [`RxSkb::charge_to`]: uncharges its
+/// socket and drops the reference on it.
 ///
 /// # Safety
 ///
-/// `skb` must be a valid skb of a TCP receive queue.
-pub(crate) unsafe fn tcp_skb_seq(skb: *const bindings::sk_buff) -> u32 {
-    // SAFETY: per the contract, the control block is TCP's.
-    unsafe { bindings::mptcp_rs_tcp_skb_seq(skb) }
-}
-
-/// Whether a received skb in a TCP receive queue carries a FIN.
-///
-/// # Safety
-///
-/// As for [`tcp_skb_seq`].
-pub(crate) unsafe fn tcp_skb_fin(skb: *const bindings::sk_buff) -> bool {
-    // SAFETY: per the contract.
-    unsafe { bindings::mptcp_rs_tcp_skb_fin(skb) }
+/// Only the skb layer calls this, once, when it frees an skb that
+/// [`RxSkb::charge_to`] charged.
+unsafe extern "C" fn charged_rfree(skb: *mut bindings::sk_buff) {
+    // SAFETY: `charge_to` set `skb->sk` to a socket it took a reference on,
+    // and added `truesize` to its `sk_rmem_alloc`; both are undone once.
+    unsafe {
+        let sk = (*skb).sk;
+        bindings::mptcp_rs_sk_rmem_add(sk, -((*skb).truesize as i32));
+        bindings::mptcp_rs_sock_put(sk);
+    }
 }

@@ -150,6 +150,20 @@ impl Sock {
         }
     }
 
+    /// The memory charged to the socket's receive side (`sk_rmem_alloc`).
+    pub(crate) fn rmem_alloc(&self) -> i32 {
+        // SAFETY: `self` is live; an atomic read.
+        unsafe { bindings::mptcp_rs_sk_rmem_alloc(self.as_raw()) }
+    }
+
+    /// Publishes the bytes queued for sending (`sk_wmem_queued`), which
+    /// `SO_MEMINFO` and `ss -m` report; a protocol that keeps its own send
+    /// queue accounts for it there.
+    pub(crate) fn set_wmem_queued(&self, bytes: i32) {
+        // SAFETY: `self` is live; a word store, read locklessly (WRITE_ONCE).
+        unsafe { core::ptr::write_volatile(&mut (*self.as_raw()).sk_wmem_queued, bytes) };
+    }
+
     /// Sets `sk_rcvbuf` and `sk_sndbuf`.
     pub(crate) fn set_buf_sizes(&self, rcvbuf: i32, sndbuf: i32) {
         // SAFETY: `self` is live; single word stores (WRITE_ONCE).

@@ -1,23 +1,64 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! TCP internals of our subflows: their sequence state, sending data from
-//! kernel memory, and reading in-order data skb by skb.
+//! TCP sockets of our subflows: a type that can only hold a TCP socket
+//! ([`TcpSock`]), a proof that its lock is held ([`TcpLocked`]), and what
+//! MPTCP does with one: read its sequence state, hand it data from the
+//! connection's pages without copying, take its in-order skbs.
 
 use super::{
     bindings,
-    skb::SkbRef,
-    sock::{to_result_count, Sock, SockGuard},
+    page::PageFrag,
+    skb::RxSkb,
+    sock::{Sock, SockGuard},
 };
+use core::{marker::PhantomData, ops::Deref, ptr::NonNull};
 use kernel::{
-    ffi::{c_int, c_void},
-    prelude::*,
+    ffi::c_int,
+    types::{ARef, AlwaysRefCounted},
 };
 
 const MSG_DONTWAIT: c_int = 0x40;
 const MSG_EOR: c_int = 0x80;
+const MSG_MORE: c_int = 0x8000;
+const MSG_SPLICE_PAGES: c_int = 0x0800_0000;
 const ITER_SOURCE: u32 = 1;
+const IPPROTO_TCP: u16 = 6;
+const SOCK_STREAM: u16 = 1;
 
-/// What MPTCP reads of a subflow's TCP state (`struct tcp_sock`).
+/// A full TCP socket (`struct tcp_sock`): a subflow, or a listener of
+/// subflows.
+///
+/// # Invariants
+///
+/// The `struct sock` is a full socket (not a request or time-wait one) of
+/// type `SOCK_STREAM` and protocol `IPPROTO_TCP`, so a `struct tcp_sock`.
+#[repr(transparent)]
+pub(crate) struct TcpSock(Sock);
+
+// SAFETY: the reference count is the socket's own (see `Sock`).
+unsafe impl AlwaysRefCounted for TcpSock {
+    fn inc_ref(&self) {
+        self.0.inc_ref();
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: the caller gives up a reference it owned; `TcpSock` is a
+        // transparent `Sock`.
+        unsafe { Sock::dec_ref(obj.cast()) }
+    }
+}
+
+impl Deref for TcpSock {
+    type Target = Sock;
+
+    fn deref(&self) -> &Sock {
+        &self.0
+    }
+}
+
+/// What MPTCP reads of a subflow's TCP state (`struct tcp_sock`), locklessly:
+/// each field is a word TCP itself reads with `READ_ONCE`, so a snapshot may
+/// be slightly stale, never torn.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct TcpSnapshot {
     pub(crate) snd_una: u32,
@@ -25,8 +66,15 @@ pub(crate) struct TcpSnapshot {
     pub(crate) write_seq: u32,
     pub(crate) rcv_nxt: u32,
     pub(crate) copied_seq: u32,
+    pub(crate) rcv_wup: u32,
+    pub(crate) rcv_wnd: u32,
+    pub(crate) max_window: u32,
+    /// The peer's window scale (`rx_opt.snd_wscale`).
+    pub(crate) snd_wscale: u8,
     /// Smoothed RTT in microseconds (`srtt_us >> 3`).
     pub(crate) srtt_us: u32,
+    /// The retransmission timeout, in jiffies.
+    pub(crate) rto: u32,
     pub(crate) snd_cwnd: u32,
     pub(crate) packets_out: u32,
     pub(crate) mss_cache: u32,
@@ -34,25 +82,61 @@ pub(crate) struct TcpSnapshot {
     pub(crate) nodelay: bool,
 }
 
-impl Sock {
-    fn tcp(&self) -> *mut bindings::tcp_sock {
+impl TcpSock {
+    /// `sk` as a TCP socket, if it is a full TCP socket.
+    pub(crate) fn from_sock(sk: &Sock) -> Option<&TcpSock> {
+        let raw = sk.as_raw();
+        // SAFETY: `sk` is live; the fields read are set at creation and
+        // never change (`sk_protocol`, `sk_type`, the full-socket state bits).
+        let is_tcp = unsafe {
+            bindings::mptcp_rs_sk_fullsock(raw)
+                && (*raw).sk_protocol == IPPROTO_TCP
+                && (*raw).sk_type == SOCK_STREAM
+        };
+        // INVARIANT: checked just above.
+        // SAFETY: `TcpSock` is a transparent `Sock`.
+        is_tcp.then(|| unsafe { &*(sk as *const Sock).cast::<TcpSock>() })
+    }
+
+    /// Borrows a `struct sock` known to be a full TCP socket.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a live full TCP socket that stays alive for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(ptr: *mut bindings::sock) -> &'a TcpSock {
+        // INVARIANT: the caller guarantees it is a full TCP socket.
+        // SAFETY: the caller guarantees the lifetime; transparent wrappers.
+        unsafe { &*Sock::from_raw(ptr).cast_tcp() }
+    }
+
+    /// A counted reference.
+    pub(crate) fn to_tcp_ref(&self) -> ARef<TcpSock> {
+        ARef::from(self)
+    }
+
+    fn tp(&self) -> *mut bindings::tcp_sock {
         self.as_raw().cast()
     }
 
-    /// A snapshot of the TCP state of a subflow (a full TCP socket).
-    pub(crate) fn tcp_snapshot(&self) -> TcpSnapshot {
-        let tp = self.tcp();
-        // SAFETY: `self` is a live full TCP socket, so a `tcp_sock`; these
-        // fields are read locklessly throughout TCP (READ_ONCE), each a word
-        // that cannot tear. A snapshot may be slightly stale, never invalid.
+    /// A lockless snapshot of the TCP state.
+    pub(crate) fn snapshot(&self) -> TcpSnapshot {
+        let tp = self.tp();
+        // SAFETY: by the type invariant `tp` is a live `tcp_sock`; these
+        // fields are read locklessly throughout TCP (READ_ONCE).
         unsafe {
+            let icsk = tp.cast::<bindings::inet_connection_sock>();
             TcpSnapshot {
                 snd_una: core::ptr::read_volatile(&(*tp).snd_una),
                 snd_nxt: core::ptr::read_volatile(&(*tp).snd_nxt),
                 write_seq: core::ptr::read_volatile(&(*tp).write_seq),
                 rcv_nxt: core::ptr::read_volatile(&(*tp).rcv_nxt),
                 copied_seq: core::ptr::read_volatile(&(*tp).copied_seq),
+                rcv_wup: core::ptr::read_volatile(&(*tp).rcv_wup),
+                rcv_wnd: core::ptr::read_volatile(&(*tp).rcv_wnd),
+                max_window: core::ptr::read_volatile(&(*tp).max_window),
+                snd_wscale: (*tp).rx_opt.snd_wscale() as u8,
                 srtt_us: core::ptr::read_volatile(&(*tp).srtt_us) >> 3,
+                rto: core::ptr::read_volatile(&(*icsk).icsk_rto),
                 snd_cwnd: core::ptr::read_volatile(&(*tp).snd_cwnd),
                 packets_out: core::ptr::read_volatile(&(*tp).packets_out),
                 mss_cache: core::ptr::read_volatile(&(*tp).mss_cache),
@@ -63,144 +147,246 @@ impl Sock {
         }
     }
 
-    /// Room left in the subflow's send buffer (`sk_stream_wspace`), in bytes.
+    /// Room left in the send buffer (`sk_stream_wspace`), in bytes.
     pub(crate) fn send_space(&self) -> i32 {
-        // SAFETY: `self` is live; the helper reads two counters.
+        // SAFETY: the socket is live; the helper reads two counters.
         unsafe { bindings::mptcp_rs_sk_stream_wspace(self.as_raw()) }
     }
 
     /// Marks the send buffer full (`SOCK_NOSPACE`), or no longer so: while
     /// it is marked, TCP grows the buffer as ACKs come and calls
-    /// `sk_write_space`, as for a writer sleeping in `sk_stream_wait_memory`.
+    /// `sk_write_space` on each ACK, as for a writer sleeping in
+    /// `sk_stream_wait_memory`.
     pub(crate) fn set_nospace(&self, full: bool) {
-        // SAFETY: `self` is live; the helper sets an atomic bit of the
-        // socket's `struct socket`, if it has one.
+        // SAFETY: the socket is live; the helper sets an atomic bit of its
+        // `struct socket`, if it has one.
         unsafe { bindings::mptcp_rs_sk_nospace(self.as_raw(), full) }
+    }
+
+    /// Makes TCP allocate with `GFP_ATOMIC` on this socket: the module sends
+    /// on subflows from their callbacks, in softirq (as kTLS does), where
+    /// TCP's own `GFP_KERNEL` for kernel sockets would sleep.
+    pub(crate) fn use_atomic_allocations(&self) {
+        // SAFETY: a store of the gfp word of a live socket not yet in use
+        // (called before it connects or is handed over).
+        unsafe { (*self.as_raw()).sk_allocation = kernel::bindings::GFP_ATOMIC };
+    }
+
+    /// Sets the receive buffer size (`sk_rcvbuf`), as TCP's own autotuning
+    /// does (the connection tunes its subflows).
+    pub(crate) fn set_rcvbuf(&self, rcvbuf: i32) {
+        // SAFETY: a word store, read locklessly by TCP (WRITE_ONCE).
+        unsafe { core::ptr::write_volatile(&mut (*self.as_raw()).sk_rcvbuf, rcvbuf) };
+    }
+
+    /// Takes the socket lock (`lock_sock`), which may sleep.
+    pub(crate) fn lock(&self) -> TcpGuard<'_> {
+        TcpGuard {
+            guard: self.0.lock(),
+            // INVARIANT: `lock_sock` is held by the guard.
+            locked: TcpLocked {
+                sk: self,
+                _not_send: PhantomData,
+            },
+        }
+    }
+
+    /// Resets the subflow (`tcp_abort`): a RST goes out, the socket is closed
+    /// with `err`, which its owner sees. Takes the socket's lock itself.
+    pub(crate) fn abort(&self, err: kernel::error::Error) {
+        // SAFETY: a live TCP socket whose lock the caller does not hold.
+        unsafe { bindings::tcp_abort(self.as_raw(), -err.to_errno()) };
+    }
+}
+
+impl Sock {
+    /// # Safety
+    ///
+    /// `self` must be a full TCP socket.
+    unsafe fn cast_tcp(&self) -> *const TcpSock {
+        (self as *const Sock).cast()
+    }
+}
+
+/// The lock of a TCP socket, taken by [`TcpSock::lock`].
+pub(crate) struct TcpGuard<'a> {
+    // Dropped after `locked`, which only borrows.
+    locked: TcpLocked<'a>,
+    guard: SockGuard<'a>,
+}
+
+impl<'a> TcpGuard<'a> {
+    /// The locked socket, for the operations that need the lock.
+    pub(crate) fn locked(&self) -> &TcpLocked<'a> {
+        &self.locked
+    }
+
+    /// The lock as a plain socket guard (to wait on the socket).
+    pub(crate) fn sock_guard(&mut self) -> &mut SockGuard<'a> {
+        &mut self.guard
+    }
+}
+
+/// Proof that the current context holds the lock of a TCP socket: through
+/// `lock_sock` ([`TcpGuard`]), or because TCP holds it around the callback
+/// or hook that lends it (`bh_lock_sock` in softirq, or the owned lock
+/// while TCP processes its backlog).
+///
+/// # Invariants
+///
+/// For as long as a `TcpLocked` exists, the lock of `sk` is held, by the
+/// current context.
+pub(crate) struct TcpLocked<'a> {
+    sk: &'a TcpSock,
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl<'a> TcpLocked<'a> {
+    /// Lends `sk` as locked.
+    ///
+    /// # Safety
+    ///
+    /// The current context must hold the lock of `sk` (TCP holds it around
+    /// its socket callbacks and `queue_xmit`) for `'a`.
+    pub(crate) unsafe fn assume_locked(sk: &'a TcpSock) -> Self {
+        // INVARIANT: the caller guarantees that the lock is held.
+        Self {
+            sk,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// The socket.
+    pub(crate) fn sk(&self) -> &'a TcpSock {
+        self.sk
+    }
+
+    /// Hands TCP the pages of `frags`, in order, without copying them
+    /// (`MSG_SPLICE_PAGES`: TCP takes its own page references, as the
+    /// kernel's splice path does) and without waiting for room. With
+    /// `end_of_record`, the last skb of this data is closed: later data
+    /// never joins it, so that no skb spans two MPTCP mappings. With
+    /// `more`, TCP holds back a partial segment (more data follows at
+    /// once: one push per batch). Returns how many bytes TCP took.
+    pub(crate) fn send_frags(&self, frags: &[PageFrag], end_of_record: bool, more: bool) -> usize {
+        const BATCH: usize = 16;
+        let mut sent = 0;
+        let batches = frags.len().div_ceil(BATCH);
+        for (i, batch) in frags.chunks(BATCH).enumerate() {
+            let last = i + 1 == batches;
+            let want: usize = batch.iter().map(|f| f.len() as usize).sum();
+            let took = self.send_batch(batch, want, end_of_record && last, more || !last);
+            sent += took;
+            if took < want {
+                break;
+            }
+        }
+        sent
+    }
+
+    fn send_batch(&self, frags: &[PageFrag], total: usize, eor: bool, more: bool) -> usize {
+        // SAFETY: all-zeroes is a valid (empty) `bio_vec`.
+        let mut vecs: [bindings::bio_vec; 16] = unsafe { core::mem::zeroed() };
+        for (v, f) in vecs.iter_mut().zip(frags) {
+            v.bv_page = f.page_ptr();
+            v.bv_offset = f.offset();
+            v.bv_len = f.len();
+        }
+        let n = frags.len().min(vecs.len());
+        let mut flags = MSG_DONTWAIT | MSG_SPLICE_PAGES;
+        if eor {
+            flags |= MSG_EOR;
+        }
+        if more {
+            flags |= MSG_MORE;
+        }
+        // SAFETY: all-zeroes is a valid, empty `msghdr`; the iterator is set
+        // below.
+        let mut msg: bindings::msghdr = unsafe { core::mem::zeroed() };
+        msg.msg_flags = flags as _;
+        // SAFETY: `vecs[..n]` describe pages that `frags` hold references
+        // to, alive for the call; TCP only reads them (ITER_SOURCE) and takes
+        // its own references to what it keeps. By the type invariant we hold
+        // the socket's lock, as `tcp_sendmsg_locked` requires.
+        let sent = unsafe {
+            bindings::iov_iter_bvec(&mut msg.msg_iter, ITER_SOURCE, vecs.as_ptr(), n as _, total);
+            bindings::tcp_sendmsg_locked(self.sk.as_raw(), &mut msg, total)
+        };
+        sent.max(0) as usize
     }
 
     /// Sends an ACK now (carrying our options like any segment), for what
     /// TCP has received (`__tcp_send_ack(sk, rcv_nxt)`).
-    pub(crate) fn send_ack(&self, _lock: &SockGuard<'_>) {
-        let rcv_nxt = self.tcp_snapshot().rcv_nxt;
-        // SAFETY: `self` is a live TCP socket whose lock the caller holds.
-        unsafe { bindings::__tcp_send_ack(self.as_raw(), rcv_nxt, 0) };
+    pub(crate) fn send_ack(&self) {
+        let rcv_nxt = self.sk.snapshot().rcv_nxt;
+        // SAFETY: a live TCP socket whose lock we hold (type invariant).
+        unsafe { bindings::__tcp_send_ack(self.sk.as_raw(), rcv_nxt, 0) };
     }
-}
 
-/// Queues `data` on a subflow for transmission (`tcp_sendmsg_locked`),
-/// without waiting for room: returns how many bytes TCP took (`EAGAIN` if
-/// none). With `end_of_record`, the last buffer of the data is closed: later
-/// data never joins it, so that no skb spans two MPTCP mappings.
-pub(crate) fn send_locked(
-    guard: &SockGuard<'_>,
-    data: &[u8],
-    end_of_record: bool,
-) -> Result<usize> {
-    let sk = guard.sock();
-    let kvec = bindings::kvec {
-        iov_base: data.as_ptr() as *mut c_void,
-        iov_len: data.len(),
-    };
-    // SAFETY: all-zeroes is a valid, empty `msghdr`; the iterator is set below.
-    let mut msg: bindings::msghdr = unsafe { core::mem::zeroed() };
-    msg.msg_flags = (MSG_DONTWAIT | if end_of_record { MSG_EOR } else { 0 }) as _;
-    // SAFETY: `kvec` describes `data`, which outlives the call; TCP only reads
-    // it (ITER_SOURCE); the caller holds the socket lock.
-    let sent = unsafe {
-        bindings::iov_iter_kvec(&mut msg.msg_iter, ITER_SOURCE, &kvec, 1, data.len());
-        let ret = bindings::tcp_sendmsg_locked(sk.as_raw(), &mut msg, data.len());
-        if end_of_record {
-            bindings::mptcp_rs_tcp_close_tail_record(sk.as_raw());
+    /// Shuts the socket down for sending (TCP sends its FIN after the queued
+    /// data), as `shutdown(SHUT_WR)` does.
+    pub(crate) fn shutdown_send(&self) {
+        const SEND_SHUTDOWN: u8 = 2;
+        // SAFETY: we hold the lock (type invariant); `sk_shutdown` is
+        // written under it.
+        unsafe {
+            (*self.sk.as_raw()).sk_shutdown |= SEND_SHUTDOWN;
+            bindings::tcp_shutdown(self.sk.as_raw(), c_int::from(SEND_SHUTDOWN));
         }
-        ret
-    };
-    to_result_count(sent)
-}
-
-/// An skb of a subflow's receive queue, as `tcp_read_sock` shows it.
-pub(crate) struct RxSkb {
-    skb: *mut bindings::sk_buff,
-}
-
-impl RxSkb {
-    /// The subflow sequence number of the skb's first data byte.
-    pub(crate) fn seq(&self) -> u32 {
-        // SAFETY: `tcp_read_sock` passes skbs of the receive queue.
-        unsafe { super::skb::tcp_skb_seq(self.skb) }
     }
 
-    /// Whether the skb carries the subflow's FIN.
-    pub(crate) fn fin(&self) -> bool {
-        // SAFETY: as above.
-        unsafe { super::skb::tcp_skb_fin(self.skb) }
+    /// The first skb of the receive queue, if the data it starts with is
+    /// the next in order (`copied_seq`): unlinked from the queue, its
+    /// memory uncharged from this socket (the caller charges whoever keeps
+    /// it), `copied_seq` moved past it. What TCP counts as read.
+    pub(crate) fn take_rx_skb(&self) -> Option<RxSkb> {
+        let raw = self.sk.as_raw();
+        let tp = self.sk.tp();
+        // SAFETY: we hold the lock (type invariant), under which TCP's
+        // receive queue and `copied_seq` change; the queue's skbs are valid.
+        unsafe {
+            let skb = bindings::mptcp_rs_rx_peek(raw);
+            let skb = NonNull::new(skb)?;
+            let seq = bindings::mptcp_rs_tcp_skb_seq(skb.as_ptr());
+            let end_seq = bindings::mptcp_rs_tcp_skb_end_seq(skb.as_ptr());
+            let fin = bindings::mptcp_rs_tcp_skb_fin(skb.as_ptr());
+            let copied = (*tp).copied_seq;
+            // Octets of the skb already read (TCP collapsing can leave such).
+            let offset = copied.wrapping_sub(seq);
+            let len = (*skb.as_ptr()).len;
+            if offset > len {
+                return None;
+            }
+            bindings::mptcp_rs_rx_unlink(raw, skb.as_ptr());
+            bindings::mptcp_rs_skb_orphan(skb.as_ptr());
+            core::ptr::write_volatile(&mut (*tp).copied_seq, end_seq);
+            Some(RxSkb::from_unlinked(
+                skb,
+                offset,
+                len - offset,
+                seq.wrapping_add(offset),
+                fin,
+            ))
+        }
     }
 
-    /// A reference to `len` bytes at `offset` of the skb's data.
-    pub(crate) fn clone_span(&self, offset: u32, len: u32) -> Result<SkbRef> {
-        // SAFETY: `tcp_read_sock` guarantees `offset + len` bytes of data.
-        unsafe { SkbRef::clone_span(self.skb, offset, len) }
+    /// Whether the receive queue holds an skb.
+    pub(crate) fn rx_pending(&self) -> bool {
+        // SAFETY: we hold the lock (type invariant).
+        unsafe { !bindings::mptcp_rs_rx_peek(self.sk.as_raw()).is_null() }
     }
-}
 
-/// Reads up to `max` in-order bytes of a subflow, skb by skb
-/// (`tcp_read_sock`): `actor(skb, offset, len)` returns how many of the
-/// `len` bytes at `offset` it consumed; reading stops at the first partial
-/// consumption. TCP then advances its window and may ACK. Returns the bytes
-/// consumed.
-pub(crate) fn read_sock(
-    guard: &SockGuard<'_>,
-    max: usize,
-    actor: &mut dyn FnMut(&RxSkb, u32, usize) -> usize,
-) -> usize {
-    let mut actor: &mut dyn FnMut(&RxSkb, u32, usize) -> usize = actor;
-    // SAFETY: all-zeroes is a valid descriptor; `arg.data` points at `actor`
-    // (a fat pointer, behind a thin one), valid for the call.
-    let mut desc: bindings::read_descriptor_t = unsafe { core::mem::zeroed() };
-    desc.count = max;
-    desc.arg.data = core::ptr::from_mut(&mut actor).cast();
-    // SAFETY: the caller holds the lock of the subflow, a TCP socket.
-    let ret =
-        unsafe { bindings::tcp_read_sock(guard.sock().as_raw(), &mut desc, Some(read_actor)) };
-    ret.max(0) as usize
-}
-
-/// # Safety
-///
-/// Only the kernel calls this, through the table or hook this module
-/// registered it in, with the arguments that callback is defined to get.
-unsafe extern "C" fn read_actor(
-    desc: *mut bindings::read_descriptor_t,
-    skb: *mut bindings::sk_buff,
-    offset: u32,
-    len: usize,
-) -> c_int {
-    // SAFETY: `desc` is the descriptor of `read_sock`, whose `arg.data` points
-    // at the actor for the duration of `tcp_read_sock`.
-    unsafe {
-        let actor = &mut *(*desc)
-            .arg
-            .data
-            .cast::<&mut dyn FnMut(&RxSkb, u32, usize) -> usize>();
-        let len = len.min((*desc).count);
-        let used = actor(&RxSkb { skb }, offset, len).min(len);
-        (*desc).count -= used;
-        used as c_int
+    /// The memory the receive queue holds (`sk_rmem_alloc`) and the buffer
+    /// size (`sk_rcvbuf`).
+    pub(crate) fn rmem(&self) -> (i32, i32) {
+        (self.sk.rmem_alloc(), self.sk.buf_sizes().0)
     }
 }
 
-/// Shuts the subflow down for sending (TCP sends its FIN after the queued
-/// data), as `shutdown(SHUT_WR)` does, with the lock held.
-pub(crate) fn shutdown_send_locked(guard: &SockGuard<'_>) -> Result {
-    let sk = guard.sock();
-    sk.set_shutdown_bits(guard, super::sock::SEND_SHUTDOWN);
-    // SAFETY: the caller holds the lock of the subflow, a TCP socket.
-    unsafe { bindings::tcp_shutdown(sk.as_raw(), super::sock::SEND_SHUTDOWN as c_int) };
-    Ok(())
-}
+impl Deref for TcpLocked<'_> {
+    type Target = TcpSock;
 
-/// Resets the subflow (`tcp_abort`): a RST goes out, the socket is closed
-/// with `err`, which its owner sees. Takes the socket's lock itself.
-pub(crate) fn abort(sk: &Sock, err: kernel::error::Error) {
-    // SAFETY: `sk` is a live TCP socket whose lock the caller does not hold.
-    unsafe { bindings::tcp_abort(sk.as_raw(), -err.to_errno()) };
+    fn deref(&self) -> &TcpSock {
+        self.sk
+    }
 }

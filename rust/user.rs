@@ -183,6 +183,27 @@ impl UserOptLen {
         self.val
     }
 
+    /// Answers the call with `bytes`: as many as the caller's buffer holds
+    /// (its length, read from user space), and that length written back.
+    pub(crate) fn write(&self, bytes: &[u8]) -> Result {
+        use kernel::uaccess::UserSlice;
+        let mut len_bytes = [0u8; 4];
+        UserSlice::new(self.len as usize, 4)
+            .reader()
+            .read_slice(&mut len_bytes)?;
+        let want = c_int::from_ne_bytes(len_bytes);
+        if want < 0 {
+            return Err(EINVAL);
+        }
+        let n = (want as usize).min(bytes.len());
+        UserSlice::new(self.val as usize, n)
+            .writer()
+            .write_slice(&bytes[..n])?;
+        UserSlice::new(self.len as usize, 4)
+            .writer()
+            .write_slice(&(n as c_int).to_ne_bytes())
+    }
+
     pub(crate) fn len(&self) -> *mut c_int {
         self.len
     }

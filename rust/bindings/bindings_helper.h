@@ -6,6 +6,7 @@
  */
 #include <crypto/sha2.h>
 #include <kunit/test.h>
+#include <linux/bvec.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/net.h>
@@ -18,6 +19,7 @@
 #include <linux/socket.h>
 #include <linux/sysctl.h>
 #include <linux/tcp.h>
+#include <linux/timer.h>
 #include <linux/uio.h>
 #include <net/inet_common.h>
 #include <net/inet_connection_sock.h>

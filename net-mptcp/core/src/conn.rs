@@ -187,6 +187,7 @@ counters! {
     MPFastcloseRx: "MP_FASTCLOSE with our key arrived: the connection is reset.",
     SubflowReset: "A subflow was reset for a protocol error.",
     MapAllocFail: "No memory to record a mapping: the data waits, nothing is lost.",
+    TxNoMapping: "A segment of ours carried data that no mapping of ours covers (a bug: the peer resets the subflow).",
 }
 
 const COUNTERS: usize = Counter::ALL.len();
@@ -238,8 +239,11 @@ pub struct TcpWindow {
     pub rcv_wnd: u32,
     /// The oldest unacknowledged sequence number we sent.
     pub snd_una: u32,
-    /// The next sequence number we send.
-    pub snd_nxt: u32,
+    /// The end of what TCP was handed to send (`write_seq`): no ACK can go
+    /// beyond it. (Not `snd_nxt`, read without the socket's lock: TCP moves
+    /// it after the segment left, and the ACK can be back on another CPU
+    /// before.)
+    pub snd_max: u32,
     /// The largest window the peer ever advertised.
     pub max_window: u32,
 }
@@ -259,7 +263,7 @@ impl TcpWindow {
         let right = self.rcv_wup.wrapping_add(self.rcv_wnd);
         let in_window = !seq::before32(end, self.rcv_wup) && !seq::after32(seg.seq, right);
         let ack_ok = !seg.has(flags::ACK)
-            || (!seq::after32(seg.ack, self.snd_nxt)
+            || (!seq::after32(seg.ack, self.snd_max)
                 && !seq::before32(seg.ack, self.snd_una.wrapping_sub(self.max_window)));
         in_window && ack_ok
     }
@@ -274,6 +278,9 @@ pub struct SegmentOut {
     pub flags: u8,
     /// Payload octets (all of a GSO burst).
     pub payload_len: u32,
+    /// The subflow's `rcv_nxt`: what TCP received in order, handed to the
+    /// connection or not yet.
+    pub rcv_nxt: u32,
 }
 
 /// What a subflow can take now, for [`Connection::poll_transmit`].
@@ -311,8 +318,9 @@ pub enum DataOutcome {
     /// Every octet is queued (or was already): the caller may release the
     /// subflow's copy.
     Taken,
-    /// No memory to queue it: nothing the DATA_ACK covers was lost; the
-    /// caller keeps the data on the subflow and hands it again later.
+    /// No memory to queue all of it: nothing the DATA_ACK covers was lost.
+    /// The caller hands the same data again later (keeping its own
+    /// reference to it): octets queued already are skipped then.
     NoMemory,
     /// Octets without a mapping, or a mapping error: the subflow must be
     /// reset (an [`Event::ResetSubflow`] is queued).
@@ -393,6 +401,12 @@ pub struct Connection<S: Platform> {
     sender: Sender<S::Sent>,
     /// The DSN after the last octet the application wrote.
     write_seq: u64,
+    /// The DSN after the last octet handed, in order, to a subflow's TCP:
+    /// after a fallback, TCP must get the rest from there on before any
+    /// byte the application writes next.
+    tcp_handed: u64,
+    /// After a fallback, every octet written before it went to TCP.
+    drained: bool,
     fin: TxFin,
     /// The peer's data-level receive window: the highest DSN it allows
     /// (DATA_ACK plus the window of the segment that carried it, RFC 8684,
@@ -494,6 +508,8 @@ impl<S: Platform> Connection<S> {
             remote: None,
             sender: Sender::new(S::sent(), local.idsn),
             write_seq: first,
+            tcp_handed: first,
+            drained: false,
             fin: TxFin::None,
             snd_wnd_edge: None,
             rx: None,
@@ -555,6 +571,7 @@ impl<S: Platform> Connection<S> {
         let first = self.local.idsn.wrapping_add(1);
         self.sender = Sender::new(S::sent(), self.local.idsn);
         self.write_seq = first;
+        self.tcp_handed = first;
         if let Some(remote) = self.remote {
             let remote = Remote {
                 key: remote.key,
@@ -1055,7 +1072,7 @@ impl<S: Platform> Connection<S> {
     /// The octets the application wrote that the peer did not DATA_ACK: what
     /// the send buffer holds (the DATA_FIN is not an octet).
     pub fn unacked(&self) -> u64 {
-        self.write_seq.wrapping_sub(self.sender.snd_una())
+        self.write_seq.wrapping_sub(self.sndbuf_una())
     }
 
     /// Records per DSN range (memory that must stay bounded).
@@ -1093,7 +1110,10 @@ impl<S: Platform> Connection<S> {
 
     /// Everything written, and the DATA_FIN, went to subflows.
     pub fn all_sent(&self) -> bool {
-        self.fin == TxFin::Sent && self.sender.snd_nxt() == self.write_seq.wrapping_add(1)
+        match self.mode {
+            Mode::Fallback => self.drained && self.fin != TxFin::Wanted,
+            _ => self.fin == TxFin::Sent && self.sender.snd_nxt() == self.write_seq.wrapping_add(1),
+        }
     }
 
     /// What subflow `id` should send next, given its `room`, or `None`.
@@ -1108,6 +1128,16 @@ impl<S: Platform> Connection<S> {
     /// short one until every octet in flight is acknowledged), unless
     /// Nagle is off or the application is closing.
     pub fn poll_transmit(&mut self, id: SubflowId, tx: &TxRoom) -> Option<Transmit> {
+        if self.mode == Mode::Fallback && !self.drained && tx.room > 0 {
+            // What was written before the fallback goes to TCP as plain data,
+            // in order (the only subflow, no mapping).
+            let left = self.write_seq.wrapping_sub(self.tcp_handed);
+            return (left > 0).then(|| Transmit {
+                dsn: self.tcp_handed,
+                len: left.min(u64::from(tx.room)) as u32,
+                end_of_mapping: false,
+            });
+        }
         if self.mode != Mode::Mptcp || tx.room == 0 {
             return None;
         }
@@ -1198,6 +1228,39 @@ impl<S: Platform> Connection<S> {
         })
     }
 
+    /// TCP took `len` octets from DSN `dsn` (what [`Connection::poll_transmit`]
+    /// planned, or part of it). After a fallback, that is what frees the
+    /// send buffer.
+    pub fn handed(&mut self, dsn: u64, len: u64) {
+        if dsn == self.tcp_handed {
+            self.tcp_handed = dsn.wrapping_add(len);
+        }
+        if self.mode == Mode::Fallback && self.tcp_handed == self.write_seq {
+            self.drained = true;
+        }
+    }
+
+    /// The DSN up to which the send buffer may be freed: what the peer
+    /// DATA_ACKed, or after a fallback what TCP took.
+    pub fn sndbuf_una(&self) -> u64 {
+        if self.mode == Mode::Fallback {
+            self.tcp_handed
+        } else {
+            self.sender.snd_una()
+        }
+    }
+
+    /// Whether the application's calls go straight to the subflow: during
+    /// the handshake, and after a fallback once every octet written before
+    /// it went to TCP (until then they queue behind them, here).
+    pub fn passthrough(&self) -> bool {
+        match self.mode {
+            Mode::Handshake => true,
+            Mode::Fallback => self.drained || self.tcp_handed == self.write_seq,
+            _ => false,
+        }
+    }
+
     /// Whether subflow `id` should send our DATA_FIN now: the application
     /// shut down writing and every octet before it was mapped. If so, it is
     /// recorded as sent on `id`: the caller sends an ACK (which carries it,
@@ -1205,16 +1268,21 @@ impl<S: Platform> Connection<S> {
     /// sending, so that TCP retransmits its FIN, and our option with it,
     /// until the peer has both.
     pub fn data_fin_due(&mut self, id: SubflowId, now_us: u64) -> bool {
-        if self.fin != TxFin::Wanted || self.sender.snd_nxt() != self.write_seq {
+        if self.mode == Mode::Fallback && self.drained && self.fin == TxFin::Wanted {
+            // Fallen back with data still queued here when the application
+            // shut down writing: TCP's FIN, once TCP has it all.
+            self.fin = TxFin::Sent;
+            return true;
+        }
+        if self.mode != Mode::Mptcp
+            || self.fin != TxFin::Wanted
+            || self.sender.snd_nxt() != self.write_seq
+            || self.sender.send_data_fin(id).is_err()
+        {
             return false;
         }
-        if self.mode == Mode::Mptcp {
-            if self.sender.send_data_fin(id).is_err() {
-                return false;
-            }
-            self.count(Counter::DataFinTx);
-            self.arm_rto(now_us);
-        }
+        self.count(Counter::DataFinTx);
+        self.arm_rto(now_us);
         self.fin = TxFin::Sent;
         true
     }
@@ -1238,9 +1306,31 @@ impl<S: Platform> Connection<S> {
         }
     }
 
+    /// The DATA_ACK a segment of subflow `id` carries: the connection's, and
+    /// beyond it the in-order data TCP queued on this subflow but did not
+    /// hand over yet (a listener's child before `accept`, or a segment whose
+    /// ACK TCP decided on before its data-ready callback), when it continues
+    /// the connection's data: it reaches the connection unchanged.
+    fn data_ack_for(&mut self, id: SubflowId, tcp_rcv_nxt: u32) -> Option<u64> {
+        let data_ack = self.data_ack()?;
+        let Some(sf) = self.subflow(id) else {
+            return Some(data_ack);
+        };
+        let handed = sf.rx_handed();
+        let upto = sf.rx_offset(tcp_rcv_nxt).unwrap_or(handed);
+        if upto > handed {
+            if let Some(m) = sf.lookup_received(handed) {
+                if m.dsn == data_ack {
+                    return Some(data_ack.wrapping_add(m.len.min(upto - handed)));
+                }
+            }
+        }
+        Some(data_ack)
+    }
+
     fn dss_for(&mut self, id: SubflowId, seg: &SegmentOut, local_key: u64) -> Option<MptcpOption> {
         let remote = self.remote?;
-        let data_ack = self.data_ack()?;
+        let data_ack = self.data_ack_for(id, seg.rcv_nxt)?;
         let keys_pending = self.role == Role::Client && !self.keys_confirmed;
         let sf = self.subflow(id)?;
         let mapping = if seg.payload_len > 0 {
@@ -1278,6 +1368,9 @@ impl<S: Platform> Connection<S> {
             mapping: None,
             data_fin: false,
         };
+        if mapping.is_none() && seg.payload_len > 0 {
+            self.count(Counter::TxNoMapping);
+        }
         if let Some((offset, m)) = mapping {
             dss.mapping = Some(DssMapping {
                 dsn: DssSeq::Bits64(m.dsn),
@@ -1388,13 +1481,199 @@ impl<S: Platform> Connection<S> {
         let Some(range) = self.sender.next_range(una) else {
             return false;
         };
-        if range.subflow.is_none() {
+        let Some(holder) = range.subflow else {
             // Awaiting reinjection already.
             return true;
+        };
+        // On the subflow that holds it, TCP retransmits by itself: the data
+        // goes again only where another established subflow can carry it.
+        let elsewhere = self.subflows.iter().enumerate().any(|(i, sf)| {
+            i as SubflowId != holder
+                && sf
+                    .as_ref()
+                    .is_some_and(|sf| sf.stage() == Stage::Established)
+        });
+        if !elsewhere {
+            return false;
         }
         let len = range.len.min(u64::from(MAX_MAPPING));
         self.sender.mark_for_reinjection(range.dsn, len)
     }
+}
+
+/// Test vectors, run on the host and as KUnit cases (with the kernel's
+/// rbtree and SHA-256): a handshake through the real option codec, a
+/// transfer under one mapping, its DATA_ACK, and the DATA_FIN both ways.
+#[cfg(any(test, CONFIG_KUNIT))]
+pub fn selftest<P: Platform<Payload = super::reassembly::Span>>(c: &mut dyn super::check::Check) {
+    use super::reassembly::Span;
+    fn wire(o: MptcpOption) -> Received {
+        let mut buf = [0u8; 40];
+        let n = o.write(&mut buf).unwrap_or(0);
+        Received::parse(&buf[..n])
+    }
+    let window = |rcv_nxt: u32, snd_una: u32, snd_max: u32| TcpWindow {
+        rcv_nxt,
+        rcv_wup: rcv_nxt,
+        rcv_wnd: 1 << 20,
+        snd_una,
+        snd_max,
+        max_window: 1 << 20,
+    };
+    let (ckey, skey) = (
+        LocalKey::from_key::<P::Sha256>(0x1111),
+        LocalKey::from_key::<P::Sha256>(0x2222),
+    );
+    let (ciss, siss) = (1000u32, 5000u32);
+
+    // The handshake.
+    let mut cl = Connection::<P>::client(ckey);
+    let syn = SegmentOut {
+        seq: ciss,
+        flags: flags::SYN,
+        payload_len: 0,
+        rcv_nxt: 0,
+    };
+    let syn = cl.option_for(0, &syn).map(wire).unwrap_or_default();
+    check!(c, listener_accepts_syn(&syn));
+    let synack = wire(capable(CapableForm::SynAck {
+        sender_key: skey.key,
+    }));
+    let seg = SegmentIn {
+        seq: siss,
+        ack: ciss + 1,
+        flags: flags::SYN | flags::ACK,
+        payload_len: 0,
+        options: &synack,
+    };
+    cl.handle_segment(0, &seg, &TcpWindow::default(), 0, 0);
+    check_eq!(c, cl.mode(), Mode::Mptcp);
+    check_eq!(c, cl.poll_event(), Some(Event::Established));
+    let third = SegmentOut {
+        seq: ciss + 1,
+        flags: flags::ACK,
+        payload_len: 0,
+        rcv_nxt: siss + 1,
+    };
+    let third = cl.option_for(0, &third).map(wire).unwrap_or_default();
+    let Some((remote_key, None)) = listener_third_ack(&third, skey.key) else {
+        check!(c, false, "third ACK refused");
+        return;
+    };
+    check_eq!(c, remote_key, ckey.key);
+    let remote = Remote {
+        key: ckey.key,
+        idsn: ckey.idsn,
+    };
+    let mut sv = Connection::<P>::server(skey, remote, siss, ciss, None);
+
+    // 3000 octets under one mapping, in three segments, each with MP_CAPABLE
+    // with data (the client's keys are not confirmed yet: every segment of
+    // that first mapping repeats them, and the mapping from subflow octet 1).
+    cl.app_write(3000);
+    let room = TxRoom {
+        room: 1 << 16,
+        mss: 1000,
+        write_seq: ciss + 1,
+        packets_out: 0,
+        nodelay: false,
+    };
+    let t = cl.poll_transmit(0, &room);
+    check_eq!(
+        c,
+        t.map(|t| (t.dsn, t.len)),
+        Some((ckey.idsn.wrapping_add(1), 3000))
+    );
+    for i in 0..3u32 {
+        let seq = ciss + 1 + i * 1000;
+        let out = SegmentOut {
+            seq,
+            flags: flags::ACK,
+            payload_len: 1000,
+            rcv_nxt: siss + 1,
+        };
+        let rx = cl.option_for(0, &out).map(wire).unwrap_or_default();
+        check!(c, rx.mp_capable.is_some() && rx.dss.is_none());
+        let seg = SegmentIn {
+            seq,
+            ack: siss + 1,
+            flags: flags::ACK,
+            payload_len: 1000,
+            options: &rx,
+        };
+        sv.handle_segment(0, &seg, &window(seq, siss + 1, siss + 1), 1 << 16, 0);
+        let span = Span {
+            start: u64::from(i) * 1000,
+            len: 1000,
+        };
+        check_eq!(c, sv.handle_data(0, seq, span), DataOutcome::Taken);
+    }
+    check_eq!(c, sv.readable(), 3000);
+    check_eq!(c, sv.data_ack(), Some(ckey.idsn.wrapping_add(3001)));
+    let mut read = 0u64;
+    while let Some(span) = sv.pop_readable() {
+        check_eq!(c, span.start, read);
+        read += span.len as u64;
+    }
+    check_eq!(c, read, 3000);
+
+    // The server's ACK carries the DATA_ACK: the client's buffer empties.
+    let ack = SegmentOut {
+        seq: siss + 1,
+        flags: flags::ACK,
+        payload_len: 0,
+        rcv_nxt: ciss + 3001,
+    };
+    let rx = sv.option_for(0, &ack).map(wire).unwrap_or_default();
+    let seg = SegmentIn {
+        seq: siss + 1,
+        ack: ciss + 3001,
+        flags: flags::ACK,
+        payload_len: 0,
+        options: &rx,
+    };
+    check!(
+        c,
+        cl.handle_segment(
+            0,
+            &seg,
+            &window(siss + 1, ciss + 1, ciss + 3001),
+            1 << 16,
+            0
+        )
+    );
+    check_eq!(c, cl.unacked(), 0);
+    check_eq!(c, cl.sent_records(), 0);
+
+    // The client's DATA_FIN, on a pure ACK; the server consumes it and owes
+    // an ACK for it.
+    cl.shutdown_write();
+    check!(c, cl.data_fin_due(0, 0));
+    let fin = SegmentOut {
+        seq: ciss + 3001,
+        flags: flags::ACK,
+        payload_len: 0,
+        rcv_nxt: siss + 1,
+    };
+    let rx = cl.option_for(0, &fin).map(wire).unwrap_or_default();
+    check!(c, rx.dss.is_some_and(|d| d.data_fin));
+    let seg = SegmentIn {
+        seq: ciss + 3001,
+        ack: siss + 1,
+        flags: flags::ACK,
+        payload_len: 0,
+        options: &rx,
+    };
+    sv.handle_segment(
+        0,
+        &seg,
+        &window(ciss + 3001, siss + 1, siss + 1),
+        1 << 16,
+        0,
+    );
+    check!(c, sv.at_eof());
+    check!(c, sv.take_ack_wanted());
+    check_eq!(c, sv.data_ack(), Some(ckey.idsn.wrapping_add(3002)));
 }
 
 #[cfg(test)]

@@ -120,7 +120,7 @@ impl Tcp {
             rcv_wup: self.rcv_nxt,
             rcv_wnd: 1 << 24,
             snd_una: self.snd_una,
-            snd_nxt: self.snd_nxt,
+            snd_max: self.write_seq,
             max_window: 1 << 24,
         }
     }
@@ -146,6 +146,9 @@ struct End {
     /// In-order data not handed yet (no memory): it stays on the subflow
     /// and is handed again, as the kernel keeps it in the subflow's queue.
     pending: VecDeque<(usize, u32, Vec<u8>)>,
+    /// Data stays on the subflows, not handed (a listener's child that the
+    /// application did not accept yet).
+    hold: bool,
 }
 
 impl End {
@@ -164,6 +167,7 @@ impl End {
             nodelay: false,
             fail_data: 0,
             pending: VecDeque::new(),
+            hold: false,
         }
     }
 
@@ -272,6 +276,7 @@ impl End {
                 seq: tcp.snd_nxt,
                 flags: flags::ACK,
                 payload_len: n as u32,
+                rcv_nxt: tcp.rcv_nxt,
             };
             let mut options = vec![0u8; 40];
             let len = match self.conn.option_for(id as u32, &seg) {
@@ -347,6 +352,9 @@ impl End {
     /// Hands the connection the in-order data the subflows hold, in order.
     fn hand_pending(&mut self) {
         while let Some((id, seq, data)) = self.pending.front().cloned() {
+            if self.hold {
+                break;
+            }
             let outcome = if self.fail_data > 0 {
                 self.fail_data -= 1;
                 DataOutcome::NoMemory
@@ -381,6 +389,7 @@ fn client_syn(c: &mut Conn, iss: u32) -> Vec<u8> {
         seq: iss,
         flags: flags::SYN,
         payload_len: 0,
+        rcv_nxt: 0,
     };
     let mut buf = vec![0u8; 40];
     let n = c
@@ -430,6 +439,7 @@ impl Pair {
             seq: CLIENT_ISS.wrapping_add(1),
             flags: flags::ACK,
             payload_len: 0,
+            rcv_nxt: SERVER_ISS.wrapping_add(1),
         };
         let ack = Received::parse(&write_option(client.option_for(0, &out).unwrap()));
         let (client_key, data) = listener_third_ack(&ack, skey.key).expect("valid third ACK");
@@ -512,6 +522,35 @@ fn stream(n: usize, seed: u8) -> Vec<u8> {
     (0..n)
         .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[1] ^ seed)
         .collect()
+}
+
+/// The platform of the KUnit vectors, on the host: spans as payloads.
+struct SpanHost;
+
+impl Platform for SpanHost {
+    type Sha256 = HostSha256;
+    type Payload = crate::reassembly::Span;
+    type RxQueue = BTreeMap<u64, crate::reassembly::Span>;
+    type Sent = BTreeMap<u64, SentEntry>;
+    type RxMaps = BTreeMap<u64, MapEntry>;
+    type TxMaps = BTreeMap<u64, SentMapping>;
+    fn rx_queue() -> Self::RxQueue {
+        BTreeMap::new()
+    }
+    fn sent() -> Self::Sent {
+        BTreeMap::new()
+    }
+    fn rx_maps() -> Self::RxMaps {
+        BTreeMap::new()
+    }
+    fn tx_maps() -> Self::TxMaps {
+        BTreeMap::new()
+    }
+}
+
+#[test]
+fn vectors() {
+    selftest::<SpanHost>(&mut crate::check::PanicCheck);
 }
 
 #[test]
@@ -625,6 +664,33 @@ fn first_data_on_the_mp_capable_ack_is_data_acked_at_once() {
     let data_ack = rx.dss.and_then(|d| d.data_ack).unwrap();
     let expected = key(0x1111).idsn.wrapping_add(6);
     assert_eq!(data_ack, DssSeq::Bits32(expected as u32));
+}
+
+#[test]
+fn data_waiting_on_a_subflow_is_data_acked_before_it_is_handed() {
+    // A listener's child before accept(): its data waits in TCP's queue,
+    // yet the ACK of the MP_CAPABLE data covers it.
+    let mut p = Pair::connect();
+    p.server.hold = true;
+    p.client.write(b"early data");
+    p.client.nodelay = true;
+    p.client.push(0);
+    let segs = p.client.emit(0);
+    p.server.deliver(0, &segs[0]);
+    assert!(p.server.received.is_empty());
+    let ack = p.server.emit(0);
+    let rx = Received::parse(&ack[0].options);
+    let expected = key(0x1111).idsn.wrapping_add(11);
+    assert_eq!(
+        rx.dss.and_then(|d| d.data_ack),
+        Some(DssSeq::Bits32(expected as u32))
+    );
+    // Accepted: the data moves, nothing is lost or doubled.
+    p.server.hold = false;
+    p.server.hand_pending();
+    assert_eq!(p.server.received, b"early data");
+    p.client.deliver(0, &ack[0]);
+    assert_eq!(p.client.conn.unacked(), 0);
 }
 
 #[test]
@@ -850,17 +916,23 @@ fn the_data_level_timer_retransmits_when_data_acks_stop() {
     let deadline = p.client.conn.poll_timeout().expect("armed");
     assert_eq!(deadline, 300_000);
     assert!(!p.client.conn.handle_timeout(deadline - 1));
+    // With no other subflow, TCP's own retransmissions are all there is:
+    // nothing goes again at the data level, the timer backs off.
+    p.client.now = deadline;
+    assert!(!p.client.conn.handle_timeout(deadline));
+    assert_eq!(p.client.conn.poll_timeout(), Some(deadline + 600_000));
+    // Another subflow joins: at the next timeout the octets go again there
+    // (under a mapping of that subflow); when the first path comes back both
+    // copies arrive and the receiver keeps one.
+    p.join(0x3000, 0x4000);
+    let deadline = deadline + 600_000;
     p.client.now = deadline;
     assert!(p.client.conn.handle_timeout(deadline));
-    // Backed off: twice the timeout.
-    assert_eq!(p.client.conn.poll_timeout(), Some(deadline + 600_000));
-    // The octets go again (here on the same subflow, the only one, under a
-    // new mapping); when the path comes back both copies arrive and the
-    // receiver keeps one.
+    assert_eq!(p.client.conn.poll_timeout(), Some(deadline + 1_200_000));
     p.client.tcp[0].as_mut().unwrap().stalled = false;
     p.drive();
     assert_eq!(p.server.received, data);
-    assert_eq!(p.client.count("DataLevelRetransmit"), 1);
+    assert_eq!(p.client.count("DataLevelRetransmit"), 2);
     assert_eq!(p.client.count("Reinjected"), 5_000);
     assert_eq!(p.server.count("DuplicateData"), 5_000);
     // Everything DATA_ACKed: the timer is off.
@@ -994,6 +1066,53 @@ fn a_client_falls_back_on_a_syn_ack_it_must_ignore() {
     };
     c.handle_segment(0, &seg, &TcpWindow::default(), 0, 0);
     assert_eq!(c.mode(), Mode::Handshake);
+}
+
+#[test]
+fn after_a_fallback_the_data_written_goes_to_tcp_first() {
+    // The client wrote and mapped data, TCP took part of it; then the
+    // peer's data without DSS: fallback. The rest goes to TCP as plain
+    // data, in order, before anything written later.
+    let mut p = Pair::connect();
+    p.client.write(&stream(10_000, 13));
+    let tcp = p.client.tcp[0].as_ref().unwrap();
+    let room = TxRoom {
+        room: 4_000,
+        mss: 1000,
+        write_seq: tcp.write_seq,
+        packets_out: 0,
+        nodelay: false,
+    };
+    let t = p.client.conn.poll_transmit(0, &room).unwrap();
+    p.client.conn.handed(t.dsn, 2_500);
+    let (rcv, snd) = (tcp.rcv_nxt, tcp.snd_nxt);
+    let rx = Received::default();
+    let seg = SegmentIn {
+        seq: rcv,
+        ack: snd,
+        flags: flags::ACK,
+        payload_len: 5,
+        options: &rx,
+    };
+    let window = tcp.window();
+    p.client.conn.handle_segment(0, &seg, &window, 1 << 16, 0);
+    assert_eq!(p.client.conn.mode(), Mode::Fallback);
+    assert!(!p.client.conn.passthrough());
+    assert_eq!(p.client.conn.unacked(), 7_500);
+    let first = key(0x1111).idsn.wrapping_add(1);
+    let room = TxRoom {
+        room: 5_000,
+        ..room
+    };
+    let t = p.client.conn.poll_transmit(0, &room).unwrap();
+    assert_eq!((t.dsn, t.len), (first.wrapping_add(2_500), 5_000));
+    p.client.conn.handed(t.dsn, 5_000);
+    let t = p.client.conn.poll_transmit(0, &room).unwrap();
+    assert_eq!((t.dsn, t.len), (first.wrapping_add(7_500), 2_500));
+    p.client.conn.handed(t.dsn, 2_500);
+    assert!(p.client.conn.passthrough());
+    assert_eq!(p.client.conn.unacked(), 0);
+    assert_eq!(p.client.conn.poll_transmit(0, &room), None);
 }
 
 #[test]

@@ -111,14 +111,41 @@ fuzz_target!(|data: &[u8]| {
     let (iss, irs) = (1000u32, 9000u32);
     let mut conn = if server {
         let idsn = LocalKey::from_key::<HostSha256>(remote_key).idsn;
-        Connection::<Host>::server(local, Remote { key: remote_key, idsn }, iss, irs, None)
+        Connection::<Host>::server(
+            local,
+            Remote {
+                key: remote_key,
+                idsn,
+            },
+            iss,
+            irs,
+            None,
+        )
     } else {
         let mut c = Connection::<Host>::client(local);
-        let _ = c.option_for(0, &SegmentOut { seq: iss, flags: flags::SYN, payload_len: 0, rcv_nxt: 0 });
+        let _ = c.option_for(
+            0,
+            &SegmentOut {
+                seq: iss,
+                flags: flags::SYN,
+                payload_len: 0,
+                rcv_nxt: 0,
+            },
+        );
         let mut buf = [0u8; 40];
-        let n = capable(CapableForm::SynAck { sender_key: remote_key }).write(&mut buf).unwrap();
+        let n = capable(CapableForm::SynAck {
+            sender_key: remote_key,
+        })
+        .write(&mut buf)
+        .unwrap();
         let rx = Received::parse(&buf[..n]);
-        let seg = SegmentIn { seq: irs, ack: iss + 1, flags: flags::SYN | flags::ACK, payload_len: 0, options: &rx };
+        let seg = SegmentIn {
+            seq: irs,
+            ack: iss + 1,
+            flags: flags::SYN | flags::ACK,
+            payload_len: 0,
+            options: &rx,
+        };
         c.handle_segment(0, &seg, &TcpWindow::default(), 0, 0);
         c
     };
@@ -137,7 +164,11 @@ fuzz_target!(|data: &[u8]| {
             0..=3 => {
                 let options = input.slice(40);
                 let rx = Received::parse(&options);
-                let seq = if op & 0x10 != 0 { input.u32() } else { rcv_nxt[i] };
+                let seq = if op & 0x10 != 0 {
+                    input.u32()
+                } else {
+                    rcv_nxt[i]
+                };
                 let ack = if op & 0x20 != 0 { input.u32() } else { snd[i] };
                 let payload_len = u32::from(input.u16() % 3000);
                 let window = TcpWindow {
@@ -145,10 +176,16 @@ fuzz_target!(|data: &[u8]| {
                     rcv_wup: rcv_nxt[i],
                     rcv_wnd: 65535,
                     snd_una: iss.wrapping_add(1),
-                    snd_nxt: snd[i],
+                    snd_max: snd[i],
                     max_window: 65535,
                 };
-                let seg = SegmentIn { seq, ack, flags: input.u8(), payload_len, options: &rx };
+                let seg = SegmentIn {
+                    seq,
+                    ack,
+                    flags: input.u8(),
+                    payload_len,
+                    options: &rx,
+                };
                 conn.handle_segment(id, &seg, &window, u32::from(input.u16()), now);
             }
             // In-order data on the subflow.
@@ -208,7 +245,11 @@ fuzz_target!(|data: &[u8]| {
         while conn.poll_event().is_some() {}
         conn.take_counts(|_, _| {});
         assert!(conn.readable() <= conn.rx_queued());
-        let (una, nxt, end) = (conn.snd_una(), conn.snd_nxt(), conn.write_seq().wrapping_add(1));
+        let (una, nxt, end) = (
+            conn.snd_una(),
+            conn.snd_nxt(),
+            conn.write_seq().wrapping_add(1),
+        );
         assert!(!before64(nxt, una), "snd_nxt before snd_una");
         assert!(!before64(end, nxt), "snd_nxt past what was written");
     }

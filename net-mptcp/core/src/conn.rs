@@ -1072,7 +1072,13 @@ impl<S: Platform> Connection<S> {
     /// The octets the application wrote that the peer did not DATA_ACK: what
     /// the send buffer holds (the DATA_FIN is not an octet).
     pub fn unacked(&self) -> u64 {
-        self.write_seq.wrapping_sub(self.sndbuf_una())
+        // Past an acknowledged DATA_FIN, `snd_una` is one beyond the data.
+        let una = self.sndbuf_una();
+        if seq::after64(una, self.write_seq) {
+            0
+        } else {
+            self.write_seq.wrapping_sub(una)
+        }
     }
 
     /// Records per DSN range (memory that must stay bounded).

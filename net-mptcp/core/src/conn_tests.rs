@@ -574,6 +574,8 @@ fn handshake_data_both_ways_and_data_fins() {
     assert!(p.server.conn.at_eof());
     assert!(p.client.events.contains(&Event::DataFinAcked));
     assert!(!p.client.conn.at_eof());
+    // The DATA_FIN takes a DSN but is no octet of the send buffer.
+    assert_eq!(p.client.conn.unacked(), 0);
     p.server.conn.shutdown_write();
     p.drive();
     assert!(p.client.conn.at_eof());

@@ -17,6 +17,8 @@ DEB_PACKAGES=(
 	qemu-system-x86 kmod procps util-linux
 	# Tools the tests use inside the VMs.
 	iproute2 iputils-ping iperf3 tcpdump tshark iptables nftables ethtool mptcpd mptcpize socat
+	# Crafted segments (forged options, conformance), and the benchmarks' plots.
+	python3-scapy python3-matplotlib
 )
 
 sudo_if_needed() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -22,6 +22,7 @@ import json
 import os
 import resource
 import socket
+import struct
 import sys
 import threading
 import time
@@ -169,6 +170,15 @@ def main():
         peer = (args.host, args.port)
     sock.settimeout(args.timeout)
     result = transfer(sock, args)
+    if args.mptcp:
+        # mptcp_rs's own view of the connection, when the kernel is ours.
+        try:
+            raw = sock.getsockopt(284, 0x7273, 96)
+            names = ("sndbuf_bytes", "sent_records", "tx_mappings", "rx_mappings", "rx_segments",
+                     "rx_queued", "readable", "rmem_alloc", "rcvbuf", "sndbuf", "snd_una", "data_ack")
+            result["mptcp_rs"] = dict(zip(names, struct.unpack("=12Q", raw)))
+        except OSError:
+            pass
     sock.close()
     result["label"] = args.label
     result["mode"] = args.mode

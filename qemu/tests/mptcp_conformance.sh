@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# qemu-vm-args: --module --timeout 1200
+#
+# What a conformance suite found, each checked with crafted segments
+# (qemu/tests/craft.py, scapy):
+# - forged segments with the right 4-tuple and checksum but sequence numbers
+#   outside the window, carrying a conflicting mapping, a DATA_FIN or an
+#   MP_FASTCLOSE, change nothing: a live transfer completes intact (the
+#   options of segments TCP drops are ignored, and counted);
+# - an MP_CAPABLE with "B" set, without a crypto bit ("H"), with "A"
+#   (checksums, which we do not do) or of another version is ignored
+#   (RFC 8684, 3.1), by a listener (on the SYN and on the third ACK) and by
+#   a client (on the SYN/ACK): the connection is plain TCP;
+# - the DATA_ACK answering the MP_CAPABLE ACK with data covers that data,
+#   before the application accepted the connection;
+# - our DSS options have Linux's lengths: 22 octets on data and on a
+#   DATA_FIN (4-octet DATA_ACK, 8-octet DSN).
+. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/lib-mptcp.sh"
+. "$(dirname "$0")/../topo.sh"
+
+out=${MPTCP_RS_OUT:-/tmp}
+craft() { python3 "$here/craft.py" "$@"; }
+# In a namespace: `in_ns NS craft ...` cannot exec a function.
+ns_craft() { local ns=$1; shift; ip netns exec "$ns" python3 "$here/craft.py" "$@"; }
+json_get() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d.get(sys.argv[2]))' "$1" "$2"; }
+
+check "a 1-path topology" topo_create 1
+SRV=${TOPO_SRV_ADDR[1]}
+
+# --- forged segments during a transfer -------------------------------------
+# wait_for FILE: until it exists (scapy takes seconds to start under TCG).
+wait_for() {
+	local i
+	for i in $(seq 1 120); do
+		[ -e "$1" ] && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+MB=20000000
+rtr timeout 300 python3 "$here/craft.py" forge --iface rs1 --dst "$SRV" --dport 45100 --count 10 \
+	--ready /tmp/forge.ready >"$out/forged.craft.json" 2>&1 &
+fpid=$!
+check "the forger listens" wait_for /tmp/forge.ready
+srv timeout 600 python3 "$here/xfer.py" serve --port 45100 --mptcp --recv $MB --send 5000000 >"$out/forged.server.json" 2>&1 &
+spid=$!
+check "a 20 MB / 5 MB transfer completes intact under forged segments (client)" \
+	cli timeout 600 python3 "$here/xfer.py" connect "$SRV" --port 45100 --mptcp --send $MB --recv 5000000 --retry 60
+check "and the server's side" wait $spid
+check "the forged segments were sent" wait $fpid
+sed 's/^/# /' "$out/forged.craft.json"
+expect_mib srv OptionOutOfWindow -ge 30
+expect_mib cli OptionOutOfWindow -ge 30
+for ns in cli srv; do
+	for m in SubflowReset DSSNotMatching MPFastcloseRx DataFinMismatch; do
+		expect_mib $ns $m -eq 0
+	done
+done
+
+# --- a listener and MP_CAPABLE it must ignore ------------------------------
+# The crafting end owns no socket for these connections: its kernel's RSTs go.
+cli iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP
+srv timeout 300 python3 -c '
+import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 45200)); s.listen(64)
+time.sleep(300)  # never accepts: children stay in the accept queue
+' &
+lpid=$!
+sleep 1
+for case in "1 0x01 True valid" "1 0x41 False B set" "1 0x00 False no crypto bit" \
+	"1 0x81 False checksums required" "0 0x01 False version 0" "2 0x01 True version 2 (answered as 1)"; do
+	read -r v f want what <<<"$case"
+	r=$(ns_craft cli syn --dst "$SRV" --dport 45200 --version "$v" --flags "$f")
+	expect_eq "SYN with MP_CAPABLE $what: SYN/ACK with MP_CAPABLE $want" "$want" "$(json_get "$r" mp_capable)"
+done
+for case in "1 0x01 True valid" "0 0x01 False version 0" "2 0x01 False version 2" \
+	"1 0x41 False B set" "1 0x00 False no crypto bit"; do
+	read -r v f want what <<<"$case"
+	r=$(ns_craft cli third-ack --dst "$SRV" --dport 45200 --version "$v" --flags "$f")
+	expect_eq "third ACK with MP_CAPABLE $what: MPTCP (DSS in the answer) $want" "$want" "$(json_get "$r" dss)"
+done
+expect_mib srv MPCapableFallbackACK -ge 4
+r=$(ns_craft cli third-ack --dst "$SRV" --dport 45200 --data 100)
+expect_eq "MP_CAPABLE ACK with 100 bytes, before accept(): the answer's DATA_ACK covers them" \
+	True "$(json_get "$r" data_ack_covers_data)"
+kill $lpid 2>/dev/null
+wait $lpid 2>/dev/null
+cli iptables -F OUTPUT
+
+# --- a client and the SYN/ACK -------------------------------------------------
+srv iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP
+before=$(mib cli MPCapableFallbackSYNACK)
+n=0
+for case in "1 0x01 True valid" "1 0x41 False B set" "1 0x00 False no crypto bit" \
+	"1 0x81 False checksums required" "0 0x01 False version 0"; do
+	read -r v f want what <<<"$case"
+	port=$((45300 + n))
+	n=$((n + 1))
+	rm -f /tmp/synack.ready
+	srv timeout 120 python3 "$here/craft.py" synack --iface s1 --sport $port --version "$v" --flags "$f" \
+		--ready /tmp/synack.ready >"$out/synack-$n.json" 2>&1 &
+	cpid=$!
+	wait_for /tmp/synack.ready
+	cli timeout 8 python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+s.settimeout(5)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+except OSError:
+    pass
+' "$SRV" $port
+	wait $cpid
+	expect_eq "SYN/ACK with MP_CAPABLE $what: our third ACK carries MP_CAPABLE $want" "$want" \
+		"$(json_get "$(cat "$out/synack-$n.json")" third_ack_mp_capable)"
+done
+expect_mib cli MPCapableFallbackSYNACK -eq $((before + 4))
+srv iptables -F OUTPUT
+
+# --- DSS lengths --------------------------------------------------------------
+capture_start rtr rs1 "$out/dss.pcap"
+srv timeout 120 python3 "$here/xfer.py" serve --port 45400 --mptcp --recv 300000 --send 300000 >/dev/null 2>&1 &
+spid=$!
+check "a 300 kB exchange for the capture" \
+	cli timeout 120 python3 "$here/xfer.py" connect "$SRV" --port 45400 --mptcp --send 300000 --recv 300000 --retry 30
+wait $spid
+capture_stop
+r=$(craft dss-lengths --pcap "$out/dss.pcap")
+echo "# DSS option lengths (octets: segments): $r"
+expect_eq "every DSS on data is 22 octets" 22 "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])["data"]; print(",".join(sorted(d)) or "none")' "$r")"
+expect_eq "every DSS with a DATA_FIN and no data is 22 octets" 22 "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])["data_fin"]; print(",".join(sorted(d)) or "none")' "$r")"
+check_capture "$out/dss.pcap"
+
+topo_destroy
+tap_done

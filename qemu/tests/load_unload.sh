@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# qemu-vm-args:
+# qemu-vm-args: --timeout 900
 #
 # Loading and unloading mptcp_rs 50 times: each load brings net.mptcp back in
 # every namespace, each unload removes it; the harness then checks the kernel
-# log and kmemleak.
+# log and kmemleak. Then unloading under traffic, and with a closed
+# connection still delivering: refused at once with EBUSY, never a hang.
 . "$(dirname "$0")/tap.sh"
 ko=$PWD/mptcp_rs.ko
 f=/proc/sys/net/mptcp/enabled
@@ -27,6 +28,70 @@ done
 expect_eq "50 loads and unloads without error" 0 $fails
 ip netns del lu-a
 check "no mptcp_rs left in /proc/modules" sh -c "! grep -q '^mptcp_rs ' /proc/modules"
+
+# Unloading under traffic: refused at once (EBUSY: every connection holds a
+# reference on the module), never a hang; the traffic is not disturbed.
+. "$(dirname "$0")/lib-mptcp.sh"
+. "$(dirname "$0")/../topo.sh"
+out=${MPTCP_RS_OUT:-/tmp}
+check "insmod for the traffic" insmod "$ko"
+check "a 1-path topology" topo_create 1
+SRV=${TOPO_SRV_ADDR[1]}
+srv timeout 600 python3 "$here/xfer.py" serve --port 47101 --mptcp --recv 30000000 >"$out/unload.server.json" 2>&1 &
+spid=$!
+cli timeout 600 python3 "$here/xfer.py" connect "$SRV" --port 47101 --mptcp --send 30000000 --retry 60 \
+	>"$out/unload.client.json" 2>&1 &
+cpid=$!
+sleep 3
+t0=$SECONDS
+msg=$(timeout 30 rmmod mptcp_rs 2>&1)
+rc=$?
+expect_eq "rmmod under traffic is refused (not a hang, not a success)" 1 "$rc"
+case $msg in *"in use"*) ok "it says the module is in use: $msg" ;; *) not_ok "rmmod said: $msg" ;; esac
+expect_eq "and it answered within 5 s" True "$([ $((SECONDS - t0)) -le 5 ] && echo True || echo False)"
+check "the transfer completes intact (client)" wait $cpid
+check "the transfer completes intact (server)" wait $spid
+
+# A connection whose application closed its socket with data still to
+# deliver finishes in the background; unloading is refused meanwhile, and
+# works once it is done.
+srv timeout 600 python3 -c '
+import socket, sys, time, hashlib
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 47102)); s.listen(1)
+c, _ = s.accept()
+time.sleep(5)  # the client closes meanwhile, its data still in flight
+got = b""
+while True:
+    b = c.recv(65536)
+    if not b: break
+    got += b
+print(len(got), hashlib.sha256(got).hexdigest())
+' >"$out/orphan.server.txt" 2>&1 &
+spid=$!
+cli timeout 60 python3 -c '
+import socket, sys, hashlib
+data = bytes(range(256)) * 20000
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+s.connect((sys.argv[1], 47102))
+s.sendall(data)
+s.close()
+print(len(data), hashlib.sha256(data).hexdigest())
+' "$SRV" >"$out/orphan.client.txt" 2>&1
+sleep 1
+msg=$(timeout 30 rmmod mptcp_rs 2>&1)
+expect_eq "rmmod while a closed connection still delivers is refused" 1 "$?"
+check "the closed connection delivers every byte" wait $spid
+expect_eq "the reader got exactly what was written before close" "$(cat "$out/orphan.client.txt")" "$(cat "$out/orphan.server.txt")"
+topo_destroy
+t0=$SECONDS
+until rmmod mptcp_rs 2>/dev/null; do
+	[ $((SECONDS - t0)) -lt 90 ] || break
+	sleep 1
+done
+check "once every connection is gone, rmmod works (within 90 s)" sh -c "! grep -q '^mptcp_rs ' /proc/modules"
+echo "# rmmod after the connections ended took $((SECONDS - t0)) s"
 n=$(dmesg | grep -c 'mptcp_rs .* loaded' || true)
-expect_eq "the module logged 50 loads" 50 "$n"
+expect_eq "the module logged 51 loads" 51 "$n"
 tap_done

@@ -57,7 +57,7 @@ use crate::mptcp_core::{
 use crate::platform::Conn;
 use crate::sndbuf::{FragSlot, SendBuf};
 use crate::subflow::SubflowCtx;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::{
     alloc::Flags,
     prelude::*,
@@ -131,6 +131,11 @@ pub(crate) struct Mpcb {
     pending: AtomicU32,
     /// A bit per subflow that [`Mpcb::push`] is pushing on.
     pushing: AtomicU32,
+    /// The master's send buffer size as its last writer saw it: a DATA_ACK
+    /// wakes writers only once a third of it is free, as TCP's
+    /// `sk_stream_write_space` does (a wake-up per DATA_ACK costs a context
+    /// switch and a small copy each).
+    sndbuf: AtomicU64,
     /// Fault injection (`net.mptcp.debug_fail_alloc`): one in this many
     /// data-path allocations fails (0: none); the count so far.
     fail_every: u32,
@@ -195,6 +200,7 @@ impl Mpcb {
                 ),
                 pending: AtomicU32::new(0),
                 pushing: AtomicU32::new(0),
+                sndbuf: AtomicU64::new(0),
                 fail_every: u32::from(fail_every),
                 allocations: AtomicU32::new(0),
                 work <- new_work!("Mpcb::work"),
@@ -312,7 +318,23 @@ impl Mpcb {
 
     /// Room in a send buffer of `sndbuf` bytes.
     pub(crate) fn send_space(&self, sndbuf: u64) -> u64 {
+        self.sndbuf.store(sndbuf, Ordering::Relaxed);
         self.lock().conn.send_space(sndbuf)
+    }
+
+    /// Whether a writer that waits for room in a send buffer of `sndbuf`
+    /// bytes should go on: a third of it free.
+    /// (No writer yet: any room.)
+    fn writable(conn: &Conn, sndbuf: u64) -> bool {
+        let space = conn.send_space(sndbuf);
+        sndbuf == 0 || (space > 0 && space >= sndbuf / 3)
+    }
+
+    /// Whether a writer waiting for room in a send buffer of `sndbuf`
+    /// bytes goes on (see [`Mpcb::writable`]).
+    pub(crate) fn can_write(&self, sndbuf: u64) -> bool {
+        self.sndbuf.store(sndbuf, Ordering::Relaxed);
+        Self::writable(&self.lock().conn, sndbuf)
     }
 
     /// Appends the application's bytes in `frag` (with a tree node for it,
@@ -374,7 +396,11 @@ impl Mpcb {
                     None
                 }
             };
-            let Some((t, lent)) = planned else { break };
+            let Some((t, lent)) = planned else {
+                // No room: part of a mapping may wait for TCP's next ACK.
+                full |= room.room == 0;
+                break;
+            };
             if lent == 0 {
                 break;
             }
@@ -404,7 +430,9 @@ impl Mpcb {
         let mut wake = Wake::default();
         let fin = {
             let mut inner = self.lock();
-            let due = inner.conn.data_fin_due(id, ktime_us());
+            let due = inner
+                .conn
+                .data_fin_due(id, sk.snapshot().write_seq, ktime_us());
             let unsent = inner.conn.write_seq() != inner.conn.snd_nxt();
             sk.set_nospace(full || unsent);
             self.flush(&mut inner, sk.net(), &mut wake);
@@ -639,7 +667,7 @@ impl Mpcb {
         if freed {
             let offset = inner.conn.snd_una().wrapping_sub(inner.conn.local().idsn);
             inner.sndbuf.free_below(offset);
-            wake.writable = true;
+            wake.writable = Self::writable(&inner.conn, self.sndbuf.load(Ordering::Relaxed));
         }
         if inner.conn.take_ack_wanted() {
             // The peer's DATA_FIN came without data: TCP owes no ACK for
@@ -773,13 +801,16 @@ impl Mpcb {
     fn deferred(self: Arc<Self>) {
         let todo = self.pending.swap(0, Ordering::AcqRel);
         if todo & todo::TIMEOUT != 0 {
-            let resend = {
+            let (resend, ack) = {
                 let mut inner = self.lock();
                 let resend = inner.conn.handle_timeout(ktime_us());
                 self.sync_timer(&mut inner);
-                resend
+                (resend, inner.conn.take_ack_wanted())
             };
-            if resend {
+            if ack {
+                // Our DATA_FIN again, on an ACK of every subflow.
+                self.retry();
+            } else if resend {
                 self.push_all();
             }
         }

@@ -403,7 +403,7 @@ impl StreamOps for Mptcp {
         let shut = st.mpcb.lock().conn.write_shut();
         // Writable once a third of the buffer is free, as TCP's
         // `sk_stream_is_writeable` has it (not for a single byte of room).
-        if !shut && st.mpcb.send_space(sndbuf) >= sndbuf / 3 {
+        if !shut && st.mpcb.can_write(sndbuf) {
             mask |= EPOLLOUT | EPOLLWRNORM;
         }
         if sub.error() != 0 {
@@ -512,7 +512,7 @@ impl StreamOps for Mptcp {
                 }
                 // DATA_ACKs free room and wake us (the master's write_space).
                 let waited = lock.wait(&mut timeo, |_| {
-                    st.mpcb.send_space(sndbuf) > 0 || sub.error() != 0 || st.mpcb.passthrough()
+                    st.mpcb.can_write(sndbuf) || sub.error() != 0 || st.mpcb.passthrough()
                 });
                 if let Err(e) = waited {
                     break Err(e);

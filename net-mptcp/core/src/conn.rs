@@ -416,8 +416,8 @@ pub struct Connection<S: Platform> {
     rx: Option<Reassembly<S::Payload, S::RxQueue>>,
     /// The application is gone: received data is dropped as it arrives.
     rx_discard: bool,
-    /// The DATA_ACK moved without data (the peer's DATA_FIN): an ACK must
-    /// tell the peer, no TCP ACK being due for it.
+    /// An ACK must go, no TCP ACK being due: the DATA_ACK moved without
+    /// data (the peer's DATA_FIN), or our DATA_FIN is to be sent again.
     ack_wanted: bool,
     /// IDSNs are moved to within 1 MiB of 2^64 (a debugging knob, to test
     /// the wrap of the data sequence space; both ends must set it).
@@ -876,8 +876,10 @@ impl<S: Platform> Connection<S> {
         }
     }
 
-    /// Whether an ACK must go now, no TCP ACK being due to carry the new
-    /// DATA_ACK (it covers the peer's DATA_FIN). Clears the request.
+    /// Whether an ACK must go now, no TCP ACK being due: to carry a new
+    /// DATA_ACK (it covers the peer's DATA_FIN), or our DATA_FIN again (the
+    /// data-level timer fired before the peer DATA_ACKed it). Clears the
+    /// request.
     pub fn take_ack_wanted(&mut self) -> bool {
         core::mem::take(&mut self.ack_wanted)
     }
@@ -1205,32 +1207,39 @@ impl<S: Platform> Connection<S> {
         if avail == 0 {
             return None;
         }
-        let mut len = (avail.min(u64::from(max)) as u32).min(tx.room);
-        if len >= mss {
-            len -= len % mss;
-        } else if u64::from(len) == avail
+        // The mapping is sized by what is buffered, not by TCP's room at
+        // this instant: a mapping ends its skb (EOR), so mappings cut to the
+        // room an ACK just freed would cut the stream into small skbs. TCP
+        // takes what fits now; the rest of the mapping follows as room
+        // frees (see `sent_mapping_at` above).
+        let mut mapping = avail.min(u64::from(max)) as u32;
+        if mapping >= mss {
+            mapping -= mapping % mss;
+        } else if u64::from(mapping) == avail
             && tx.packets_out > 0
             && !tx.nodelay
             && self.fin == TxFin::None
         {
+            // Nagle: a small tail waits for the ACK of what is in flight.
             return None;
         }
         let sf = self.subflow(id)?;
-        if !sf.record_sent(offset, snd_nxt, len) {
+        if !sf.record_sent(offset, snd_nxt, mapping) {
             self.count(Counter::MapAllocFail);
             return None;
         }
-        match self.sender.send(u64::from(len), id, offset) {
+        match self.sender.send(u64::from(mapping), id, offset) {
             Ok(_) => {}
             Err(_) => {
                 self.count(Counter::MapAllocFail);
                 return None;
             }
         }
+        let len = mapping.min(tx.room);
         Some(Transmit {
             dsn: snd_nxt,
             len,
-            end_of_mapping: true,
+            end_of_mapping: len == mapping,
         })
     }
 
@@ -1267,13 +1276,23 @@ impl<S: Platform> Connection<S> {
         }
     }
 
+    /// Whether subflow `id`, whose next octet from the application gets
+    /// the subflow sequence number `write_seq`, has part of a mapping TCP
+    /// has not taken yet (its FIN must wait for it).
+    fn unhanded(&mut self, id: SubflowId, write_seq: u32) -> bool {
+        self.subflow(id).is_some_and(|sf| {
+            sf.tx_offset(write_seq)
+                .is_some_and(|offset| sf.sent_mapping_at(offset).is_some())
+        })
+    }
+
     /// Whether subflow `id` should send our DATA_FIN now: the application
     /// shut down writing and every octet before it was mapped. If so, it is
     /// recorded as sent on `id`: the caller sends an ACK (which carries it,
     /// see [`Connection::option_for`]) and shuts the subflow down for
     /// sending, so that TCP retransmits its FIN, and our option with it,
     /// until the peer has both.
-    pub fn data_fin_due(&mut self, id: SubflowId, now_us: u64) -> bool {
+    pub fn data_fin_due(&mut self, id: SubflowId, write_seq: u32, now_us: u64) -> bool {
         if self.mode == Mode::Fallback && self.drained && self.fin == TxFin::Wanted {
             // Fallen back with data still queued here when the application
             // shut down writing: TCP's FIN, once TCP has it all.
@@ -1283,6 +1302,7 @@ impl<S: Platform> Connection<S> {
         if self.mode != Mode::Mptcp
             || self.fin != TxFin::Wanted
             || self.sender.snd_nxt() != self.write_seq
+            || self.unhanded(id, write_seq)
             || self.sender.send_data_fin(id).is_err()
         {
             return false;
@@ -1463,8 +1483,9 @@ impl<S: Platform> Connection<S> {
     /// Time passed. If the DATA_ACK did not advance for a timeout with data
     /// in flight, the oldest unacknowledged octets (one mapping's worth) go
     /// again (RFC 8684, section 3.3.6: the sender may retransmit on any
-    /// subflow), and the timeout doubles. Returns whether anything was
-    /// marked for retransmission.
+    /// subflow), and the timeout doubles; an unacknowledged DATA_FIN asks
+    /// for an ACK ([`Connection::take_ack_wanted`]). Returns whether
+    /// anything was marked for retransmission.
     pub fn handle_timeout(&mut self, now_us: u64) -> bool {
         let Some(deadline) = self.rto_deadline else {
             return false;
@@ -1483,6 +1504,12 @@ impl<S: Platform> Connection<S> {
             .saturating_mul(1 << self.rto_backoff.min(8))
             .min(MAX_RTO_US);
         self.rto_deadline = Some(now_us.saturating_add(timeout));
+        if self.sender.data_fin().is_some() && !self.sender.data_fin_acked() {
+            // Our DATA_FIN rides on pure ACKs (and on TCP's FIN only when
+            // that goes alone), which TCP never retransmits: an ACK carries
+            // it again.
+            self.ack_wanted = true;
+        }
         let una = self.sender.snd_una();
         let Some(range) = self.sender.next_range(una) else {
             return false;
@@ -1654,7 +1681,7 @@ pub fn selftest<P: Platform<Payload = super::reassembly::Span>>(c: &mut dyn supe
     // The client's DATA_FIN, on a pure ACK; the server consumes it and owes
     // an ACK for it.
     cl.shutdown_write();
-    check!(c, cl.data_fin_due(0, 0));
+    check!(c, cl.data_fin_due(0, ciss + 3001, 0));
     let fin = SegmentOut {
         seq: ciss + 3001,
         flags: flags::ACK,

@@ -89,8 +89,11 @@ struct Tcp {
     records: VecDeque<u32>,
     rcv_nxt: u32,
     mss: u32,
-    /// An ACK is owed (data came, or a DATA_FIN must go).
+    /// An ACK is owed (data came): the next segment carries it.
     ack_due: bool,
+    /// A pure ACK must go (`tcp_send_ack`: our DATA_FIN rides on it),
+    /// after any data sent now, never merged with it.
+    pure_ack_due: bool,
     /// The subflow is cut: what it sends is lost.
     cut: bool,
     /// The subflow stalls: nothing leaves, TCP keeps it (it goes, with its
@@ -109,6 +112,7 @@ impl Tcp {
             rcv_nxt: irs.wrapping_add(1),
             mss,
             ack_due: false,
+            pure_ack_due: false,
             cut: false,
             stalled: false,
         }
@@ -247,8 +251,8 @@ impl End {
             }
             self.conn.on_transmit(self.now);
         }
-        if self.conn.data_fin_due(id as u32, self.now) {
-            tcp.ack_due = true;
+        if self.conn.data_fin_due(id as u32, tcp.write_seq, self.now) {
+            tcp.pure_ack_due = true;
         }
     }
 
@@ -261,7 +265,10 @@ impl End {
         if tcp.stalled {
             return out;
         }
-        while !tcp.queue.is_empty() || tcp.ack_due {
+        while !tcp.queue.is_empty() || tcp.ack_due || tcp.pure_ack_due {
+            if tcp.queue.is_empty() && !tcp.ack_due {
+                tcp.pure_ack_due = false;
+            }
             let mut n = (tcp.mss as usize).min(tcp.queue.len());
             // No segment crosses the end of a record (MSG_EOR).
             while let Some(&end) = tcp.records.front() {
@@ -622,6 +629,88 @@ fn mappings_end_on_mss_multiples_and_a_short_tail_waits() {
         p.client.conn.poll_transmit(0, &nodelay).map(|t| t.len),
         Some(500)
     );
+}
+
+#[test]
+fn a_mapping_is_sized_by_the_data_not_by_tcp_s_room() {
+    let mut p = Pair::connect();
+    let data = stream(100_000, 5);
+    p.client.write(&data);
+    p.client.conn.shutdown_write();
+    let write_seq = p.client.tcp[0].as_ref().unwrap().write_seq;
+    let room = TxRoom {
+        room: 3_000,
+        mss: MSS,
+        write_seq,
+        packets_out: 1,
+        nodelay: false,
+    };
+    // TCP takes 3 000 octets of a 64 000-octet mapping: no record end.
+    let t = p.client.conn.poll_transmit(0, &room).unwrap();
+    assert_eq!((t.len, t.end_of_mapping), (3_000, false));
+    assert_eq!(p.client.conn.sent_records(), 1);
+    let write_seq = write_seq.wrapping_add(3_000);
+    // Its FIN must wait for the rest of the mapping.
+    assert!(!p.client.conn.data_fin_due(0, write_seq, 0));
+    // With no room, nothing; with room, the rest of that mapping.
+    let full = TxRoom {
+        room: 0,
+        write_seq,
+        ..room
+    };
+    assert_eq!(p.client.conn.poll_transmit(0, &full), None);
+    let more = TxRoom {
+        room: 1 << 20,
+        write_seq,
+        ..room
+    };
+    let t = p.client.conn.poll_transmit(0, &more).unwrap();
+    assert_eq!(
+        (t.dsn, t.len, t.end_of_mapping),
+        (p.client.conn.snd_una() + 3_000, 62_000, true)
+    );
+    assert_eq!(p.client.conn.sent_records(), 1);
+    // The model's TCP takes it from here: everything arrives once.
+    let tcp = p.client.tcp[0].as_mut().unwrap();
+    tcp.queue.extend(&data[..65_000]);
+    tcp.write_seq = tcp.write_seq.wrapping_add(65_000);
+    tcp.records.push_back(tcp.write_seq);
+    p.drive();
+    assert_eq!(p.server.received, data);
+    assert!(p.server.conn.at_eof());
+}
+
+#[test]
+fn a_lost_data_fin_goes_again_when_the_data_level_timer_fires() {
+    let mut p = Pair::connect();
+    p.client.conn.set_rto(200_000);
+    let data = stream(3_000, 6);
+    p.client.write(&data);
+    p.drive();
+    assert_eq!(p.server.received, data);
+    // The DATA_FIN goes on a pure ACK, which is lost.
+    p.client.conn.shutdown_write();
+    p.client.push(0);
+    p.client.tcp[0].as_mut().unwrap().cut = true;
+    assert!(p.client.emit(0).is_empty());
+    p.client.tcp[0].as_mut().unwrap().cut = false;
+    p.drive();
+    assert!(!p.server.conn.at_eof(), "the DATA_FIN was lost");
+    assert!(!p.client.conn.take_ack_wanted());
+    // The timer fires: an ACK carries the DATA_FIN again.
+    let deadline = p
+        .client
+        .conn
+        .poll_timeout()
+        .expect("armed for the DATA_FIN");
+    p.client.now = deadline;
+    p.client.conn.handle_timeout(deadline);
+    assert!(p.client.conn.take_ack_wanted());
+    p.client.tcp[0].as_mut().unwrap().pure_ack_due = true;
+    p.drive();
+    assert!(p.server.conn.at_eof());
+    assert!(p.client.conn.data_fin_acked());
+    assert_eq!(p.client.conn.poll_timeout(), None);
 }
 
 #[test]

@@ -33,6 +33,10 @@ says must be ignored. Each command prints one JSON line.
         client's third ACK carries MP_CAPABLE (it must not when the SYN/ACK's
         must be ignored).
 
+    craft.py cases < COMMANDS
+        Each line of stdin is one of the commands above (scapy is imported
+        once for all); one JSON line each, in order.
+
 Run where the kernel's own RSTs for these connections are dropped
 (iptables), since no socket of that kernel owns them. Importing scapy takes
 seconds under TCG: the listening commands (forge, synack) create the file
@@ -238,9 +242,12 @@ def dss_lengths(a):
     return 0
 
 
-def main():
+MODES = {"forge": forge, "syn": syn, "third-ack": third_ack, "synack": synack, "dss-lengths": dss_lengths}
+
+
+def parser():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mode", choices=["forge", "syn", "third-ack", "synack", "dss-lengths"])
+    p.add_argument("mode", choices=list(MODES) + ["cases"])
     p.add_argument("--pcap")
     p.add_argument("--dst")
     p.add_argument("--dport", type=int)
@@ -251,10 +258,30 @@ def main():
     p.add_argument("--flags", type=lambda v: int(v, 0), default=H)
     p.add_argument("--data", type=int, default=0)
     p.add_argument("--ready", help="a file to create once listening")
+    return p
+
+
+def cases(p):
+    """One process for many commands (scapy is imported once): each line of
+    stdin is a command line of this script; one JSON line per command."""
+    status = 0
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        a = p.parse_args(line.split())
+        if a.mode == "cases":
+            raise SystemExit("cases: no nesting")
+        status |= MODES[a.mode](a)
+        sys.stdout.flush()
+    return status
+
+
+def main():
+    p = parser()
     a = p.parse_args()
-    modes = {"forge": forge, "syn": syn, "third-ack": third_ack, "synack": synack,
-             "dss-lengths": dss_lengths}
-    return modes[a.mode](a)
+    if a.mode == "cases":
+        return cases(p)
+    return MODES[a.mode](a)
 
 
 if __name__ == "__main__":

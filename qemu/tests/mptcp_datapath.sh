@@ -72,7 +72,7 @@ expect_eq "and goes back to nothing once read" 0 "$(json_get "$r" rmem_after_rea
 
 # --- allocation failures -------------------------------------------------------
 for ns in cli srv; do in_ns $ns sysctl -q -w net.mptcp.debug_fail_alloc=5; done
-transfer fail-alloc 46003 20000000 20000000
+transfer fail-alloc 46003 8000000 8000000
 for ns in cli srv; do in_ns $ns sysctl -q -w net.mptcp.debug_fail_alloc=0; done
 expect_mib srv RcvRetry -ge 1
 expect_mib cli RcvRetry -ge 1

@@ -54,7 +54,8 @@ msg=$(timeout 30 rmmod mptcp_rs 2>&1)
 rc=$?
 expect_eq "rmmod under traffic is refused (not a hang, not a success)" 1 "$rc"
 case $msg in *"in use"*) ok "it says the module is in use: $msg" ;; *) not_ok "rmmod said: $msg" ;; esac
-expect_eq "and it answered within 5 s" True "$([ $((SECONDS - t0)) -le 5 ] && echo True || echo False)"
+echo "# rmmod under traffic answered in $((SECONDS - t0)) s"
+expect_eq "and it answered within 20 s (a hang runs into the 30 s timeout)" True "$([ $((SECONDS - t0)) -le 20 ] && echo True || echo False)"
 check "the transfer completes intact (client)" wait $cpid
 check "the transfer completes intact (server)" wait $spid
 

@@ -40,15 +40,15 @@ wait_for() {
 	return 1
 }
 
-MB=5000000
+MB=20000000
 rtr timeout 300 python3 "$here/craft.py" forge --iface rs1 --dst "$SRV" --dport 45100 --count 10 \
 	--ready /tmp/forge.ready >"$out/forged.craft.json" 2>&1 &
 fpid=$!
 check "the forger listens" wait_for /tmp/forge.ready
-srv timeout 600 python3 "$here/xfer.py" serve --port 45100 --mptcp --recv $MB --send 2000000 >"$out/forged.server.json" 2>&1 &
+srv timeout 600 python3 "$here/xfer.py" serve --port 45100 --mptcp --recv $MB --send 5000000 >"$out/forged.server.json" 2>&1 &
 spid=$!
-check "a 5 MB / 2 MB transfer completes intact under forged segments (client)" \
-	cli timeout 600 python3 "$here/xfer.py" connect "$SRV" --port 45100 --mptcp --send $MB --recv 2000000 --retry 60
+check "a 20 MB / 5 MB transfer completes intact under forged segments (client)" \
+	cli timeout 600 python3 "$here/xfer.py" connect "$SRV" --port 45100 --mptcp --send $MB --recv 5000000 --retry 60
 check "and the server's side" wait $spid
 check "the forged segments were sent" wait $fpid
 sed 's/^/# /' "$out/forged.craft.json"

@@ -503,7 +503,8 @@ impl StreamOps for Mptcp {
                 break Err(m.pipe_error(flags));
             }
             let (_, sndbuf) = buf_sizes(m.sk(), sub);
-            if st.mpcb.send_space(sndbuf) == 0 {
+            let room = st.mpcb.send_space(sndbuf) as usize;
+            if room == 0 {
                 if unpushed > 0 {
                     drop(lock);
                     st.mpcb.push_all();
@@ -519,7 +520,6 @@ impl StreamOps for Mptcp {
                 }
                 continue;
             }
-            let room = st.mpcb.send_space(sndbuf) as usize;
             // The tree node first: if there is no memory for it, nothing was
             // taken from the application. Without memory a blocking writer
             // waits for some, as TCP's `sk_stream_wait_memory` does; a

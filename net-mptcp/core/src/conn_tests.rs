@@ -645,7 +645,7 @@ fn a_mapping_is_sized_by_the_data_not_by_tcp_s_room() {
         packets_out: 1,
         nodelay: false,
     };
-    // TCP takes 3 000 octets of a 64 000-octet mapping: no record end.
+    // TCP takes 3 000 octets of a 65 000-octet mapping: no record end.
     let t = p.client.conn.poll_transmit(0, &room).unwrap();
     assert_eq!((t.len, t.end_of_mapping), (3_000, false));
     assert_eq!(p.client.conn.sent_records(), 1);

@@ -4,7 +4,8 @@
 # Runs several VM test scripts in one boot (scripts/test.sh groups the
 # scripts that ask for the same VM). Each script runs under its own timeout
 # with its TAP output in $MPTCP_RS_OUT/NAME.tap and its wall time in seconds
-# in $MPTCP_RS_OUT/NAME.time; a line in the kernel log marks where each one
+# in $MPTCP_RS_OUT/NAME.time (and when each case ended in NAME.steps,
+# see tap.sh); a line in the kernel log marks where each one
 # starts, so that a report in the log can be traced to the script that was
 # running. Between scripts, network namespaces a script left behind are
 # deleted. Each script's exit status goes to $MPTCP_RS_OUT/NAME.rc; the batch
@@ -27,7 +28,7 @@ for script in "$@"; do
 	i=$((i + 1))
 	echo "mptcp-rs batch: $name starts" >/dev/kmsg
 	start=${EPOCHREALTIME/./}
-	timeout -k 10 "$limit" "$script" >"$out/$name.tap" 2>&1
+	TAP_STEPS=$out/$name.steps timeout -k 10 "$limit" "$script" >"$out/$name.tap" 2>&1
 	rc=$?
 	# Tenths of a second, with shell arithmetic (a process costs ~0.5 s).
 	tenths=$(((${EPOCHREALTIME/./} - start) / 100000))

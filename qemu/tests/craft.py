@@ -35,7 +35,8 @@ says must be ignored. Each command prints one JSON line.
 
     craft.py cases < COMMANDS
         Each line of stdin is one of the commands above (scapy is imported
-        once for all); one JSON line each, in order.
+        once for all); one JSON line each, in order. (dss-lengths reads the
+        pcap itself: it needs no scapy.)
 
 Run where the kernel's own RSTs for these connections are dropped
 (iptables), since no socket of that kernel owns them. Importing scapy takes
@@ -48,12 +49,21 @@ import json
 import random
 import struct
 import sys
+import time
 
-from scapy.all import IP, TCP, AsyncSniffer, Raw, conf, send, sr1  # noqa: E402
-
-conf.verb = 0
 MPTCP = 30
 H = 0x01
+
+
+def load_scapy():
+    """Imports the parts of scapy the crafting commands use (not scapy.all:
+    its import alone takes 40 s under TCG with a debug kernel)."""
+    global IP, TCP, AsyncSniffer, Raw, send, sr1
+    from scapy.config import conf
+    from scapy.layers.inet import IP, TCP
+    from scapy.packet import Raw
+    from scapy.sendrecv import AsyncSniffer, send, sr1
+    conf.verb = 0
 
 
 def mp_capable(version, flags, sender_key=None, receiver_key=None, data_len=None):
@@ -116,8 +126,12 @@ def forge(a):
     p = seen[0]
     src, dst, sport, dport = p[IP].src, p[IP].dst, p[TCP].sport, p[TCP].dport
     seq, ack = p[TCP].seq, p[TCP].ack
+    # A round at a time, each by one send() (one socket: a send() per
+    # packet costs seconds under TCG, and the forgery must land while the
+    # transfer is live), with a pause between rounds.
     sent = 0
     for i in range(a.count):
+        packets = []
         for far in (1 << 30, -(1 << 30)):
             s = (seq + far) & 0xFFFFFFFF
             k = (ack + far) & 0xFFFFFFFF
@@ -130,11 +144,13 @@ def forge(a):
             ]
             for opts in variants:
                 # Towards the server, and towards the client.
-                send(IP(src=src, dst=dst) / TCP(sport=sport, dport=dport, flags="A", seq=s, ack=ack,
-                                                options=opts) / Raw(b"x" * 100))
-                send(IP(src=dst, dst=src) / TCP(sport=dport, dport=sport, flags="A", seq=k, ack=seq,
-                                                options=opts) / Raw(b"y" * 100))
-                sent += 2
+                packets.append(IP(src=src, dst=dst) / TCP(sport=sport, dport=dport, flags="A", seq=s,
+                                                          ack=ack, options=opts) / Raw(b"x" * 100))
+                packets.append(IP(src=dst, dst=src) / TCP(sport=dport, dport=sport, flags="A", seq=k,
+                                                          ack=seq, options=opts) / Raw(b"y" * 100))
+        send(packets)
+        sent += len(packets)
+        time.sleep(0.2)
     print(json.dumps({"ok": True, "forged": sent, "tuple": [src, sport, dst, dport]}))
     return 0
 
@@ -224,17 +240,56 @@ def synack(a):
     return 0 if acks else 1
 
 
-def dss_lengths(a):
-    from scapy.all import rdpcap
-    data, fin = {}, {}
-    for p in rdpcap(a.pcap):
-        if TCP not in p:
+def tcp_options(raw):
+    """(kind, value) pairs of a TCP header's option bytes."""
+    out, i = [], 0
+    while i < len(raw):
+        kind = raw[i]
+        if kind == 0:
+            break
+        if kind == 1:
+            i += 1
             continue
-        for sub, body in mptcp_options(p):
-            if sub != 2:
+        if i + 1 >= len(raw) or raw[i + 1] < 2:
+            break
+        out.append((kind, raw[i + 2:i + raw[i + 1]]))
+        i += raw[i + 1]
+    return out
+
+
+def pcap_tcp(path):
+    """(TCP options, payload length) of each IPv4 TCP segment of a classic
+    pcap file with Ethernet frames (tcpdump -w), without scapy."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    magic = blob[:4]
+    endian = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">",
+              b"\x4d\x3c\xb2\xa1": "<", b"\xa1\xb2\x3c\x4d": ">"}.get(magic)
+    if endian is None or struct.unpack(endian + "I", blob[20:24])[0] != 1:
+        raise SystemExit(f"{path}: not a classic pcap of Ethernet frames")
+    off = 24
+    while off + 16 <= len(blob):
+        caplen = struct.unpack(endian + "I", blob[off + 8:off + 12])[0]
+        frame = blob[off + 16:off + 16 + caplen]
+        off += 16 + caplen
+        if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[23] != 6:
+            continue
+        ip = frame[14:]
+        ihl = (ip[0] & 0x0F) * 4
+        total = struct.unpack("!H", ip[2:4])[0]
+        tcp = ip[ihl:]
+        doff = (tcp[12] >> 4) * 4
+        yield tcp_options(tcp[20:doff]), total - ihl - doff
+
+
+def dss_lengths(a):
+    data, fin = {}, {}
+    for options, payload in pcap_tcp(a.pcap):
+        for kind, body in options:
+            if kind != MPTCP or len(body) < 2 or body[0] >> 4 != 2:
                 continue
             n = len(body) + 2
-            if len(p[TCP].payload) > 0:
+            if payload > 0:
                 data[n] = data.get(n, 0) + 1
             elif body[1] & 0x10:
                 fin[n] = fin.get(n, 0) + 1
@@ -279,6 +334,8 @@ def cases(p):
 def main():
     p = parser()
     a = p.parse_args()
+    if a.mode != "dss-lengths":
+        load_scapy()
     if a.mode == "cases":
         return cases(p)
     return MODES[a.mode](a)

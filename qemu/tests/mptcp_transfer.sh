@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # qemu-vm-args: --module --timeout 900
 #
-# Ours to ours, through a router namespace: 1 MB and 20 MB in each
-# direction, and 4 MB under 1% loss with reordering; every transfer checked
+# Ours to ours, through a router namespace: 1 MB and 8 MB in each
+# direction, and 2 MB under 1% loss with reordering; every transfer checked
 # by a SHA-256 of the bytes, the 1 MB runs captured and decoded by tshark,
 # and the counters of both ends showing MPTCP, not a fallback. (Longer
 # transfers: `make soak`, qemu/soak/long_transfer.sh.)
@@ -44,12 +44,12 @@ transfer 1mb-down 1000000 down
 capture_stop
 check_capture "$out/1mb.pcap"
 
-transfer 20mb-up 20000000 up
-transfer 20mb-down 20000000 down
+transfer 8mb-up 8000000 up
+transfer 8mb-down 8000000 down
 
 check "1% loss and reordering on the path" topo_shape 1 - 5ms 1% reorder 25% 50%
-transfer 4mb-lossy-up 4000000 up
-transfer 4mb-lossy-down 4000000 down
+transfer 2mb-lossy-up 2000000 up
+transfer 2mb-lossy-down 2000000 down
 
 for ns in cli srv; do
 	expect_mib $ns MPCapableFallbackSYNACK -eq 0

@@ -5,8 +5,15 @@
 TAP_N=0
 TAP_FAILED=0
 
-ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
-not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; }
+# With TAP_STEPS set (qemu/tests/batch.sh), each case also appends "MS N
+# DESCRIPTION" there (MS: milliseconds since the script started, a builtin:
+# no process), so that the slow cases of a slow script can be found.
+TAP_T0=${EPOCHREALTIME/./}
+tap_step() {
+	[ -z "${TAP_STEPS:-}" ] || echo "$(((${EPOCHREALTIME/./} - TAP_T0) / 1000)) $TAP_N $*" >>"$TAP_STEPS"
+}
+ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; tap_step "$*"; }
+not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $*"; tap_step "$*"; }
 
 # check "description" command...: one case, passing if the command succeeds.
 # The command runs in this shell (not a subshell), so that functions like

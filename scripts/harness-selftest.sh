@@ -106,13 +106,36 @@ fi
 # --- real VMs -------------------------------------------------------------
 vm() { "$REPO/qemu/vm" --no-kmemleak --timeout 240 --out "$tmp/vm" "$@"; }
 check "a VM run passes when all is well" vm -- true
-check "a failing command fails the run" fails vm -- false
-check "a WARNING in the kernel log fails the run" fails vm -- \
-	sh -c 'modprobe lkdtm && echo WARNING >/sys/kernel/debug/provoke-crash/DIRECT'
-check "a KASAN report fails the run" fails vm -- \
-	sh -c 'modprobe lkdtm && echo READ_AFTER_FREE >/sys/kernel/debug/provoke-crash/DIRECT'
-check "a memory leak fails the run" fails "$REPO/qemu/vm" --timeout 240 --out "$tmp/vm" -- \
-	sh -c 'modprobe kmemleak-test && rmmod kmemleak-test'
+# One boot provokes each problem in turn (a boot costs a minute under TCG):
+# a WARNING, a KASAN report and a leak, then the command fails. The run must
+# fail, naming the command's exit status and the leak; the kernel log is cut
+# at the marks between the provocations, and check-dmesg must fail each
+# piece on its own, the piece before the first one being clean.
+"$REPO/qemu/vm" --timeout 300 --out "$tmp/vm" -- sh -c '
+	modprobe lkdtm
+	echo "selftest: warning" >/dev/kmsg
+	echo WARNING >/sys/kernel/debug/provoke-crash/DIRECT
+	echo "selftest: kasan" >/dev/kmsg
+	echo READ_AFTER_FREE >/sys/kernel/debug/provoke-crash/DIRECT
+	echo "selftest: leak" >/dev/kmsg
+	modprobe kmemleak-test && rmmod kmemleak-test
+	echo "selftest: end" >/dev/kmsg
+	false' >"$tmp/vm.out" 2>&1
+vm_rc=$?
+check "a failing run fails" test $vm_rc != 0
+check "a failing command fails the run" grep -q "the command exited with 1" "$tmp/vm.out"
+check "a memory leak fails the run" grep -q "kmemleak reports leaks" "$tmp/vm.out"
+piece() { # FROM TO: the kernel log between two marks
+	awk -v from="$1" -v to="$2" 'index($0, to) { on = 0 } on { print } index($0, from) { on = 1 }' \
+		"$tmp/vm/dmesg.txt" >"$tmp/piece"
+	[ -s "$tmp/piece" ] || echo "[    0.000000] (empty piece)" >"$tmp/piece"
+}
+awk '/selftest: warning/ { exit } { print }' "$tmp/vm/dmesg.txt" >"$tmp/piece"
+check "the kernel log before the provocations is clean" "$REPO/qemu/check-dmesg" "$tmp/piece"
+piece "selftest: warning" "selftest: kasan"
+check "a WARNING in the kernel log fails the run" fails "$REPO/qemu/check-dmesg" "$tmp/piece"
+piece "selftest: kasan" "selftest: leak"
+check "a KASAN report fails the run" fails "$REPO/qemu/check-dmesg" "$tmp/piece"
 check "a VM that does not finish in time fails" fails "$REPO/qemu/vm" --no-kmemleak --timeout 30 \
 	--out "$tmp/vm" -- sleep 600
 

@@ -9,7 +9,7 @@ says must be ignored. Each command prints one JSON line.
         router's namespace, which forwards it), then sends N forged segments
         with that connection's 4-tuple and a valid checksum but sequence
         numbers outside its window, each way, carrying a conflicting DSS
-        mapping, a DATA_FIN, or an MP_FASTCLOSE.
+        mapping, a DATA_FIN, or an MP_FASTCLOSE; creates --done FILE after.
 
     craft.py syn --dst A --dport P [--version V] [--flags F]
         Sends a SYN with MP_CAPABLE (version V, flags F) to a listener and
@@ -49,7 +49,6 @@ import json
 import random
 import struct
 import sys
-import time
 
 MPTCP = 30
 H = 0x01
@@ -127,8 +126,8 @@ def forge(a):
     src, dst, sport, dport = p[IP].src, p[IP].dst, p[TCP].sport, p[TCP].dport
     seq, ack = p[TCP].seq, p[TCP].ack
     # A round at a time, each by one send() (one socket: a send() per
-    # packet costs seconds under TCG, and the forgery must land while the
-    # transfer is live), with a pause between rounds.
+    # packet costs seconds under TCG). Building and sending them all takes
+    # longer than a transfer: the test's sender waits for --done.
     sent = 0
     for i in range(a.count):
         packets = []
@@ -150,7 +149,8 @@ def forge(a):
                                                           ack=seq, options=opts) / Raw(b"y" * 100))
         send(packets)
         sent += len(packets)
-        time.sleep(0.2)
+    if a.done:
+        open(a.done, "w").close()
     print(json.dumps({"ok": True, "forged": sent, "tuple": [src, sport, dst, dport]}))
     return 0
 
@@ -313,6 +313,7 @@ def parser():
     p.add_argument("--flags", type=lambda v: int(v, 0), default=H)
     p.add_argument("--data", type=int, default=0)
     p.add_argument("--ready", help="a file to create once listening")
+    p.add_argument("--done", help="forge: a file to create once all are sent")
     return p
 
 

@@ -14,6 +14,8 @@ sha256, ok) and exits 1 on any mismatch, short transfer or error.
 
 Both directions may run at once (--send and --recv together): the sender
 shuts down its write side when done and the receiver reads to EOF.
+--pause-at N --until FILE: the sender stops after N bytes until FILE
+exists (the connection stays open meanwhile), then sends the rest.
 --mptcp opens the socket with IPPROTO_MPTCP (262).
 """
 import argparse
@@ -56,11 +58,22 @@ def cpu_seconds():
     return r.ru_utime + r.ru_stime
 
 
-def do_send(sock, seed, nbytes, result):
+def wait_for(path, limit):
+    deadline = time.monotonic() + limit
+    while not os.path.exists(path):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path} did not appear within {limit} s")
+        time.sleep(0.2)
+
+
+def do_send(sock, seed, nbytes, result, pause_at=None, until=None, limit=600):
     t0 = time.monotonic()
     sent = 0
     try:
         for chunk in stream(seed, nbytes):
+            if pause_at is not None and sent >= pause_at:
+                wait_for(until, limit)
+                pause_at = None
             sock.sendall(chunk)
             sent += len(chunk)
         sock.shutdown(socket.SHUT_WR)
@@ -99,7 +112,8 @@ def transfer(sock, args):
     t0 = time.monotonic()
     threads = []
     if args.send is not None:
-        threads.append(threading.Thread(target=do_send, args=(sock, args.seed, args.send, result)))
+        threads.append(threading.Thread(target=do_send, args=(sock, args.seed, args.send, result,
+                                                              args.pause_at, args.until, args.timeout)))
     if args.recv is not None:
         threads.append(threading.Thread(target=do_recv, args=(sock, args.seed, args.recv, result)))
     for t in threads:
@@ -136,7 +150,11 @@ def main():
     p.add_argument("--retry", type=float, default=60, help="connect: keep retrying for this long")
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--label", default="")
+    p.add_argument("--pause-at", type=int, help="send: stop after this many bytes until --until exists")
+    p.add_argument("--until", help="send: the file that ends the pause")
     args = p.parse_args()
+    if (args.pause_at is None) != (args.until is None):
+        p.error("--pause-at and --until go together")
 
     if args.mode == "digest":
         print(expected_digest(args.seed, int(args.host)))

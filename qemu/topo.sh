@@ -75,6 +75,13 @@ topo_create() {
 		done
 	} | ip -n rtr -batch - || return 1
 	rtr sysctl -q -w net.ipv4.ip_forward=1 || return 1
+	# A closed connection whose peer is gone (a crafted peer, a namespace
+	# deleted) gives up after 2 retransmissions of its FIN, not 8: the VM's
+	# final unload waits for every connection to end, and it should not
+	# wait minutes for those.
+	for i in cli srv; do
+		ip netns exec $i sysctl -q -w net.ipv4.tcp_orphan_retries=2 net.ipv4.tcp_fin_timeout=10 || return 1
+	done
 	for i in $(seq 1 "$n"); do
 		TOPO_CLI_ADDR[i]=10.$i.1.1
 		TOPO_SRV_ADDR[i]=10.$i.2.1

@@ -171,6 +171,12 @@ spid=$!
 check "a 300 kB exchange for the capture" \
 	cli timeout 120 python3 "$here/xfer.py" connect "$SRV" --port 45400 --mptcp --send 300000 --recv 300000 --retry 30
 wait $spid
+# The DATA_FINs go when each end closes, after its data: the capture runs
+# until the client's subflow has left ESTABLISHED (the exchange is over).
+for _ in $(seq 1 30); do
+	[ -z "$(cli ss -Htn state established '( sport = :45400 or dport = :45400 )')" ] && break
+	sleep 1
+done
 capture_stop
 r=$(craft dss-lengths --pcap "$out/dss.pcap")
 echo "# DSS option lengths (octets: segments): $r"

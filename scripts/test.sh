@@ -148,20 +148,20 @@ run_batch() { # label pair|vm "args" timeouts scripts...
 		"$REPO/qemu/vm" $args --timeout $((total + 120)) --name "$label" --out "$out" \
 			-- "${job[@]}" || vm_ok=0
 	fi
-	local times=()
+	local times=""
 	for name in "${names[@]}"; do
 		if [ "$kind" = pair ]; then
 			record_vm "pair-$name" $vm_ok "$out/dut/$name.tap" "$out/peer/$name.tap"
 			script_time[pair-$name]=$(cat "$out/dut/$name.time" 2>/dev/null || echo -)
-			times+=("$name ${script_time[pair-$name]} s")
+			times+="$name ${script_time[pair-$name]} s, "
 		else
 			record_vm "$name" $vm_ok "$out/$name.tap"
 			script_time[$name]=$(cat "$out/$name.time" 2>/dev/null || echo -)
-			times+=("$name ${script_time[$name]} s")
+			times+="$name ${script_time[$name]} s, "
 		fi
 	done
 	# Now, not only in the summary: a run cut short still shows them.
-	log "vm batch $label took $(fmt_secs $((SECONDS - t))): $(IFS=,; echo "${times[*]}" | sed 's/,/, /g')"
+	log "vm batch $label took $(fmt_secs $((SECONDS - t))): ${times%, }"
 	boot_times+=("$label $((SECONDS - t))")
 }
 

@@ -52,8 +52,7 @@ fi
 
 # How a tree is configured and built: bump KERNEL_RECIPE (scripts/lib.sh)
 # when this changes in a way that matters.
-frags=("$REPO/qemu/config/base.config" "$REPO/qemu/config/debug.config"
-	"$REPO/qemu/config/$flavour.config")
+mapfile -t frags < <(kernel_frags "$flavour")
 start=$SECONDS
 rm -rf "$dir/modroot"
 mkdir -p "$dir"

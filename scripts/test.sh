@@ -26,10 +26,19 @@ ln -sfn "$results" "$REPO/results/latest"
 
 "$REPO/scripts/setup.sh"
 "$REPO/scripts/kernel.sh" dut
-"$REPO/scripts/kernel.sh" peer
 "$REPO/scripts/module.sh" >"$results/module-build.txt" 2>&1 ||
 	{ cat "$results/module-build.txt" >&2; die "module build failed"; }
 log "build and set-up: $(fmt_secs $((SECONDS - t0)))"
+
+# The PEER kernel is needed only by the pair batch, which runs last. On a
+# cold run it builds in the background, at the lowest priority, while the
+# host, KUnit and DUT levels run: a TCG guest keeps about one of the two
+# cores busy, and the build takes what is left. (Built already: a second.)
+peer_pid=
+if want vm; then
+	nice -n 19 "$REPO/scripts/kernel.sh" peer >"$results/kernel-peer.txt" 2>&1 &
+	peer_pid=$!
+fi
 
 declare -A passed failed detail
 failures=()
@@ -77,20 +86,31 @@ if want host; then
 fi
 
 # --- kunit --------------------------------------------------------------
-if want kunit; then
-	t=$SECONDS
-	out=$results/kunit
-	vm_ok=1
-	"$REPO/qemu/vm" --module --name kunit --timeout 300 --out "$out" -- true || vm_ok=0
+# The module's KUnit suites run whenever it loads. With the VM level, they
+# are counted from the kernel log of the first VM batch that boots with the
+# module loaded (a boot saved); otherwise, or if no batch does, from a boot
+# of their own.
+count_kunit() { # DMESG VM_OK FROM
+	local dmesg=$1 vm_ok=$2 from=$3 counts p f s suites
+	local kunit_py
 	kunit_py=$(kernel_src_dir)/tools/testing/kunit/kunit.py
-	if counts=$(python3 "$REPO/scripts/ktap-count.py" "$kunit_py" "$out/dmesg.txt" 2>"$out/ktap-count.txt"); then :; else
-		cat "$out/ktap-count.txt" >&2
-		failures+=("kunit: failing or missing cases ($out/dmesg.txt)")
+	if counts=$(python3 "$REPO/scripts/ktap-count.py" "$kunit_py" "$dmesg" 2>"$dmesg.ktap-count"); then :; else
+		cat "$dmesg.ktap-count" >&2
+		failures+=("kunit: failing or missing cases ($dmesg)")
 	fi
 	read -r p f s suites <<<"${counts:-0 0 0 0}"
-	[ $vm_ok = 1 ] || { failures+=("kunit: VM run failed ($out)"); [ "$f" != 0 ] || f=1; }
-	record kunit "$p" "$f" "$suites suites"
-	log "kunit level: $p passed, $f failed, $s skipped in $suites suites, $(fmt_secs $((SECONDS - t)))"
+	[ "$vm_ok" = 1 ] || { failures+=("kunit: VM run failed ($(dirname "$dmesg"))"); [ "$f" != 0 ] || f=1; }
+	record kunit "$p" "$f" "$suites suites, from $from"
+	log "kunit level: $p passed, $f failed, $s skipped in $suites suites (from $from)"
+}
+kunit_own_boot() {
+	local t=$SECONDS out=$results/kunit vm_ok=1
+	"$REPO/qemu/vm" --module --name kunit --timeout 300 --out "$out" -- true || vm_ok=0
+	count_kunit "$out/dmesg.txt" $vm_ok "a boot of its own, $(fmt_secs $((SECONDS - t)))"
+}
+kunit_pending=0
+if want kunit; then
+	if want vm; then kunit_pending=1; else kunit_own_boot; fi
 fi
 
 # --- vm -----------------------------------------------------------------
@@ -160,6 +180,10 @@ run_batch() { # label pair|vm "args" timeouts scripts...
 			times+="$name ${script_time[$name]} s, "
 		fi
 	done
+	if [ "$kunit_pending" = 1 ] && [ "$kind" = vm ] && [[ " $args " == *" --module "* ]]; then
+		count_kunit "$out/dmesg.txt" 1 "the boot of $label"
+		kunit_pending=0
+	fi
 	# Now, not only in the summary: a run cut short still shows them.
 	log "vm batch $label took $(fmt_secs $((SECONDS - t))): ${times%, }"
 	boot_times+=("$label $((SECONDS - t))")
@@ -189,16 +213,7 @@ if want vm; then
 		run_batch "batch$n" vm "${key#vm:}" "${batch_timeouts[$key]%,}" ${batch_scripts[$key]}
 		runs=$((runs + 1))
 	done
-	pair_scripts=() pair_timeouts=""
-	for test in "$REPO"/qemu/pair-tests/*.sh; do
-		[ -x "$test" ] || continue
-		pair_scripts+=("$test")
-		pair_timeouts+="$(sed -n 's/^# pair-timeout: *\([0-9]*\)/\1/p' "$test" | grep . || echo 600),"
-	done
-	if [ ${#pair_scripts[@]} -gt 0 ]; then
-		run_batch pair pair "" "${pair_timeouts%,}" "${pair_scripts[@]}"
-		runs=$((runs + 1))
-	fi
+	[ "$kunit_pending" = 0 ] || kunit_own_boot
 	out=$results/vm-harness
 	mkdir -p "$out"
 	vm_ok=1
@@ -208,6 +223,24 @@ if want vm; then
 	script_time[harness]=$((SECONDS - th))
 	boot_times+=("harness $((SECONDS - th))")
 	runs=$((runs + 1))
+	pair_scripts=() pair_timeouts=""
+	for test in "$REPO"/qemu/pair-tests/*.sh; do
+		[ -x "$test" ] || continue
+		pair_scripts+=("$test")
+		pair_timeouts+="$(sed -n 's/^# pair-timeout: *\([0-9]*\)/\1/p' "$test" | grep . || echo 600),"
+	done
+	# The PEER kernel, if it is still building.
+	tw=$SECONDS
+	if [ -n "$peer_pid" ] && ! wait "$peer_pid"; then
+		cat "$results/kernel-peer.txt" >&2
+		failures+=("vm: the PEER kernel did not build ($results/kernel-peer.txt)")
+		pair_scripts=()
+	fi
+	log "PEER kernel ready (waited $(fmt_secs $((SECONDS - tw))))"
+	if [ ${#pair_scripts[@]} -gt 0 ]; then
+		run_batch pair pair "" "${pair_timeouts%,}" "${pair_scripts[@]}"
+		runs=$((runs + 1))
+	fi
 	detail[vm]="${#script_time[@]} scripts in $runs runs"
 	log "vm level: ${passed[vm]:-0} passed, ${failed[vm]:-0} failed in $(fmt_secs $((SECONDS - t)))"
 fi

@@ -16,7 +16,7 @@ DEB_PACKAGES=(
 	# VM runner (qemu/vm boots the kernels with plain QEMU).
 	qemu-system-x86 kmod procps util-linux
 	# Tools the tests use inside the VMs.
-	iproute2 iputils-ping iperf3 tcpdump tshark iptables nftables ethtool mptcpd mptcpize socat
+	iproute2 iputils-ping iperf3 tcpdump tshark iptables nftables ethtool mptcpd mptcpize socat jq
 	# Crafted segments (forged options, conformance), and the benchmarks' plots.
 	python3-scapy python3-matplotlib
 )

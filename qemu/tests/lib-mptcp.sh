@@ -11,9 +11,16 @@
 #                           for small transfers)
 #   check_capture FILE      TAP cases: MPTCP options decode in tshark with no
 #                           malformed field or MPTCP warning
+#   json_get JSON FILTER    the value of a jq FILTER on JSON, with booleans and
+#                           null spelled as Python does (True, False, None)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 xfer() { python3 "$here/xfer.py" "$@"; }
+
+# (jq, not python3: Python takes about 3 s to start under TCG.)
+json_get() {
+	jq -rc "($2)"' | if . == true then "True" elif . == false then "False" elif . == null then "None" else . end' <<<"$1"
+}
 
 in_ns() { # NS command...
 	local ns=$1

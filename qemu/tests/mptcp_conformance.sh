@@ -24,7 +24,6 @@ out=${MPTCP_RS_OUT:-/tmp}
 craft() { python3 "$here/craft.py" "$@"; }
 # In a namespace: `in_ns NS craft ...` cannot exec a function.
 ns_craft() { local ns=$1; shift; ip netns exec "$ns" python3 "$here/craft.py" "$@"; }
-json_get() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(d.get(sys.argv[2]))' "$1" "$2"; }
 
 check "a 1-path topology" topo_create 1
 SRV=${TOPO_SRV_ADDR[1]}
@@ -106,18 +105,18 @@ i=0
 for case in "${syn_cases[@]}"; do
 	read -r _ _ want what <<<"$case"
 	expect_eq "SYN with MP_CAPABLE $what: SYN/ACK with MP_CAPABLE $want" "$want" \
-		"$(json_get "${answers[i]:-{\}}" mp_capable)"
+		"$(json_get "${answers[i]:-{\}}" .mp_capable)"
 	i=$((i + 1))
 done
 for case in "${ack_cases[@]}"; do
 	read -r _ _ want what <<<"$case"
 	expect_eq "third ACK with MP_CAPABLE $what: MPTCP (DSS in the answer) $want" "$want" \
-		"$(json_get "${answers[i]:-{\}}" dss)"
+		"$(json_get "${answers[i]:-{\}}" .dss)"
 	i=$((i + 1))
 done
 expect_mib srv MPCapableFallbackACK -ge 4
 expect_eq "MP_CAPABLE ACK with 100 bytes, before accept(): the answer's DATA_ACK covers them" \
-	True "$(json_get "${answers[i]:-{\}}" data_ack_covers_data)"
+	True "$(json_get "${answers[i]:-{\}}" .data_ack_covers_data)"
 kill $lpid 2>/dev/null
 wait $lpid 2>/dev/null
 cli iptables -F OUTPUT
@@ -158,7 +157,7 @@ n=0
 for case in "${synack_cases[@]}"; do
 	read -r _ _ want what <<<"$case"
 	expect_eq "SYN/ACK with MP_CAPABLE $what: our third ACK carries MP_CAPABLE $want" "$want" \
-		"$(json_get "${answers[n]:-{\}}" third_ack_mp_capable)"
+		"$(json_get "${answers[n]:-{\}}" .third_ack_mp_capable)"
 	n=$((n + 1))
 done
 expect_mib cli MPCapableFallbackSYNACK -eq $((before + 4))
@@ -180,8 +179,8 @@ done
 capture_stop
 r=$(craft dss-lengths --pcap "$out/dss.pcap")
 echo "# DSS option lengths (octets: segments): $r"
-expect_eq "every DSS on data is 22 octets" 22 "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])["data"]; print(",".join(sorted(d)) or "none")' "$r")"
-expect_eq "every DSS with a DATA_FIN and no data is 22 octets" 22 "$(python3 -c 'import json,sys; d=json.loads(sys.argv[1])["data_fin"]; print(",".join(sorted(d)) or "none")' "$r")"
+expect_eq "every DSS on data is 22 octets" 22 "$(json_get "$r" '.data | keys | join(",") | if . == "" then "none" else . end')"
+expect_eq "every DSS with a DATA_FIN and no data is 22 octets" 22 "$(json_get "$r" '.data_fin | keys | join(",") | if . == "" then "none" else . end')"
 check_capture "$out/dss.pcap"
 
 topo_destroy

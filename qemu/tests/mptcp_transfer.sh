@@ -31,7 +31,7 @@ transfer() {
 	wait $spid
 	local src=$?
 	if [ $crc = 0 ] && [ $src = 0 ]; then
-		ok "$name: $bytes bytes $dir, SHA-256 matches ($(python3 -c "import json;d=json.load(open('$out/$name.server.json'));print(d.get('recv_mbps') or json.load(open('$out/$name.client.json')).get('recv_mbps'), 'Mbit/s')"))"
+		ok "$name: $bytes bytes $dir, SHA-256 matches ($(jq -rs '(.[0].recv_mbps // .[1].recv_mbps | tostring) + " Mbit/s"' "$out/$name.server.json" "$out/$name.client.json"))"
 	else
 		not_ok "$name: $bytes bytes $dir (client $crc, server $src)"
 		sed 's/^/#   /' "$out/$name.client.json" "$out/$name.server.json" | cut -c1-300

@@ -6,7 +6,9 @@
 #   scripts/bench.sh [SECONDS [ROUNDS]]      (default 8 s, 3 rounds)
 #
 # Boots the DUT VM with mptcp_rs loaded and the PEER VM (Linux's own MPTCP)
-# one after the other; each runs qemu/bench/throughput.sh, which alternates
+# one after the other, both without the run-time checkers (KASAN, lockdep,
+# kmemleak: the DUT runs the BENCH kernel, scripts/kernel.sh bench), whose
+# cost per packet would swamp the ratios; each runs qemu/bench/throughput.sh, which alternates
 # plain TCP and MPTCP on one unshaped veth path: bulk throughput both ways
 # and CPU time per byte (iperf3), and a request/response rate (1-byte
 # transactions, qemu/bench/rr.py). Under TCG a guest carries about
@@ -27,13 +29,15 @@ results=$REPO/results/bench/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$results"
 
 "$REPO/scripts/setup.sh"
-"$REPO/scripts/kernel.sh" dut
+"$REPO/scripts/kernel.sh" bench
 "$REPO/scripts/kernel.sh" peer
-"$REPO/scripts/module.sh"
+"$REPO/scripts/module.sh" --kernel bench >"$results/module-build.txt" 2>&1 ||
+	{ tail -30 "$results/module-build.txt" >&2; die "module build failed"; }
+ko=$(tail -1 "$results/module-build.txt")
 
 # Three measurements per protocol and round, each SECONDS plus set-up.
 timeout=$((rounds * 2 * 3 * (secs + 12) + 300))
-"$REPO/qemu/vm" --kernel dut --module --no-kmemleak --timeout $timeout --out "$results/dut" \
+"$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $timeout --out "$results/dut" \
 	-- "$REPO/qemu/bench/throughput.sh" dut "$secs" "$rounds"
 "$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $timeout --out "$results/peer" \
 	-- "$REPO/qemu/bench/throughput.sh" peer "$secs" "$rounds"
@@ -77,7 +81,8 @@ for vm in ("dut", "peer"):
 
 doc = {"scenarios": scenarios, "seconds": float(secs), "rounds": int(rounds),
        "note": "TCG guests, one unshaped veth path (about 100 Mbit/s of plain TCP); "
-               "only ratios within one VM compare. dut: mptcp_rs; peer: Linux's MPTCP."}
+               "only ratios within one VM compare. dut: mptcp_rs; peer: Linux's MPTCP; "
+               "neither kernel has KASAN, lockdep or kmemleak."}
 with open(os.path.join(out, "latest.json"), "w") as f:
     json.dump(doc, f, indent=1)
 with open(os.path.join(os.path.dirname(out), "latest.json"), "w") as f:
@@ -87,7 +92,8 @@ fmt = lambda v, p=1: "-" if v is None else f"{v:.{p}f}"
 print()
 print("Data path benchmark: TCG guests, one unshaped veth path (about 100 Mbit/s of")
 print(f"plain TCP under TCG); medians of {rounds} rounds of {secs} s; only the ratios")
-print("within one VM compare (dut: mptcp_rs, peer: Linux's MPTCP).")
+print("within one VM compare (dut: mptcp_rs, peer: Linux's MPTCP; neither kernel")
+print("has KASAN, lockdep or kmemleak).")
 print()
 print("%-5s %-13s %12s %12s %8s  %s" % ("vm", "scenario", "TCP", "MPTCP", "ratio", "unit"))
 for s in scenarios:

@@ -2,15 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Builds a test kernel from the Debian 6.12 source, cached by kernel_key():
-#   scripts/kernel.sh dut|peer     build if needed, print nothing else on stdout
+#   scripts/kernel.sh dut|peer|bench   build if needed, print nothing else on stdout
 #   scripts/kernel.sh dut --dir    print the build directory (built or not)
 #
 # An unchanged rebuild does nothing: a stamp in the build directory records
 # that the tree for this key was built to the end.
 . "$(dirname "$0")/lib.sh"
 
-flavour=${1:?usage: kernel.sh dut|peer [--dir]}
-case $flavour in dut | peer) ;; *) die "unknown kernel flavour '$flavour' (dut or peer)" ;; esac
+flavour=${1:?usage: kernel.sh dut|peer|bench [--dir]}
+case $flavour in dut | peer | bench) ;; *) die "unknown kernel flavour '$flavour' (dut, peer or bench)" ;; esac
 LOG_TAG="kernel $flavour"
 
 dir=$(kernel_dir "$flavour")

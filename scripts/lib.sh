@@ -60,12 +60,16 @@ KERNEL_RECIPE=1
 # The config fragments of a kernel flavour, in merge order. The DUT carries
 # the run-time checkers (debug.config) because it runs our code; the PEER runs
 # only Linux's own MPTCP, so it goes without them: it builds in less time and
-# its side of a pair test runs faster under TCG.
+# its side of a pair test runs faster under TCG. BENCH is the DUT without
+# them, for `make bench` alone: their cost per packet would swamp the ratios.
 kernel_frags() {
 	local flavour=$1
 	echo "$REPO/qemu/config/base.config"
-	[ "$flavour" = peer ] || echo "$REPO/qemu/config/debug.config"
-	echo "$REPO/qemu/config/$flavour.config"
+	case $flavour in
+	dut) echo "$REPO/qemu/config/debug.config" "$REPO/qemu/config/dut.config" ;;
+	peer) echo "$REPO/qemu/config/peer.config" ;;
+	bench) echo "$REPO/qemu/config/dut.config" "$REPO/qemu/config/bench.config" ;;
+	esac | tr ' ' '\n'
 }
 
 # The cache key of a kernel flavour: the source version, the config fragments,
@@ -77,7 +81,7 @@ kernel_key() {
 		cat $(kernel_frags "$flavour")
 		echo "recipe $KERNEL_RECIPE"
 		clang$LLVM_SUFFIX --version | head -1
-		if [ "$flavour" = dut ]; then
+		if [ "$flavour" != peer ]; then
 			rustup which rustc >/dev/null && rustc --version
 			echo "bindgen $BINDGEN_VERSION"
 		fi

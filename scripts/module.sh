@@ -4,13 +4,29 @@
 # Builds mptcp_rs.ko out of tree against the DUT kernel (which must be built:
 # scripts/kernel.sh dut). Kbuild rebuilds only what changed.
 #   scripts/module.sh [clean]
+#   scripts/module.sh --kernel bench   against the BENCH kernel (make bench),
+#                        in a copy of the sources under the cache (Kbuild
+#                        writes its objects beside them); prints the .ko's path
 . "$(dirname "$0")/lib.sh"
 LOG_TAG=module
 
-kdir=$("$REPO/scripts/kernel.sh" dut --dir)
-[ -f "$kdir/.mptcp-rs-built" ] || die "the DUT kernel is not built: scripts/kernel.sh dut"
+flavour=dut
+if [ "${1:-}" = --kernel ]; then
+	flavour=${2:?usage: module.sh --kernel FLAVOUR}
+	shift 2
+fi
+kdir=$("$REPO/scripts/kernel.sh" "$flavour" --dir)
+[ -f "$kdir/.mptcp-rs-built" ] || die "the $flavour kernel is not built: scripts/kernel.sh $flavour"
+src=$REPO
+if [ "$flavour" != dut ]; then
+	src=$CACHE/module-$flavour
+	rm -rf "$src"
+	mkdir -p "$src"
+	tar -C "$REPO" --exclude=./.git --exclude=./results --exclude='*.o' --exclude='*.ko' -cf - . |
+		tar -C "$src" -xf -
+fi
 # shellcheck disable=SC2046
-kmake() { make -C "$kdir" M="$REPO" $(kmake_args) "$@"; }
+kmake() { make -C "$kdir" M="$src" $(kmake_args) "$@"; }
 
 if [ "${1:-}" = clean ]; then
 	kmake clean
@@ -20,4 +36,5 @@ start=$SECONDS
 # CLIPPY=1: every build of the module is linted by clippy with the kernel's
 # own lint set, and our Kbuild makes its warnings errors.
 kmake -j"$JOBS" CLIPPY=1 modules
-log "mptcp_rs.ko built in $(fmt_secs $((SECONDS - start)))"
+log "mptcp_rs.ko built against the $flavour kernel in $(fmt_secs $((SECONDS - start)))"
+[ "$flavour" = dut ] || echo "$src/mptcp_rs.ko"

@@ -131,6 +131,11 @@ pub(crate) struct Mpcb {
     pending: AtomicU32,
     /// A bit per subflow that [`Mpcb::push`] is pushing on.
     pushing: AtomicU32,
+    /// A bit per subflow whose received data [`Mpcb::receive`] left on it
+    /// (the master's buffer was full, no master yet, no memory): only those
+    /// are locked again by [`Mpcb::receive_all`] when the reader makes room
+    /// (a `lock_sock` per subflow per `recvmsg` otherwise).
+    rx_waiting: AtomicU32,
     /// The master's send buffer size as its last writer saw it: a DATA_ACK
     /// wakes writers only once a third of it is free, as TCP's
     /// `sk_stream_write_space` does (a wake-up per DATA_ACK costs a context
@@ -200,6 +205,7 @@ impl Mpcb {
                 ),
                 pending: AtomicU32::new(0),
                 pushing: AtomicU32::new(0),
+                rx_waiting: AtomicU32::new(0),
                 sndbuf: AtomicU64::new(0),
                 fail_every: u32::from(fail_every),
                 allocations: AtomicU32::new(0),
@@ -255,8 +261,11 @@ impl Mpcb {
 
     // --- subflows and the master --------------------------------------
 
-    /// Records subflow `id`'s socket.
+    /// Records subflow `id`'s socket. (Data may wait on it already: it
+    /// arrived before our callbacks were there.)
     pub(crate) fn set_subflow(&self, id: SubflowId, sk: &TcpSock) {
+        self.rx_waiting
+            .fetch_or(1u32 << (id % 32), Ordering::AcqRel);
         let mut inner = self.lock();
         if let Some(slot) = inner.subflows.get_mut(id as usize) {
             *slot = Some(Slot {
@@ -424,6 +433,9 @@ impl Mpcb {
                 full = true;
                 break;
             }
+            // ACKs that arrived meanwhile make room now, not at the end of
+            // the push (in process context; nothing in softirq).
+            sk.flush_backlog();
             // All taken; if the buffer lent fewer pages than the mapping,
             // the core hands out the rest of it next.
         }
@@ -484,6 +496,8 @@ impl Mpcb {
             edge.wrapping_sub(t.rcv_nxt) < (sk.rmem().1.max(0) as u32) / 4
         };
         let mut moved = 0u32;
+        // Whether the subflow's receive queue (and stash) ended up empty.
+        let mut drained = false;
         let mut inner = self.lock();
         loop {
             if inner.conn.mode() != Mode::Mptcp {
@@ -504,6 +518,7 @@ impl Mpcb {
                 Some(stash) => stash,
                 None => {
                     if !sk.rx_pending() {
+                        drained = true;
                         break;
                     }
                     if let Some(m) = master.as_ref() {
@@ -564,6 +579,15 @@ impl Mpcb {
         }
         self.flush(&mut inner, sk.net(), &mut wake);
         drop(inner);
+        let bit = 1u32 << (id % 32);
+        if drained {
+            self.rx_waiting.fetch_and(!bit, Ordering::AcqRel);
+        } else {
+            self.rx_waiting.fetch_or(bit, Ordering::AcqRel);
+        }
+        if moved > 0 {
+            sk.rcv_space_adjust();
+        }
         if moved > 0 && window_was_small {
             // The reader made room where the window was nearly shut: tell
             // the peer now (TCP's own `tcp_cleanup_rbuf` is not exported).
@@ -613,6 +637,11 @@ impl Mpcb {
     /// came back), taking each one's lock in turn (process context).
     pub(crate) fn receive_all(self: &Arc<Self>, rcvbuf: u32) {
         for id in 0..MAX_SUBFLOWS as SubflowId {
+            // (Set under the subflow's lock by `receive`, which runs for
+            // every arrival: a subflow whose bit is clear holds nothing.)
+            if self.rx_waiting.load(Ordering::Acquire) & (1u32 << (id % 32)) == 0 {
+                continue;
+            }
             let Some(sk) = self.subflow_sock(id) else {
                 continue;
             };
@@ -768,7 +797,7 @@ impl Mpcb {
             if wake.readable {
                 m.data_ready();
             }
-            if wake.writable {
+            if wake.writable && m.writer_waited() {
                 m.write_space();
             }
             if wake.state {

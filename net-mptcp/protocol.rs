@@ -403,8 +403,17 @@ impl StreamOps for Mptcp {
         let shut = st.mpcb.lock().conn.write_shut();
         // Writable once a third of the buffer is free, as TCP's
         // `sk_stream_is_writeable` has it (not for a single byte of room).
-        if !shut && st.mpcb.can_write(sndbuf) {
-            mask |= EPOLLOUT | EPOLLWRNORM;
+        if !shut {
+            if st.mpcb.can_write(sndbuf) {
+                mask |= EPOLLOUT | EPOLLWRNORM;
+            } else {
+                // Woken when room comes; and a DATA_ACK that came before
+                // the mark was set is seen by the second look.
+                m.sk().writer_waits();
+                if st.mpcb.can_write(sndbuf) {
+                    mask |= EPOLLOUT | EPOLLWRNORM;
+                }
+            }
         }
         if sub.error() != 0 {
             mask |= EPOLLERR;
@@ -505,6 +514,9 @@ impl StreamOps for Mptcp {
             let (_, sndbuf) = buf_sizes(m.sk(), sub);
             let room = st.mpcb.send_space(sndbuf) as usize;
             if room == 0 {
+                // (Before the last look at the room, in `can_write`: a
+                // DATA_ACK in between sees the mark and wakes us.)
+                m.sk().writer_waits();
                 if unpushed > 0 {
                     drop(lock);
                     st.mpcb.push_all();

@@ -321,10 +321,22 @@ void mptcp_rs_sk_nospace(struct sock *sk, bool set)
 
 	if (!sock)
 		return;
-	if (set)
+	if (set) {
 		set_bit(SOCK_NOSPACE, &sock->flags);
-	else
+		/* Before the caller's next look at the room. */
+		smp_mb__after_atomic();
+	} else
 		clear_bit(SOCK_NOSPACE, &sock->flags);
+}
+
+/* Whether a writer ran out of room (SOCK_NOSPACE), clearing the mark: only
+ * then do freed bytes wake the socket's waiters, as sk_stream_write_space
+ * has it. */
+bool mptcp_rs_sk_test_clear_nospace(struct sock *sk)
+{
+	struct socket *sock = READ_ONCE(sk->sk_socket);
+
+	return sock && test_and_clear_bit(SOCK_NOSPACE, &sock->flags);
 }
 
 /* Subflow receive queues: the connection takes in-order skbs off them. */
@@ -367,6 +379,19 @@ u32 mptcp_rs_tcp_skb_end_seq(const struct sk_buff *skb)
 int mptcp_rs_sk_rmem_alloc(const struct sock *sk)
 {
 	return sk_rmem_alloc_get(sk);
+}
+
+/* consume_skb() is a function only with CONFIG_TRACEPOINTS (the BENCH
+ * kernel has none); an inline kfree_skb() otherwise. */
+void mptcp_rs_consume_skb(struct sk_buff *skb)
+{
+	consume_skb(skb);
+}
+
+/* A subflow's backlog processed by its lock's owner, between pushes. */
+bool mptcp_rs_sk_flush_backlog(struct sock *sk)
+{
+	return sk_flush_backlog(sk);
 }
 
 /* The connection-level send buffer: page fragments. */

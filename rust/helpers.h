@@ -87,6 +87,7 @@ struct proc_dir_entry *mptcp_rs_proc_create_net_single(struct net *net, const ch
 void mptcp_rs_proc_remove_net(struct net *net, const char *name);
 int mptcp_rs_sk_stream_wspace(const struct sock *sk);
 void mptcp_rs_sk_nospace(struct sock *sk, bool set);
+bool mptcp_rs_sk_test_clear_nospace(struct sock *sk);
 void mptcp_rs_sock_poll_wait(struct file *file, struct socket *sock, struct poll_table_struct *p);
 void mptcp_rs_tcp_close_tail_record(struct sock *sk);
 bool mptcp_rs_tcp_skb_fin(const struct sk_buff *skb);
@@ -102,6 +103,8 @@ void mptcp_rs_sk_rmem_add(struct sock *sk, int bytes);
 void mptcp_rs_skb_get(struct sk_buff *skb);
 u32 mptcp_rs_tcp_skb_end_seq(const struct sk_buff *skb);
 int mptcp_rs_sk_rmem_alloc(const struct sock *sk);
+void mptcp_rs_consume_skb(struct sk_buff *skb);
+bool mptcp_rs_sk_flush_backlog(struct sock *sk);
 struct page_frag *mptcp_rs_sk_page_frag(struct sock *sk);
 void mptcp_rs_get_page(struct page *page);
 void mptcp_rs_put_page(struct page *page);

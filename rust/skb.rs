@@ -474,7 +474,7 @@ impl RxSkb {
 impl Drop for RxSkb {
     fn drop(&mut self) {
         // SAFETY: we own one reference (type invariant).
-        unsafe { bindings::consume_skb(self.skb.as_ptr()) };
+        unsafe { bindings::mptcp_rs_consume_skb(self.skb.as_ptr()) };
     }
 }
 
@@ -576,7 +576,7 @@ impl Drop for SkbSpan {
     fn drop(&mut self) {
         // SAFETY: we own one reference (type invariant); the last one frees
         // the skb, whose destructor uncharges its socket.
-        unsafe { bindings::consume_skb(self.skb.as_ptr()) };
+        unsafe { bindings::mptcp_rs_consume_skb(self.skb.as_ptr()) };
     }
 }
 

@@ -213,6 +213,25 @@ impl Sock {
         unsafe { bindings::mptcp_rs_sk_data_ready(self.as_raw()) };
     }
 
+    /// Marks that a writer found no room (`SOCK_NOSPACE`), before it sleeps
+    /// or `poll` says it cannot write: [`Sock::writer_waited`] tells the
+    /// code that frees room to wake it.
+    pub(crate) fn writer_waits(&self) {
+        // SAFETY: the socket is live; the helper sets an atomic bit of its
+        // `struct socket`, if it has one.
+        unsafe { bindings::mptcp_rs_sk_nospace(self.as_raw(), true) }
+    }
+
+    /// Whether a writer found no room since the last call (and clears the
+    /// mark): the waiters are woken only then. Waking them on every
+    /// DATA_ACK would wake a reader sleeping on the same wait queue for
+    /// nothing, before the data that came with that DATA_ACK is there.
+    pub(crate) fn writer_waited(&self) -> bool {
+        // SAFETY: the socket is live; the helper tests and clears an atomic
+        // bit of its `struct socket`, if it has one.
+        unsafe { bindings::mptcp_rs_sk_test_clear_nospace(self.as_raw()) }
+    }
+
     /// Wakes up those who wait for room to write.
     pub(crate) fn write_space(&self) {
         // SAFETY: `self` is live; `sk_write_space` is its own callback.

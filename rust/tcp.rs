@@ -183,9 +183,10 @@ impl TcpSock {
     pub(crate) fn lock(&self) -> TcpGuard<'_> {
         TcpGuard {
             guard: self.0.lock(),
-            // INVARIANT: `lock_sock` is held by the guard.
+            // INVARIANT: `lock_sock` is held by the guard, which owns it.
             locked: TcpLocked {
                 sk: self,
+                owner: true,
                 _not_send: PhantomData,
             },
         }
@@ -235,9 +236,11 @@ impl<'a> TcpGuard<'a> {
 /// # Invariants
 ///
 /// For as long as a `TcpLocked` exists, the lock of `sk` is held, by the
-/// current context.
+/// current context. With `owner`, through our own `lock_sock`, in process
+/// context, and not from within TCP's processing of the socket's backlog.
 pub(crate) struct TcpLocked<'a> {
     sk: &'a TcpSock,
+    owner: bool,
     _not_send: PhantomData<*mut ()>,
 }
 
@@ -249,9 +252,11 @@ impl<'a> TcpLocked<'a> {
     /// The current context must hold the lock of `sk` (TCP holds it around
     /// its socket callbacks and `queue_xmit`) for `'a`.
     pub(crate) unsafe fn assume_locked(sk: &'a TcpSock) -> Self {
-        // INVARIANT: the caller guarantees that the lock is held.
+        // INVARIANT: the caller guarantees that the lock is held; not
+        // necessarily as its owner.
         Self {
             sk,
+            owner: false,
             _not_send: PhantomData,
         }
     }
@@ -315,6 +320,23 @@ impl<'a> TcpLocked<'a> {
         sent.max(0) as usize
     }
 
+    /// Processes what arrived while we held the socket's lock (its backlog:
+    /// mostly ACKs) now rather than at `release_sock`, as
+    /// `tcp_sendmsg_locked` does between segments: a long push would
+    /// otherwise hold the ACKs that open the window, and delay them into the
+    /// RTT estimate. Only the owner of the lock may; for a socket lent by a
+    /// callback this does nothing. Their callbacks may run meanwhile (ours
+    /// take [`TcpLocked::assume_locked`] views, which never flush).
+    pub(crate) fn flush_backlog(&self) {
+        if self.owner {
+            // SAFETY: by the type invariant (with `owner`), we own the lock
+            // of this live TCP socket through `lock_sock`, in process
+            // context, outside backlog processing: what `__sk_flush_backlog`
+            // requires.
+            unsafe { bindings::mptcp_rs_sk_flush_backlog(self.sk.as_raw()) };
+        }
+    }
+
     /// Sends an ACK now (carrying our options like any segment), for what
     /// TCP has received (`__tcp_send_ack(sk, rcv_nxt)`).
     pub(crate) fn send_ack(&self) {
@@ -368,6 +390,22 @@ impl<'a> TcpLocked<'a> {
                 fin,
             ))
         }
+    }
+
+    /// TCP's receive-buffer autotuning (`tcp_rcv_space_adjust`, through
+    /// `tcp_read_done` with nothing to read, its exported caller): TCP runs
+    /// it when the application reads, and nobody calls `tcp_recvmsg` on a
+    /// subflow. Its measure is `copied_seq` per RTT, which moves as skbs
+    /// move to the connection ([`TcpLocked::take_rx_skb`]): the rate the
+    /// connection takes data, which stalls when its receive buffer is full.
+    /// The subflow's `sk_rcvbuf` and window clamp grow; the connection's
+    /// buffer follows (`buf_sizes`).
+    pub(crate) fn rcv_space_adjust(&self) {
+        // SAFETY: we hold the lock of this live TCP socket (type
+        // invariant); with a length of 0, `tcp_read_done` frees no skb and
+        // leaves `copied_seq` as it is: it only runs the autotuning, which
+        // reads and writes fields of the socket under its lock.
+        unsafe { bindings::tcp_read_done(self.sk.as_raw(), 0) };
     }
 
     /// Whether the receive queue holds an skb.

@@ -142,7 +142,7 @@ check "a VM that does not finish in time fails" fails "$REPO/qemu/vm" --no-kmeml
 # A module whose KUnit vectors are made to fail: the kunit level must fail.
 src=$tmp/src
 mkdir -p "$src"
-tar -C "$REPO" --exclude=./.git --exclude=./results --exclude='*.o' --exclude='*.ko' -cf - . | tar -C "$src" -xf -
+copy_module_sources "$src"
 kdir=$("$REPO/scripts/kernel.sh" dut --dir)
 # shellcheck disable=SC2046
 if make -C "$kdir" M="$src" $(kmake_args) MPTCP_RS_KUNIT_FAIL=1 -j"$JOBS" modules >"$tmp/build.log" 2>&1; then

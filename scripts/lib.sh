@@ -40,6 +40,14 @@ kmake_args() {
 		"RUSTFMT=$(rustup which rustfmt)" "CLIPPY_DRIVER=$(rustup which clippy-driver)"
 }
 
+# Copies the module's sources (no git, results or build products) into the
+# existing directory DEST, for a build beside the repository's own: Kbuild
+# writes its objects next to the sources.
+copy_module_sources() { # DEST
+	tar -C "$REPO" --exclude=./.git --exclude=./results --exclude='*.o' --exclude='*.ko' -cf - . |
+		tar -C "$1" -xf -
+}
+
 log() { printf '[%s] %s\n' "${LOG_TAG:-mptcp-rs}" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 

@@ -22,8 +22,7 @@ if [ "$flavour" != dut ]; then
 	src=$CACHE/module-$flavour
 	rm -rf "$src"
 	mkdir -p "$src"
-	tar -C "$REPO" --exclude=./.git --exclude=./results --exclude='*.o' --exclude='*.ko' -cf - . |
-		tar -C "$src" -xf -
+	copy_module_sources "$src"
 fi
 # shellcheck disable=SC2046
 kmake() { make -C "$kdir" M="$src" $(kmake_args) "$@"; }

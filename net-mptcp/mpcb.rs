@@ -84,6 +84,11 @@ mod todo {
 /// are closed anyway, as TCP's own FIN_WAIT2 timeout does.
 const LINGER_US: u64 = 60_000_000;
 
+/// Subflow `id`'s bit in [`Mpcb::pushing`] and [`Mpcb::rx_waiting`].
+const fn subflow_bit(id: SubflowId) -> u32 {
+    1u32 << (id % 32)
+}
+
 /// A subflow of the connection.
 struct Slot {
     sk: ARef<TcpSock>,
@@ -264,8 +269,7 @@ impl Mpcb {
     /// Records subflow `id`'s socket. (Data may wait on it already: it
     /// arrived before our callbacks were there.)
     pub(crate) fn set_subflow(&self, id: SubflowId, sk: &TcpSock) {
-        self.rx_waiting
-            .fetch_or(1u32 << (id % 32), Ordering::AcqRel);
+        self.rx_waiting.fetch_or(subflow_bit(id), Ordering::AcqRel);
         let mut inner = self.lock();
         if let Some(slot) = inner.subflows.get_mut(id as usize) {
             *slot = Some(Slot {
@@ -371,7 +375,7 @@ impl Mpcb {
         // backlog now and then (`sk_flush_backlog`), whose ACKs call
         // `write_space`, which calls us. The outer push goes on with the
         // room those ACKs made.
-        let bit = 1u32 << (id % 32);
+        let bit = subflow_bit(id);
         if self.pushing.fetch_or(bit, Ordering::Acquire) & bit != 0 {
             return;
         }
@@ -579,7 +583,7 @@ impl Mpcb {
         }
         self.flush(&mut inner, sk.net(), &mut wake);
         drop(inner);
-        let bit = 1u32 << (id % 32);
+        let bit = subflow_bit(id);
         if drained {
             self.rx_waiting.fetch_and(!bit, Ordering::AcqRel);
         } else {
@@ -639,7 +643,7 @@ impl Mpcb {
         for id in 0..MAX_SUBFLOWS as SubflowId {
             // (Set under the subflow's lock by `receive`, which runs for
             // every arrival: a subflow whose bit is clear holds nothing.)
-            if self.rx_waiting.load(Ordering::Acquire) & (1u32 << (id % 32)) == 0 {
+            if self.rx_waiting.load(Ordering::Acquire) & subflow_bit(id) == 0 {
                 continue;
             }
             let Some(sk) = self.subflow_sock(id) else {

@@ -393,6 +393,7 @@ impl Mpcb {
                 write_seq: tcp.write_seq,
                 packets_out: tcp.packets_out,
                 nodelay: tcp.nodelay,
+                size_goal: u32::from(tcp.gso_segs) * tcp.mss_cache,
             };
             let mut frags = FragList::new();
             let planned = {

@@ -3,7 +3,7 @@
 #
 # `make bench`: the data-path benchmark. Prints figures, asserts nothing.
 #
-#   scripts/bench.sh [SECONDS [ROUNDS]]      (default 8 s, 3 rounds)
+#   scripts/bench.sh [SECONDS [ROUNDS]]      (default 8 s, 5 rounds)
 #
 # Boots the DUT VM with mptcp_rs loaded and the PEER VM (Linux's own MPTCP)
 # one after the other, both without the run-time checkers (KASAN, lockdep,
@@ -15,9 +15,11 @@
 # TCP over veth inside one guest reaches about 1 Gbit/s, CPU-bound, and
 # absolute figures are noise: the ratios
 # MPTCP/TCP, each taken within one VM, are what compares, ours (DUT) against
-# Linux's (PEER). Medians of the rounds go to results/bench/latest.json as
+# Linux's (PEER). Each round runs TCP and MPTCP back to back, and the ratio
+# reported is the median of the per-round ratios (the drift between rounds
+# cancels), with their range; to results/bench/latest.json as
 #   {"scenarios": [{"name", "vm": "dut"|"peer", "tcp", "mptcp", "ratio",
-#                   "unit"}], ...}
+#                   "spread": [lowest, highest], "unit"}], ...}
 # with a table on the terminal and results/bench/ratios.png.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +27,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 LOG_TAG=bench
 
 secs=${1:-8}
-rounds=${2:-3}
+rounds=${2:-5}
 results=$REPO/results/bench/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$results"
 
@@ -59,25 +61,43 @@ def med(key, i=0):
     v = [r[i] for r in runs.get(key, [])]
     return statistics.median(v) if v else None
 
+def paired(vm, name):
+    """Per-round ratios MPTCP/TCP: each round runs the two back to back, so
+    a ratio taken within a round cancels the drift between rounds."""
+    t, m = runs.get((vm, name, "tcp"), []), runs.get((vm, name, "mptcp"), [])
+    return [b[0] / a[0] for a, b in zip(t, m) if a[0] > 0]
+
+def summary(ratios):
+    if not ratios:
+        return None, None
+    return statistics.median(ratios), [min(ratios), max(ratios)]
+
 scenarios = []
 for vm in ("dut", "peer"):
     for name, unit in (("bulk-up", "Mbit/s"), ("bulk-down", "Mbit/s"), ("rr", "transactions/s")):
         t, m = med((vm, name, "tcp")), med((vm, name, "mptcp"))
+        ratio, spread = summary(paired(vm, name))
         scenarios.append({"name": name, "vm": vm, "tcp": t, "mptcp": m,
-                          "ratio": (m / t) if t and m else None, "unit": unit,
+                          "ratio": ratio, "spread": spread, "unit": unit,
                           "rounds": len(runs.get((vm, name, "mptcp"), []))})
     # CPU time per byte: both ends' CPU (iperf3's, system time included) per
-    # Mbit/s, over both bulk directions; the ratio is MPTCP's over TCP's.
-    def cpb(proto):
-        vals = []
-        for name in ("bulk-up", "bulk-down"):
-            for r in runs.get((vm, name, proto), []):
-                if r[0] > 0:
-                    vals.append((r[1] + r[2]) / r[0])
-        return statistics.median(vals) if vals else None
-    t, m = cpb("tcp"), cpb("mptcp")
+    # Mbit/s; per round, the MPTCP run's over the TCP run's, in both bulk
+    # directions.
+    def cpb(r):
+        return (r[1] + r[2]) / r[0] if r[0] > 0 else None
+    per = {}
+    ratios = []
+    for name in ("bulk-up", "bulk-down"):
+        for proto in ("tcp", "mptcp"):
+            per.setdefault(proto, []).extend(c for c in map(cpb, runs.get((vm, name, proto), [])) if c)
+        for a, b in zip(runs.get((vm, name, "tcp"), []), runs.get((vm, name, "mptcp"), [])):
+            if cpb(a) and cpb(b):
+                ratios.append(cpb(b) / cpb(a))
+    t = statistics.median(per["tcp"]) if per.get("tcp") else None
+    m = statistics.median(per["mptcp"]) if per.get("mptcp") else None
+    ratio, spread = summary(ratios)
     scenarios.append({"name": "cpu-per-byte", "vm": vm, "tcp": t, "mptcp": m,
-                      "ratio": (m / t) if t and m else None, "unit": "cpu% per Mbit/s",
+                      "ratio": ratio, "spread": spread, "unit": "cpu% per Mbit/s",
                       "rounds": len(runs.get((vm, "bulk-up", "mptcp"), []))})
 
 doc = {"scenarios": scenarios, "seconds": float(secs), "rounds": int(rounds),
@@ -92,14 +112,17 @@ with open(os.path.join(os.path.dirname(out), "latest.json"), "w") as f:
 fmt = lambda v, p=1: "-" if v is None else f"{v:.{p}f}"
 print()
 print("Data path benchmark: TCG guests, one unshaped veth path inside one guest (plain")
-print(f"TCP about 1 Gbit/s, CPU-bound); medians of {rounds} rounds of {secs} s; only the ratios")
-print("within one VM compare (dut: mptcp_rs, peer: Linux's MPTCP; neither kernel")
-print("has KASAN, lockdep or kmemleak).")
+print(f"TCP about 1 Gbit/s, CPU-bound); {rounds} rounds of {secs} s, TCP and MPTCP back to back")
+print("in each; TCP and MPTCP columns are medians, the ratio is the median of the")
+print("per-round ratios (range: lowest and highest). Only the ratios within one VM")
+print("compare (dut: mptcp_rs, peer: Linux's MPTCP; neither kernel has KASAN,")
+print("lockdep or kmemleak).")
 print()
-print("%-5s %-13s %12s %12s %8s  %s" % ("vm", "scenario", "TCP", "MPTCP", "ratio", "unit"))
+print("%-5s %-13s %12s %12s %8s %12s  %s" % ("vm", "scenario", "TCP", "MPTCP", "ratio", "range", "unit"))
 for s in scenarios:
-    print("%-5s %-13s %12s %12s %8s  %s" % (s["vm"], s["name"], fmt(s["tcp"], 2), fmt(s["mptcp"], 2),
-                                             fmt(s["ratio"], 2), s["unit"]))
+    rng = "-" if not s["spread"] else "%.2f-%.2f" % tuple(s["spread"])
+    print("%-5s %-13s %12s %12s %8s %12s  %s" % (s["vm"], s["name"], fmt(s["tcp"], 2), fmt(s["mptcp"], 2),
+                                                  fmt(s["ratio"], 2), rng, s["unit"]))
 print()
 by = {(s["vm"], s["name"]): s["ratio"] for s in scenarios}
 for name in ("bulk-up", "bulk-down", "rr", "cpu-per-byte"):

@@ -647,11 +647,10 @@ impl StreamOps for Mptcp {
             }
         }
         drop(lock);
-        // Room was made: what waits on the subflows may come in, and the
-        // peer may send more.
+        // Room was made: what waits on the subflows may come in.
         if copied > 0 && !peek {
             let (rcvbuf, _) = buf_sizes(m.sk(), sub);
-            st.mpcb.reader_done(rcvbuf as u32);
+            st.mpcb.receive_all(rcvbuf as u32);
         }
         Ok(copied)
     }

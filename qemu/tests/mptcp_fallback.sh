@@ -67,6 +67,38 @@ both plain-client --mptcp ""
 expect_delta srv MPCapableSYNRX "$s0" 0
 expect_delta srv MPCapableACKRX "$s0" 0
 
+# slow NAME SERVER_PROTO CLIENT_PROTO SENDER: 1 MB one way, from a sender
+# with a small send buffer (SO_SNDBUF 4 KB) that waits in poll() (Python's
+# socket timeout makes it non-blocking) to a reader taking 2 KB every 2 ms.
+# ACKs free the buffer a little at a time: TCP's wake-up of the sender
+# (SOCK_NOSPACE, then write_space) must survive our callbacks on the
+# subflow, or the sender sleeps in poll() with everything acknowledged.
+slow() {
+	local name=$1 sflag=$2 cflag=$3 sender=$4 sopts copts
+	local tx="--send $N --sndbuf 4096" rx="--recv $N --read-size 2048 --read-delay 0.002"
+	if [ "$sender" = srv ]; then sopts=$tx copts=$rx; else sopts=$rx copts=$tx; fi
+	port=$((port + 1))
+	# shellcheck disable=SC2086
+	srv timeout 120 python3 "$here/xfer.py" serve --port $port $sflag $sopts >"$out/$name.server.json" 2>&1 &
+	local spid=$!
+	# shellcheck disable=SC2086
+	cli timeout 120 python3 "$here/xfer.py" connect "$SRV" --port $port $cflag $copts --retry 60 \
+		>"$out/$name.client.json" 2>&1
+	local crc=$?
+	wait $spid
+	local src=$?
+	if [ $crc = 0 ] && [ $src = 0 ]; then
+		ok "$name: 1 MB from a 4 KB send buffer to a slow reader, SHA-256 matches"
+	else
+		not_ok "$name: client $crc, server $src"
+		sed 's/^/#   /' "$out/$name.client.json" "$out/$name.server.json" | cut -c1-300
+	fi
+}
+
+# 2b. The same two, with the sender's buffer full most of the time.
+slow slow-plain-client --mptcp "" srv
+slow slow-plain-server "" --mptcp cli
+
 strip() { # DIRECTION-INTERFACE TCP-FLAGS-MASK TCP-FLAGS-SET
 	rtr iptables -t mangle -F FORWARD
 	rtr iptables -t mangle -A FORWARD -i "$1" -p tcp --tcp-flags "$2" "$3" -j TCPOPTSTRIP --strip-options 30

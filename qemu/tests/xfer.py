@@ -16,6 +16,8 @@ Both directions may run at once (--send and --recv together): the sender
 shuts down its write side when done and the receiver reads to EOF.
 --pause-at N --until FILE: the sender stops after N bytes until FILE
 exists (the connection stays open meanwhile), then sends the rest.
+--sndbuf N sets SO_SNDBUF; --read-size N --read-delay S make a slow
+reader (N bytes per read, S seconds between reads).
 --mptcp opens the socket with IPPROTO_MPTCP (262).
 """
 import argparse
@@ -83,13 +85,15 @@ def do_send(sock, seed, nbytes, result, pause_at=None, until=None, limit=600):
     result["send_seconds"] = round(time.monotonic() - t0, 3)
 
 
-def do_recv(sock, seed, nbytes, result):
+def do_recv(sock, seed, nbytes, result, read_size=CHUNK * 4, read_delay=0.0):
     t0 = time.monotonic()
     h = hashlib.sha256()
     got = 0
     try:
         while True:
-            data = sock.recv(CHUNK * 4)
+            if read_delay:
+                time.sleep(read_delay)
+            data = sock.recv(read_size)
             if not data:
                 break
             h.update(data)
@@ -115,7 +119,8 @@ def transfer(sock, args):
         threads.append(threading.Thread(target=do_send, args=(sock, args.seed, args.send, result,
                                                               args.pause_at, args.until, args.timeout)))
     if args.recv is not None:
-        threads.append(threading.Thread(target=do_recv, args=(sock, args.seed, args.recv, result)))
+        threads.append(threading.Thread(target=do_recv, args=(sock, args.seed, args.recv, result,
+                                                              args.read_size, args.read_delay)))
     for t in threads:
         t.start()
     for t in threads:
@@ -152,6 +157,9 @@ def main():
     p.add_argument("--label", default="")
     p.add_argument("--pause-at", type=int, help="send: stop after this many bytes until --until exists")
     p.add_argument("--until", help="send: the file that ends the pause")
+    p.add_argument("--sndbuf", type=int, help="SO_SNDBUF of the connection")
+    p.add_argument("--read-size", type=int, default=CHUNK * 4, help="recv: bytes per read")
+    p.add_argument("--read-delay", type=float, default=0.0, help="recv: seconds between reads")
     args = p.parse_args()
     if (args.pause_at is None) != (args.until is None):
         p.error("--pause-at and --until go together")
@@ -186,6 +194,8 @@ def main():
                     return 1
                 time.sleep(0.5)
         peer = (args.host, args.port)
+    if args.sndbuf is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, args.sndbuf)
     sock.settimeout(args.timeout)
     result = transfer(sock, args)
     if args.mptcp:

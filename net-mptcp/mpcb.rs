@@ -385,6 +385,9 @@ impl Mpcb {
 
     fn push_locked(self: &Arc<Self>, id: SubflowId, sk: &TcpLocked<'_>) {
         let mut full = false;
+        // Whether TCP took bytes after a fallback, which freed the send
+        // buffer (no DATA_ACK will).
+        let mut freed = false;
         loop {
             let tcp = sk.snapshot();
             let room = TxRoom {
@@ -429,6 +432,7 @@ impl Mpcb {
                         .sndbuf_una()
                         .wrapping_sub(inner.conn.local().idsn);
                     inner.sndbuf.free_below(una);
+                    freed |= sent > 0;
                 }
             }
             if sent < lent {
@@ -450,7 +454,15 @@ impl Mpcb {
                 .conn
                 .data_fin_due(id, sk.snapshot().write_seq, ktime_us());
             let unsent = inner.conn.write_seq() != inner.conn.snd_nxt();
-            sk.set_nospace(full || unsent);
+            // Set, never cleared: the mark may be TCP's own, for a writer
+            // on the subflow (after a fallback the application writes there)
+            // that its `sk_stream_write_space` clears once it has room.
+            if full || unsent {
+                sk.set_nospace();
+            }
+            if freed {
+                wake.writable = Self::writable(&inner.conn, self.sndbuf.load(Ordering::Relaxed));
+            }
             self.flush(&mut inner, sk.net(), &mut wake);
             due
         };
@@ -754,6 +766,12 @@ impl Mpcb {
                     // may take the subflow's lock).
                     wake.state = true;
                     wake.work |= todo::RETRY;
+                }
+                Event::PassedThrough => {
+                    // Readers and writers waiting on the master go to the
+                    // subflow, whose own callbacks wake them from now on.
+                    wake.state = true;
+                    wake.readable = true;
                 }
                 Event::PeerDataFin => {
                     wake.readable = true;

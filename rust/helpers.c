@@ -315,18 +315,15 @@ u8 mptcp_rs_sk_userlocks(const struct sock *sk)
 
 /* SOCK_NOSPACE makes TCP call sk_write_space (and grow the send buffer)
  * when ACKs free room, as for a writer waiting in sk_stream_wait_memory. */
-void mptcp_rs_sk_nospace(struct sock *sk, bool set)
+void mptcp_rs_sk_nospace(struct sock *sk)
 {
 	struct socket *sock = READ_ONCE(sk->sk_socket);
 
 	if (!sock)
 		return;
-	if (set) {
-		set_bit(SOCK_NOSPACE, &sock->flags);
-		/* Before the caller's next look at the room. */
-		smp_mb__after_atomic();
-	} else
-		clear_bit(SOCK_NOSPACE, &sock->flags);
+	set_bit(SOCK_NOSPACE, &sock->flags);
+	/* Before the caller's next look at the room. */
+	smp_mb__after_atomic();
 }
 
 /* Whether a writer ran out of room (SOCK_NOSPACE), clearing the mark: only

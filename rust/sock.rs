@@ -219,7 +219,7 @@ impl Sock {
     pub(crate) fn writer_waits(&self) {
         // SAFETY: the socket is live; the helper sets an atomic bit of its
         // `struct socket`, if it has one.
-        unsafe { bindings::mptcp_rs_sk_nospace(self.as_raw(), true) }
+        unsafe { bindings::mptcp_rs_sk_nospace(self.as_raw()) }
     }
 
     /// Whether a writer found no room since the last call (and clears the

@@ -127,6 +127,10 @@ pub enum Event {
     Established,
     /// The connection fell back to TCP.
     FellBack(FallbackReason),
+    /// After a fallback, TCP took the last octet written before it: from
+    /// now on the application's calls go straight to the subflow (and its
+    /// waiters must wait there: nothing wakes them here any more).
+    PassedThrough,
     /// The peer's DATA_FIN was reached in order: after what is readable,
     /// the reader sees the end of the stream.
     PeerDataFin,
@@ -1250,8 +1254,9 @@ impl<S: Platform> Connection<S> {
         if dsn == self.tcp_handed {
             self.tcp_handed = dsn.wrapping_add(len);
         }
-        if self.mode == Mode::Fallback && self.tcp_handed == self.write_seq {
+        if self.mode == Mode::Fallback && !self.drained && self.tcp_handed == self.write_seq {
             self.drained = true;
+            self.events.push(Event::PassedThrough);
         }
     }
 

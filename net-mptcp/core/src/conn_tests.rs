@@ -1200,8 +1200,17 @@ fn after_a_fallback_the_data_written_goes_to_tcp_first() {
     p.client.conn.handed(t.dsn, 5_000);
     let t = p.client.conn.poll_transmit(0, &room).unwrap();
     assert_eq!((t.dsn, t.len), (first.wrapping_add(7_500), 2_500));
+    assert!(!p.client.conn.passthrough());
+    assert!(!core::iter::from_fn(|| p.client.conn.poll_event()).any(|e| e == Event::PassedThrough));
     p.client.conn.handed(t.dsn, 2_500);
     assert!(p.client.conn.passthrough());
+    // Once, when the last octet went: the glue wakes every waiter then.
+    assert_eq!(
+        core::iter::from_fn(|| p.client.conn.poll_event()).collect::<Vec<_>>(),
+        [Event::PassedThrough]
+    );
+    p.client.conn.handed(t.dsn.wrapping_add(2_500), 0);
+    assert_eq!(p.client.conn.poll_event(), None);
     assert_eq!(p.client.conn.unacked(), 0);
     assert_eq!(p.client.conn.poll_transmit(0, &room), None);
 }

@@ -280,13 +280,20 @@ impl Mpcb {
         }
     }
 
-    /// Subflow `id`'s socket.
-    pub(crate) fn subflow_sock(&self, id: SubflowId) -> Option<ARef<TcpSock>> {
-        self.lock()
-            .subflows
-            .get(id as usize)?
-            .as_ref()
-            .map(|s| s.sk.clone())
+    /// The sockets of the subflows whose bit ([`subflow_bit`]) is in
+    /// `mask`, by id, under one lock.
+    fn subflow_socks(&self, mask: u32) -> [Option<ARef<TcpSock>>; MAX_SUBFLOWS] {
+        let mut socks = [const { None }; MAX_SUBFLOWS];
+        if mask == 0 {
+            return socks;
+        }
+        let inner = self.lock();
+        for (id, (slot, sk)) in inner.subflows.iter().zip(socks.iter_mut()).enumerate() {
+            if mask & subflow_bit(id as SubflowId) != 0 {
+                *sk = slot.as_ref().map(|s| s.sk.clone());
+            }
+        }
+        socks
     }
 
     /// The application's socket is `master` from now on: received data is
@@ -396,6 +403,7 @@ impl Mpcb {
                 write_seq: tcp.write_seq,
                 packets_out: tcp.packets_out,
                 nodelay: tcp.nodelay,
+                size_goal: u32::from(tcp.gso_segs) * tcp.mss_cache,
             };
             let mut frags = FragList::new();
             let planned = {
@@ -479,12 +487,11 @@ impl Mpcb {
     /// Pushes on every subflow, taking each one's lock in turn (process
     /// context).
     pub(crate) fn push_all(self: &Arc<Self>) {
-        for id in 0..MAX_SUBFLOWS as SubflowId {
-            let Some(sk) = self.subflow_sock(id) else {
-                continue;
-            };
-            let guard = sk.lock();
-            self.push(id, guard.locked());
+        for (id, sk) in self.subflow_socks(u32::MAX).iter().enumerate() {
+            if let Some(sk) = sk {
+                let guard = sk.lock();
+                self.push(id as SubflowId, guard.locked());
+            }
         }
     }
 
@@ -652,13 +659,11 @@ impl Mpcb {
     /// Moves what waits on the subflows (the reader made room, or memory
     /// came back), taking each one's lock in turn (process context).
     pub(crate) fn receive_all(self: &Arc<Self>, rcvbuf: u32) {
-        for id in 0..MAX_SUBFLOWS as SubflowId {
-            // (Set under the subflow's lock by `receive`, which runs for
-            // every arrival: a subflow whose bit is clear holds nothing.)
-            if self.rx_waiting.load(Ordering::Acquire) & subflow_bit(id) == 0 {
-                continue;
-            }
-            let Some(sk) = self.subflow_sock(id) else {
+        // (Set under the subflow's lock by `receive`, which runs for every
+        // arrival: a subflow whose bit is clear holds nothing.)
+        let waiting = self.rx_waiting.load(Ordering::Acquire);
+        for (id, sk) in self.subflow_socks(waiting).iter().enumerate() {
+            let (id, Some(sk)) = (id as SubflowId, sk) else {
                 continue;
             };
             let guard = sk.lock();
@@ -903,13 +908,12 @@ impl Mpcb {
     fn retry(self: &Arc<Self>) {
         self.push_all();
         let rcvbuf = self.rcvbuf();
-        for id in 0..MAX_SUBFLOWS as SubflowId {
-            let Some(sk) = self.subflow_sock(id) else {
-                continue;
-            };
-            let guard = sk.lock();
-            self.receive(id, guard.locked(), rcvbuf, true);
-            guard.locked().send_ack();
+        for (id, sk) in self.subflow_socks(u32::MAX).iter().enumerate() {
+            if let Some(sk) = sk {
+                let guard = sk.lock();
+                self.receive(id as SubflowId, guard.locked(), rcvbuf, true);
+                guard.locked().send_ack();
+            }
         }
     }
 

@@ -78,6 +78,9 @@ pub(crate) struct TcpSnapshot {
     pub(crate) snd_cwnd: u32,
     pub(crate) packets_out: u32,
     pub(crate) mss_cache: u32,
+    /// Segments per skb that `tcp_sendmsg_locked` last aimed at (its
+    /// size goal over the MSS; 0 before its first call).
+    pub(crate) gso_segs: u16,
     /// Nagle's algorithm is off (`TCP_NODELAY`, `TCP_CORK` clear).
     pub(crate) nodelay: bool,
 }
@@ -140,6 +143,7 @@ impl TcpSock {
                 snd_cwnd: core::ptr::read_volatile(&(*tp).snd_cwnd),
                 packets_out: core::ptr::read_volatile(&(*tp).packets_out),
                 mss_cache: core::ptr::read_volatile(&(*tp).mss_cache),
+                gso_segs: core::ptr::read_volatile(&(*tp).gso_segs),
                 // TCP_NAGLE_OFF is bit 0 of the 4-bit field (TCP_NAGLE_CORK
                 // is bit 1, and holds segments back like Nagle does).
                 nodelay: (*tp).nonagle() & 0b11 == 0b01,

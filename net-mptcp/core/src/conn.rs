@@ -301,6 +301,11 @@ pub struct TxRoom {
     pub packets_out: u32,
     /// Nagle's algorithm is off (TCP_NODELAY).
     pub nodelay: bool,
+    /// The octets TCP puts in one skb (its GSO burst: `gso_segs` times the
+    /// MSS), or 0 if not known yet. A mapping ends its skb, so mappings
+    /// sized to this fill every skb; one a little longer would add an skb
+    /// of a segment or two to each.
+    pub size_goal: u32,
 }
 
 /// What to hand a subflow: the octets `[dsn, dsn + len)` of the send buffer,
@@ -1169,7 +1174,10 @@ impl<S: Platform> Connection<S> {
             });
         }
         let mss = tx.mss.max(1);
-        let max = MAX_MAPPING - MAX_MAPPING % mss;
+        let mut max = MAX_MAPPING - MAX_MAPPING % mss;
+        if (mss..max).contains(&tx.size_goal) {
+            max = tx.size_goal - tx.size_goal % mss;
+        }
         // Reinjections first: data another subflow failed to deliver.
         if let Some(range) = self.sender.next_reinjection(self.sender.snd_una()) {
             if !range.data_fin {
@@ -1615,6 +1623,7 @@ pub fn selftest<P: Platform<Payload = super::reassembly::Span>>(c: &mut dyn supe
         write_seq: ciss + 1,
         packets_out: 0,
         nodelay: false,
+        size_goal: 0,
     };
     let t = cl.poll_transmit(0, &room);
     check_eq!(

@@ -229,6 +229,7 @@ impl End {
                 write_seq: tcp.write_seq,
                 packets_out: u32::from(tcp.snd_una != tcp.snd_nxt),
                 nodelay: self.nodelay,
+                size_goal: 0,
             };
             let Some(t) = self.conn.poll_transmit(id as u32, &room) else {
                 break;
@@ -611,6 +612,7 @@ fn mappings_end_on_mss_multiples_and_a_short_tail_waits() {
         write_seq: tcp.write_seq,
         packets_out: 1,
         nodelay: false,
+        size_goal: 0,
     };
     let t = p.client.conn.poll_transmit(0, &room).unwrap();
     assert_eq!((t.len, t.end_of_mapping), (2_000, true));
@@ -644,6 +646,7 @@ fn a_mapping_is_sized_by_the_data_not_by_tcp_s_room() {
         write_seq,
         packets_out: 1,
         nodelay: false,
+        size_goal: 0,
     };
     // TCP takes 3 000 octets of a 65 000-octet mapping: no record end.
     let t = p.client.conn.poll_transmit(0, &room).unwrap();
@@ -678,6 +681,34 @@ fn a_mapping_is_sized_by_the_data_not_by_tcp_s_room() {
     p.drive();
     assert_eq!(p.server.received, data);
     assert!(p.server.conn.at_eof());
+}
+
+#[test]
+fn a_mapping_fills_tcp_s_skb_and_no_more() {
+    // TCP puts 45 segments in an skb (gso_segs x MSS = 45 000 here): a
+    // mapping of 65 000 would leave an skb of 20 segments after each full
+    // one, since a mapping ends its skb.
+    let mut p = Pair::connect();
+    p.client.write(&stream(200_000, 8));
+    let write_seq = p.client.tcp[0].as_ref().unwrap().write_seq;
+    let room = TxRoom {
+        room: 1 << 20,
+        mss: MSS,
+        write_seq,
+        packets_out: 1,
+        nodelay: false,
+        size_goal: 45 * MSS + 17,
+    };
+    let t = p.client.conn.poll_transmit(0, &room).unwrap();
+    assert_eq!((t.len, t.end_of_mapping), (45 * MSS, true));
+    // A goal beyond what a DSS length field holds is not followed.
+    let room = TxRoom {
+        write_seq: write_seq.wrapping_add(t.len),
+        size_goal: 80 * MSS,
+        ..room
+    };
+    let t = p.client.conn.poll_transmit(0, &room).unwrap();
+    assert_eq!(t.len, MAX_MAPPING - MAX_MAPPING % MSS);
 }
 
 #[test]
@@ -724,6 +755,7 @@ fn a_mapping_is_never_larger_than_the_dss_length_field() {
         write_seq: tcp.write_seq,
         packets_out: 0,
         nodelay: false,
+        size_goal: 0,
     };
     let t = p.client.conn.poll_transmit(0, &room).unwrap();
     assert_eq!(t.len, 65_160, "45 MSS: the largest multiple under 64 KiB");
@@ -1173,6 +1205,7 @@ fn after_a_fallback_the_data_written_goes_to_tcp_first() {
         write_seq: tcp.write_seq,
         packets_out: 0,
         nodelay: false,
+        size_goal: 0,
     };
     let t = p.client.conn.poll_transmit(0, &room).unwrap();
     p.client.conn.handed(t.dsn, 2_500);

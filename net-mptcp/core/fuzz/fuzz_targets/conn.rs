@@ -202,6 +202,7 @@ fuzz_target!(|data: &[u8]| {
                     write_seq: snd[i],
                     packets_out: u32::from(input.u8() % 3),
                     nodelay: input.u8() & 1 == 1,
+                    size_goal: u32::from(input.u16()),
                 };
                 if let Some(t) = conn.poll_transmit(id, &room) {
                     assert!(t.len > 0 && t.len <= room.room);

@@ -99,6 +99,30 @@ struct Slot {
     /// The core asked for the subflow to be reset, with this MP_TCPRST
     /// reason (done by the work item: resetting takes the socket's lock).
     reset: Option<u8>,
+    /// Memory added to the subflow's receive charge for the bytes that
+    /// left it for the connection and that the application has not read
+    /// yet ([`Mpcb::sync_shadow`]). TCP then offers the window it would if
+    /// those bytes still sat in its queue: it shrinks while the reader
+    /// lags, so TCP delays its ACKs as for a plain socket, instead of
+    /// acknowledging every skb at once because its queue is always empty.
+    shadow: u32,
+}
+
+impl Slot {
+    /// Makes the subflow's shadow charge `bytes`.
+    fn set_shadow(&mut self, bytes: u32) {
+        if bytes != self.shadow {
+            self.sk.shadow_rmem(bytes.wrapping_sub(self.shadow) as i32);
+            self.shadow = bytes;
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // Before our reference goes: a socket is destroyed with no charge.
+        self.set_shadow(0);
+    }
 }
 
 /// The initial subflow's `struct socket` and our callbacks on it, kept by
@@ -276,8 +300,11 @@ impl Mpcb {
                 sk: sk.to_tcp_ref(),
                 stash: None,
                 reset: None,
+                shadow: 0,
             });
         }
+        drop(inner);
+        sk.clear_rcvlowat();
     }
 
     /// The sockets of the subflows whose bit ([`subflow_bit`]) is in
@@ -326,7 +353,9 @@ impl Mpcb {
             }
             inner.orphaned = orphaned;
             self.sync_timer(&mut inner);
-            inner.master.take()
+            let master = inner.master.take();
+            Self::sync_shadow(&mut inner);
+            master
         };
         drop(freed);
         drop(master);
@@ -601,6 +630,7 @@ impl Mpcb {
             wake.readable |= inner.conn.readable() != before;
         }
         self.flush(&mut inner, sk.net(), &mut wake);
+        Self::sync_shadow(&mut inner);
         drop(inner);
         let bit = subflow_bit(id);
         if drained {
@@ -669,6 +699,46 @@ impl Mpcb {
             let guard = sk.lock();
             if guard.locked().rx_pending() || self.has_stash(id) {
                 self.receive(id, guard.locked(), rcvbuf, true);
+            }
+        }
+    }
+
+    /// Sets each subflow's shadow charge ([`Slot::shadow`]) to what the
+    /// master holds unread, at most half the subflow's buffer (so that TCP
+    /// keeps room for what is in flight); none outside MPTCP (after a
+    /// fallback the application reads the subflow itself) or without a
+    /// master.
+    fn sync_shadow(inner: &mut Inner) {
+        let unread = match inner.master.as_ref() {
+            Some(m) if inner.conn.mode() == Mode::Mptcp => m.rmem_alloc().max(0) as u32,
+            _ => 0,
+        };
+        for slot in inner.subflows.iter_mut().flatten() {
+            let cap = (slot.sk.buf_sizes().0.max(0) as u32) / 2;
+            slot.set_shadow(unread.min(cap));
+        }
+    }
+
+    /// The reader took data: what waits on the subflows moves in, the
+    /// shadow charges shrink, and each subflow sends the ACK TCP would send
+    /// after a read ([`TcpSock::ack_due_after_read`]): the one it held back
+    /// while the reader lagged, or one that tells the peer the window grew.
+    pub(crate) fn reader_done(self: &Arc<Self>, rcvbuf: u32) {
+        self.receive_all(rcvbuf);
+        let mut reopened = 0u32;
+        {
+            let mut inner = self.lock();
+            Self::sync_shadow(&mut inner);
+            for (id, slot) in inner.subflows.iter().enumerate() {
+                if slot.as_ref().is_some_and(|s| s.sk.ack_due_after_read()) {
+                    reopened |= subflow_bit(id as SubflowId);
+                }
+            }
+        }
+        for sk in self.subflow_socks(reopened).iter().flatten() {
+            let guard = sk.lock();
+            if guard.locked().ack_due_after_read() {
+                guard.locked().send_ack();
             }
         }
     }

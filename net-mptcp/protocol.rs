@@ -647,10 +647,11 @@ impl StreamOps for Mptcp {
             }
         }
         drop(lock);
-        // Room was made: what waits on the subflows may come in.
+        // Room was made: what waits on the subflows may come in, and the
+        // peer may send more.
         if copied > 0 && !peek {
             let (rcvbuf, _) = buf_sizes(m.sk(), sub);
-            st.mpcb.receive_all(rcvbuf as u32);
+            st.mpcb.reader_done(rcvbuf as u32);
         }
         Ok(copied)
     }

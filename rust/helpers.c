@@ -391,6 +391,11 @@ bool mptcp_rs_sk_flush_backlog(struct sock *sk)
 	return sk_flush_backlog(sk);
 }
 
+bool mptcp_rs_in_pingpong_mode(struct sock *sk)
+{
+	return inet_csk_in_pingpong_mode(sk);
+}
+
 /* The connection-level send buffer: page fragments. */
 struct page_frag *mptcp_rs_sk_page_frag(struct sock *sk)
 {

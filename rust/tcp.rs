@@ -9,7 +9,7 @@ use super::{
     bindings,
     page::PageFrag,
     skb::RxSkb,
-    sock::{Sock, SockGuard},
+    sock::{Sock, SockGuard, RCV_SHUTDOWN},
 };
 use core::{marker::PhantomData, ops::Deref, ptr::NonNull};
 use kernel::{
@@ -81,6 +81,11 @@ pub(crate) struct TcpSnapshot {
     /// Segments per skb that `tcp_sendmsg_locked` last aimed at (its
     /// size goal over the MSS; 0 before its first call).
     pub(crate) gso_segs: u16,
+    /// The largest window TCP offers (`window_clamp`).
+    pub(crate) window_clamp: u32,
+    /// The share of a buffer's bytes the window offers, over 256
+    /// (`scaling_ratio`: payload over truesize).
+    pub(crate) scaling_ratio: u8,
     /// Nagle's algorithm is off (`TCP_NODELAY`, `TCP_CORK` clear).
     pub(crate) nodelay: bool,
 }
@@ -144,11 +149,80 @@ impl TcpSock {
                 packets_out: core::ptr::read_volatile(&(*tp).packets_out),
                 mss_cache: core::ptr::read_volatile(&(*tp).mss_cache),
                 gso_segs: core::ptr::read_volatile(&(*tp).gso_segs),
+                window_clamp: core::ptr::read_volatile(&(*tp).window_clamp),
+                scaling_ratio: core::ptr::read_volatile(&(*tp).scaling_ratio),
                 // TCP_NAGLE_OFF is bit 0 of the 4-bit field (TCP_NAGLE_CORK
                 // is bit 1, and holds segments back like Nagle does).
                 nodelay: (*tp).nonagle() & 0b11 == 0b01,
             }
         }
+    }
+
+    /// Adds `bytes` (or takes them back, if negative) to the memory the
+    /// receive queue is charged with (`sk_rmem_alloc`), without queueing
+    /// anything: TCP sizes the window it offers from that charge (see
+    /// `Slot::shadow` in the module).
+    pub(crate) fn shadow_rmem(&self, bytes: i32) {
+        // SAFETY: the socket is live; an atomic add to a counter TCP itself
+        // changes atomically from any context.
+        unsafe { bindings::mptcp_rs_sk_rmem_add(self.as_raw(), bytes) };
+    }
+
+    /// Lets TCP call `sk_data_ready` for any new in-order data and decide
+    /// its ACKs by the window alone (`sk_rcvlowat` 0). With the default of
+    /// 1, TCP acknowledges at once whenever nothing is left unread on the
+    /// socket, which is always so on a subflow whose data moves to the
+    /// connection as it arrives.
+    pub(crate) fn clear_rcvlowat(&self) {
+        // SAFETY: the socket is live; a word TCP reads with READ_ONCE.
+        unsafe { core::ptr::write_volatile(&mut (*self.as_raw()).sk_rcvlowat, 0) };
+    }
+
+    /// Whether TCP would send an ACK now that the reader took data, by the
+    /// test TCP makes after a read (`__tcp_cleanup_rbuf`, not exported):
+    /// an ACK is scheduled and more than one segment is unacknowledged, or
+    /// the read emptied the buffer after a pushed segment; or the window TCP
+    /// would offer now is at least twice what is left of the one it offered
+    /// last, itself at most half the largest. (The new window is estimated
+    /// as `__tcp_select_window` computes it, without its rounding.)
+    pub(crate) fn ack_due_after_read(&self) -> bool {
+        const ICSK_ACK_SCHED: u8 = 1;
+        const ICSK_ACK_PUSHED: u8 = 4;
+        const ICSK_ACK_PUSHED2: u8 = 8;
+        let t = self.snapshot();
+        let icsk = self.as_raw().cast::<bindings::inet_connection_sock>();
+        // SAFETY: the socket is live; bytes TCP itself reads locklessly.
+        let (pending, rcv_mss) = unsafe {
+            (
+                core::ptr::read_volatile(&(*icsk).icsk_ack.pending),
+                core::ptr::read_volatile(&(*icsk).icsk_ack.rcv_mss),
+            )
+        };
+        if pending & ICSK_ACK_SCHED != 0 {
+            if t.rcv_nxt.wrapping_sub(t.rcv_wup) > u32::from(rcv_mss) {
+                return true;
+            }
+            let pushed = pending & ICSK_ACK_PUSHED2 != 0
+                || pending & ICSK_ACK_PUSHED != 0
+                    // SAFETY: the socket is live; the helper reads a byte
+                    // and a sysctl.
+                    && !unsafe { bindings::mptcp_rs_in_pingpong_mode(self.as_raw()) };
+            if pushed && self.rmem_alloc() == 0 {
+                return true;
+            }
+        }
+        if self.shutdown_bits() & RCV_SHUTDOWN != 0 {
+            return false;
+        }
+        let now = t.rcv_wup.wrapping_add(t.rcv_wnd).wrapping_sub(t.rcv_nxt) as i32;
+        let now = now.max(0) as u64;
+        if 2 * now > u64::from(t.window_clamp) {
+            return false;
+        }
+        let (rcvbuf, _) = self.buf_sizes();
+        let free = (i64::from(rcvbuf) - i64::from(self.rmem_alloc())).max(0) as u64;
+        let new = ((free * u64::from(t.scaling_ratio)) >> 8).min(u64::from(t.window_clamp));
+        new > 0 && new >= 2 * now
     }
 
     /// Room left in the send buffer (`sk_stream_wspace`), in bytes.

@@ -165,6 +165,11 @@ pub(crate) struct Mpcb {
     /// are locked again by [`Mpcb::receive_all`] when the reader makes room
     /// (a `lock_sock` per subflow per `recvmsg` otherwise).
     rx_waiting: AtomicU32,
+    /// Writers inside `sendmsg`, between copies: while there is one, a
+    /// mapping that would be shorter than an skb for lack of data waits for
+    /// the rest of the write (`TxRoom::more`); the writer pushes it when it
+    /// leaves ([`Mpcb::writer_leave`]).
+    writers: AtomicU32,
     /// The master's send buffer size as its last writer saw it: a DATA_ACK
     /// wakes writers only once a third of it is free, as TCP's
     /// `sk_stream_write_space` does (a wake-up per DATA_ACK costs a context
@@ -235,6 +240,7 @@ impl Mpcb {
                 pending: AtomicU32::new(0),
                 pushing: AtomicU32::new(0),
                 rx_waiting: AtomicU32::new(0),
+                writers: AtomicU32::new(0),
                 sndbuf: AtomicU64::new(0),
                 fail_every: u32::from(fail_every),
                 allocations: AtomicU32::new(0),
@@ -433,6 +439,8 @@ impl Mpcb {
                 packets_out: tcp.packets_out,
                 nodelay: tcp.nodelay,
                 size_goal: u32::from(tcp.gso_segs) * tcp.mss_cache,
+                more: self.writers.load(Ordering::Relaxed) > 0,
+                snd_nxt: Some(tcp.snd_nxt),
             };
             let mut frags = FragList::new();
             let planned = {
@@ -457,8 +465,11 @@ impl Mpcb {
             if lent == 0 {
                 break;
             }
-            let sent =
-                sk.send_frags(frags.as_slice(), t.end_of_mapping && lent == t.len, false) as u32;
+            if t.new_mapping {
+                // The last mapping may have grown until now: no more.
+                sk.close_record();
+            }
+            let sent = sk.send_frags(frags.as_slice()) as u32;
             {
                 let mut inner = self.lock();
                 inner.conn.handed(t.dsn, u64::from(sent));
@@ -511,6 +522,18 @@ impl Mpcb {
             sk.shutdown_send();
         }
         self.wake(wake);
+    }
+
+    /// A writer starts copying (see [`Mpcb::writers`]).
+    pub(crate) fn writer_enter(&self) {
+        self.writers.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A writer stops copying, to return or to wait: what it held back
+    /// goes now.
+    pub(crate) fn writer_leave(self: &Arc<Self>) {
+        self.writers.fetch_sub(1, Ordering::Relaxed);
+        self.push_all();
     }
 
     /// Pushes on every subflow, taking each one's lock in turn (process

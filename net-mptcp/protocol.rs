@@ -487,6 +487,9 @@ impl StreamOps for Mptcp {
         let mut lock = m.sk().lock();
         let mut copied = 0usize;
         let mut unpushed = 0usize;
+        // Until the writer leaves, short mappings wait for the rest of the
+        // write (every exit and every wait below leaves first).
+        st.mpcb.writer_enter();
         // Bytes queued are the application's from here on: an error after
         // some were queued reports what was queued, never the error (the
         // application would send them again).
@@ -498,6 +501,7 @@ impl StreamOps for Mptcp {
                 // Fallen back and all written before went to TCP: the rest
                 // goes straight to it.
                 drop(lock);
+                st.mpcb.writer_leave();
                 return match st.first().sendmsg(msg, len - copied) {
                     Ok(n) => Ok(copied + n),
                     Err(_) if copied > 0 => Ok(copied),
@@ -517,16 +521,15 @@ impl StreamOps for Mptcp {
                 // (Before the last look at the room, in `can_write`: a
                 // DATA_ACK in between sees the mark and wakes us.)
                 m.sk().writer_waits();
-                if unpushed > 0 {
-                    drop(lock);
-                    st.mpcb.push_all();
-                    unpushed = 0;
-                    lock = m.sk().lock();
-                }
+                drop(lock);
+                st.mpcb.writer_leave();
+                unpushed = 0;
+                lock = m.sk().lock();
                 // DATA_ACKs free room and wake us (the master's write_space).
                 let waited = lock.wait(&mut timeo, |_| {
                     st.mpcb.can_write(sndbuf) || sub.error() != 0 || st.mpcb.passthrough()
                 });
+                st.mpcb.writer_enter();
                 if let Err(e) = waited {
                     break Err(e);
                 }
@@ -548,8 +551,13 @@ impl StreamOps for Mptcp {
                     if timeo == 0 {
                         break Err(EAGAIN);
                     }
+                    drop(lock);
+                    st.mpcb.writer_leave();
+                    unpushed = 0;
+                    lock = m.sk().lock();
                     let mut pause = MEMORY_WAIT;
                     let _ = lock.wait(&mut pause, |_| sub.error() != 0);
+                    st.mpcb.writer_enter();
                     continue;
                 }
                 Err(e) => break Err(e),
@@ -567,9 +575,8 @@ impl StreamOps for Mptcp {
             }
         };
         drop(lock);
-        if unpushed > 0 {
-            st.mpcb.push_all();
-        }
+        // (Pushes what is left, short mappings included.)
+        st.mpcb.writer_leave();
         match result {
             _ if copied > 0 => Ok(copied),
             Ok(()) => Ok(0),

@@ -396,6 +396,16 @@ bool mptcp_rs_in_pingpong_mode(struct sock *sk)
 	return inet_csk_in_pingpong_mode(sk);
 }
 
+void mptcp_rs_tcp_mark_eor(struct sock *sk)
+{
+	struct sk_buff *skb = tcp_write_queue_tail(sk);
+
+	if (!skb)
+		skb = skb_rb_last(&sk->tcp_rtx_queue);
+	if (skb)
+		TCP_SKB_CB(skb)->eor = 1;
+}
+
 /* The connection-level send buffer: page fragments. */
 struct page_frag *mptcp_rs_sk_page_frag(struct sock *sk)
 {

@@ -18,7 +18,6 @@ use kernel::{
 };
 
 const MSG_DONTWAIT: c_int = 0x40;
-const MSG_EOR: c_int = 0x80;
 const MSG_MORE: c_int = 0x8000;
 const MSG_SPLICE_PAGES: c_int = 0x0800_0000;
 const ITER_SOURCE: u32 = 1;
@@ -344,21 +343,30 @@ impl<'a> TcpLocked<'a> {
         self.sk
     }
 
+    /// Closes TCP's record: nothing more is appended to the last skb
+    /// queued, sent or not (MSG_EOR after the fact), and TCP merges it with
+    /// no later one when it retransmits.
+    pub(crate) fn close_record(&self) {
+        // SAFETY: by the type invariant we hold the socket's lock, under
+        // which TCP changes its queues; the helper sets a flag on the last
+        // skb of either queue.
+        unsafe { bindings::mptcp_rs_tcp_mark_eor(self.sk.as_raw()) };
+    }
+
     /// Hands TCP the pages of `frags`, in order, without copying them
     /// (`MSG_SPLICE_PAGES`: TCP takes its own page references, as the
-    /// kernel's splice path does) and without waiting for room. With
-    /// `end_of_record`, the last skb of this data is closed: later data
-    /// never joins it, so that no skb spans two MPTCP mappings. With
-    /// `more`, TCP holds back a partial segment (more data follows at
-    /// once: one push per batch). Returns how many bytes TCP took.
-    pub(crate) fn send_frags(&self, frags: &[PageFrag], end_of_record: bool, more: bool) -> usize {
+    /// kernel's splice path does) and without waiting for room. TCP appends
+    /// them to its last skb unless [`TcpLocked::close_record`] closed it,
+    /// and holds back a partial segment between batches (`MSG_MORE`: one
+    /// push per call). Returns how many bytes TCP took.
+    pub(crate) fn send_frags(&self, frags: &[PageFrag]) -> usize {
         const BATCH: usize = 16;
         let mut sent = 0;
         let batches = frags.len().div_ceil(BATCH);
         for (i, batch) in frags.chunks(BATCH).enumerate() {
             let last = i + 1 == batches;
             let want: usize = batch.iter().map(|f| f.len() as usize).sum();
-            let took = self.send_batch(batch, want, end_of_record && last, more || !last);
+            let took = self.send_batch(batch, want, !last);
             sent += took;
             if took < want {
                 break;
@@ -367,7 +375,7 @@ impl<'a> TcpLocked<'a> {
         sent
     }
 
-    fn send_batch(&self, frags: &[PageFrag], total: usize, eor: bool, more: bool) -> usize {
+    fn send_batch(&self, frags: &[PageFrag], total: usize, more: bool) -> usize {
         // SAFETY: all-zeroes is a valid (empty) `bio_vec`.
         let mut vecs: [bindings::bio_vec; 16] = unsafe { core::mem::zeroed() };
         for (v, f) in vecs.iter_mut().zip(frags) {
@@ -377,9 +385,6 @@ impl<'a> TcpLocked<'a> {
         }
         let n = frags.len().min(vecs.len());
         let mut flags = MSG_DONTWAIT | MSG_SPLICE_PAGES;
-        if eor {
-            flags |= MSG_EOR;
-        }
         if more {
             flags |= MSG_MORE;
         }

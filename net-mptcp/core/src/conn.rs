@@ -306,6 +306,13 @@ pub struct TxRoom {
     /// sized to this fill every skb; one a little longer would add an skb
     /// of a segment or two to each.
     pub size_goal: u32,
+    /// The application is writing now and pushes again when its write
+    /// ends: a mapping that would be shorter than an skb for lack of data
+    /// waits for the rest, instead of going out as an skb of its own.
+    pub more: bool,
+    /// TCP's `snd_nxt`, if known: the octets before it have been sent, so
+    /// their mapping is fixed.
+    pub snd_nxt: Option<u32>,
 }
 
 /// What to hand a subflow: the octets `[dsn, dsn + len)` of the send buffer,
@@ -316,9 +323,15 @@ pub struct Transmit {
     pub dsn: u64,
     /// The octets.
     pub len: u32,
-    /// The octets end their mapping: the caller closes the TCP record (EOR)
-    /// so that no skb spans two mappings.
+    /// The octets end their mapping as it stands (it may still grow: see
+    /// `new_mapping`).
     pub end_of_mapping: bool,
+    /// The octets start a new mapping: the caller first closes TCP's record
+    /// (EOR on the last skb queued), so that no skb spans two mappings.
+    /// Otherwise they continue the mapping TCP's last skb carries, whose
+    /// record stays open for them (a mapping grows while none of it has
+    /// been sent, so that a write's tail and the next write share an skb).
+    pub new_mapping: bool,
 }
 
 /// What [`Connection::handle_data`] did with a payload.
@@ -1153,6 +1166,7 @@ impl<S: Platform> Connection<S> {
                 dsn: self.tcp_handed,
                 len: left.min(u64::from(tx.room)) as u32,
                 end_of_mapping: false,
+                new_mapping: false,
             });
         }
         if self.mode != Mode::Mptcp || tx.room == 0 {
@@ -1171,6 +1185,7 @@ impl<S: Platform> Connection<S> {
                 dsn: m.dsn.wrapping_add(u64::from(into)),
                 len,
                 end_of_mapping: into + len == m.len,
+                new_mapping: false,
             });
         }
         let mss = tx.mss.max(1);
@@ -1199,6 +1214,7 @@ impl<S: Platform> Connection<S> {
                     dsn: range.dsn,
                     len,
                     end_of_mapping: true,
+                    new_mapping: true,
                 });
             }
         }
@@ -1219,12 +1235,18 @@ impl<S: Platform> Connection<S> {
         if avail == 0 {
             return None;
         }
+        if let Some(t) = self.extend_mapping(id, tx, offset, snd_nxt, avail, max) {
+            return Some(t);
+        }
         // The mapping is sized by what is buffered, not by TCP's room at
         // this instant: a mapping ends its skb (EOR), so mappings cut to the
         // room an ACK just freed would cut the stream into small skbs. TCP
         // takes what fits now; the rest of the mapping follows as room
         // frees (see `sent_mapping_at` above).
         let mut mapping = avail.min(u64::from(max)) as u32;
+        if tx.more && mapping < max && avail == self.write_seq.wrapping_sub(snd_nxt) {
+            return None;
+        }
         if mapping >= mss {
             mapping -= mapping % mss;
         } else if u64::from(mapping) == avail
@@ -1252,6 +1274,49 @@ impl<S: Platform> Connection<S> {
             dsn: snd_nxt,
             len,
             end_of_mapping: len == mapping,
+            new_mapping: true,
+        })
+    }
+
+    /// New data that lengthens subflow `id`'s last mapping, which ends at
+    /// `offset`, if none of it has been sent (TCP holds it, whole, in its
+    /// last skb), it ends at `snd_nxt` and it is shorter than `max`: the
+    /// receiver never saw it, so it may still change. Up to `avail` octets.
+    fn extend_mapping(
+        &mut self,
+        id: SubflowId,
+        tx: &TxRoom,
+        offset: u64,
+        snd_nxt: u64,
+        avail: u64,
+        max: u32,
+    ) -> Option<Transmit> {
+        if self.fin != TxFin::None {
+            return None;
+        }
+        let tcp_snd_nxt = tx.snd_nxt?;
+        let sf = self.subflow(id)?;
+        let (start, m) = sf.sent_mapping_at(offset.checked_sub(1)?)?;
+        if start + u64::from(m.len) != offset
+            || m.dsn.wrapping_add(u64::from(m.len)) != snd_nxt
+            || m.len >= max
+            || sf.tx_offset(tcp_snd_nxt)? > start
+        {
+            return None;
+        }
+        let extra = (avail.min(u64::from(max - m.len)) as u32).min(tx.room);
+        if extra == 0 || !sf.extend_sent(start, extra) {
+            return None;
+        }
+        if self.sender.send(u64::from(extra), id, offset).is_err() {
+            self.count(Counter::MapAllocFail);
+            return None;
+        }
+        Some(Transmit {
+            dsn: snd_nxt,
+            len: extra,
+            end_of_mapping: true,
+            new_mapping: false,
         })
     }
 
@@ -1624,6 +1689,8 @@ pub fn selftest<P: Platform<Payload = super::reassembly::Span>>(c: &mut dyn supe
         packets_out: 0,
         nodelay: false,
         size_goal: 0,
+        more: false,
+        snd_nxt: None,
     };
     let t = cl.poll_transmit(0, &room);
     check_eq!(

@@ -230,6 +230,8 @@ impl End {
                 packets_out: u32::from(tcp.snd_una != tcp.snd_nxt),
                 nodelay: self.nodelay,
                 size_goal: 0,
+                more: false,
+                snd_nxt: Some(tcp.snd_nxt),
             };
             let Some(t) = self.conn.poll_transmit(id as u32, &room) else {
                 break;
@@ -245,11 +247,12 @@ impl End {
                 t.len as usize,
                 "mapped octets not in the send buffer"
             );
-            tcp.queue.extend(bytes);
-            tcp.write_seq = tcp.write_seq.wrapping_add(t.len);
-            if t.end_of_mapping {
+            if t.new_mapping {
+                // MSG_EOR on the last skb queued.
                 tcp.records.push_back(tcp.write_seq);
             }
+            tcp.queue.extend(bytes);
+            tcp.write_seq = tcp.write_seq.wrapping_add(t.len);
             self.conn.on_transmit(self.now);
         }
         if self.conn.data_fin_due(id as u32, tcp.write_seq, self.now) {
@@ -613,6 +616,8 @@ fn mappings_end_on_mss_multiples_and_a_short_tail_waits() {
         packets_out: 1,
         nodelay: false,
         size_goal: 0,
+        more: false,
+        snd_nxt: None,
     };
     let t = p.client.conn.poll_transmit(0, &room).unwrap();
     assert_eq!((t.len, t.end_of_mapping), (2_000, true));
@@ -647,6 +652,8 @@ fn a_mapping_is_sized_by_the_data_not_by_tcp_s_room() {
         packets_out: 1,
         nodelay: false,
         size_goal: 0,
+        more: false,
+        snd_nxt: None,
     };
     // TCP takes 3 000 octets of a 65 000-octet mapping: no record end.
     let t = p.client.conn.poll_transmit(0, &room).unwrap();
@@ -698,6 +705,8 @@ fn a_mapping_fills_tcp_s_skb_and_no_more() {
         packets_out: 1,
         nodelay: false,
         size_goal: 45 * MSS + 17,
+        more: false,
+        snd_nxt: None,
     };
     let t = p.client.conn.poll_transmit(0, &room).unwrap();
     assert_eq!((t.len, t.end_of_mapping), (45 * MSS, true));
@@ -709,6 +718,78 @@ fn a_mapping_fills_tcp_s_skb_and_no_more() {
     };
     let t = p.client.conn.poll_transmit(0, &room).unwrap();
     assert_eq!(t.len, MAX_MAPPING - MAX_MAPPING % MSS);
+}
+
+#[test]
+fn while_the_application_writes_a_short_mapping_waits_for_its_data() {
+    let mut p = Pair::connect();
+    p.client.write(&stream(100_000, 9));
+    let mut write_seq = p.client.tcp[0].as_ref().unwrap().write_seq;
+    let room = |write_seq, more| TxRoom {
+        room: 1 << 20,
+        mss: MSS,
+        write_seq,
+        packets_out: 1,
+        nodelay: true,
+        size_goal: 45 * MSS,
+        more,
+        snd_nxt: None,
+    };
+    for _ in 0..2 {
+        let t = p
+            .client
+            .conn
+            .poll_transmit(0, &room(write_seq, true))
+            .unwrap();
+        assert_eq!(t.len, 45 * MSS);
+        write_seq = write_seq.wrapping_add(t.len);
+    }
+    // 10 000 octets left: not an skb's worth while more is being written...
+    assert_eq!(p.client.conn.poll_transmit(0, &room(write_seq, true)), None);
+    // ...and all of it once the write is over.
+    let t = p
+        .client
+        .conn
+        .poll_transmit(0, &room(write_seq, false))
+        .unwrap();
+    assert_eq!((t.len, t.end_of_mapping), (10_000, true));
+}
+
+#[test]
+fn a_mapping_grows_while_none_of_it_has_left() {
+    let mut p = Pair::connect();
+    p.client.nodelay = true;
+    let data = stream(10_000, 10);
+    // (The first data carries MP_CAPABLE; then DSS.)
+    p.client.write(&data[..1_000]);
+    p.drive();
+    // 3 000 octets handed to TCP, not sent yet: 2 000 more join their
+    // mapping (and TCP's skb).
+    p.client.write(&data[1_000..4_000]);
+    p.client.push(0);
+    p.client.write(&data[4_000..6_000]);
+    p.client.push(0);
+    let lengths = |wire: &[Wire]| -> Vec<u16> {
+        wire.iter()
+            .filter_map(|w| Received::parse(&w.options).dss?.mapping)
+            .map(|m| m.data_len)
+            .collect()
+    };
+    let wire = p.client.emit(0);
+    assert_eq!(lengths(&wire), [5_000; 5]);
+    for w in &wire {
+        p.server.deliver(0, w);
+    }
+    // Once sent, a mapping is fixed: what follows gets one of its own.
+    p.client.write(&data[6_000..]);
+    p.client.push(0);
+    let wire = p.client.emit(0);
+    assert_eq!(lengths(&wire), [4_000; 4]);
+    for w in &wire {
+        p.server.deliver(0, w);
+    }
+    p.drive();
+    assert_eq!(p.server.received, data);
 }
 
 #[test]
@@ -756,6 +837,8 @@ fn a_mapping_is_never_larger_than_the_dss_length_field() {
         packets_out: 0,
         nodelay: false,
         size_goal: 0,
+        more: false,
+        snd_nxt: None,
     };
     let t = p.client.conn.poll_transmit(0, &room).unwrap();
     assert_eq!(t.len, 65_160, "45 MSS: the largest multiple under 64 KiB");
@@ -1206,6 +1289,8 @@ fn after_a_fallback_the_data_written_goes_to_tcp_first() {
         packets_out: 0,
         nodelay: false,
         size_goal: 0,
+        more: false,
+        snd_nxt: None,
     };
     let t = p.client.conn.poll_transmit(0, &room).unwrap();
     p.client.conn.handed(t.dsn, 2_500);

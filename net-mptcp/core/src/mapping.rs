@@ -382,6 +382,25 @@ impl<M: SeqMap<SentMapping>> SentMappings<M> {
             .is_ok()
     }
 
+    /// Lengthens the mapping that starts at `subflow_seq` by `extra`
+    /// octets, if it is the last one and its length still fits a DSS
+    /// option. Returns the offset where it ends now.
+    pub fn extend(&mut self, subflow_seq: u64, extra: u32) -> Option<u64> {
+        if self.map.ceil(subflow_seq.checked_add(1)?).is_some() {
+            return None;
+        }
+        let (key, m) = self.map.floor(subflow_seq)?;
+        if key != subflow_seq {
+            return None;
+        }
+        let len = m
+            .len
+            .checked_add(extra)
+            .filter(|&l| l <= u32::from(u16::MAX))?;
+        m.len = len;
+        subflow_seq.checked_add(u64::from(len))
+    }
+
     /// The mapping that covers the octet at subflow offset `subflow_seq`,
     /// with the offset where it starts.
     pub fn at(&mut self, subflow_seq: u64) -> Option<(u64, SentMapping)> {

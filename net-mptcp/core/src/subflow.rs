@@ -121,6 +121,17 @@ impl<S: Platform> Subflow<S> {
         true
     }
 
+    /// Lengthens our mapping that starts at offset `start`, the last one,
+    /// by the `extra` octets after it. False if it is not there, not the
+    /// last, or would grow past a mapping's length.
+    pub(crate) fn extend_sent(&mut self, start: u64, extra: u32) -> bool {
+        let Some(end) = self.tx.extend(start, extra) else {
+            return false;
+        };
+        self.tx_ref = self.tx_ref.max(end);
+        true
+    }
+
     /// Forgets our mappings that end at or before the subflow's `snd_una`:
     /// TCP never sends those octets again.
     pub fn acked(&mut self, snd_una: u32) {

@@ -203,6 +203,8 @@ fuzz_target!(|data: &[u8]| {
                     packets_out: u32::from(input.u8() % 3),
                     nodelay: input.u8() & 1 == 1,
                     size_goal: u32::from(input.u16()),
+                    more: input.u8() & 1 == 1,
+                    snd_nxt: (input.u8() & 1 == 1).then_some(snd[i]),
                 };
                 if let Some(t) = conn.poll_transmit(id, &room) {
                     assert!(t.len > 0 && t.len <= room.room);

@@ -916,11 +916,17 @@ impl<S: Platform> Connection<S> {
                 if acked.data_fin {
                     self.events.push(Event::DataFinAcked);
                 }
-                self.rto_backoff = 0;
-                // Progress: the timer restarts for what is still in flight.
-                self.rto_deadline =
-                    (self.sender.in_flight() > 0).then(|| now_us.saturating_add(self.rto_us));
-                acked.bytes > 0 || acked.data_fin
+                let progress = acked.bytes > 0 || acked.data_fin;
+                if progress {
+                    // The timer restarts for what is still in flight. (A
+                    // DATA_ACK that repeats the last one is no progress: the
+                    // ACKs of a subflow that carries nothing new must not
+                    // hold the timer off.)
+                    self.rto_backoff = 0;
+                    self.rto_deadline =
+                        (self.sender.in_flight() > 0).then(|| now_us.saturating_add(self.rto_us));
+                }
+                progress
             }
             Err(AckError::BeyondSndNxt) => {
                 self.count(Counter::DataAckBeyond);

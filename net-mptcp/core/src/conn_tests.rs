@@ -1110,6 +1110,28 @@ fn a_failed_subflow_s_data_is_reinjected_on_another() {
 }
 
 #[test]
+fn a_repeated_data_ack_does_not_hold_the_data_level_timer_off() {
+    let mut p = Pair::connect();
+    p.client.conn.set_rto(300_000);
+    p.client.write(&stream(5_000, 12));
+    p.client.tcp[0].as_mut().unwrap().stalled = true;
+    p.client.push(0);
+    assert!(p.client.emit(0).is_empty());
+    let deadline = p.client.conn.poll_timeout().expect("armed");
+    // The peer's pure ACKs repeat the DATA_ACK it sent last: no progress,
+    // the deadline stays.
+    for now in [100_000, 200_000, 299_000] {
+        p.client.now = now;
+        p.server.tcp[0].as_mut().unwrap().ack_due = true;
+        for w in p.server.emit(0) {
+            assert!(Received::parse(&w.options).dss.is_some());
+            p.client.deliver(0, &w);
+        }
+        assert_eq!(p.client.conn.poll_timeout(), Some(deadline));
+    }
+}
+
+#[test]
 fn the_data_level_timer_retransmits_when_data_acks_stop() {
     let mut p = Pair::connect();
     p.client.conn.set_rto(300_000);

@@ -865,6 +865,10 @@ impl Mpcb {
                     wake.state = true;
                     wake.work |= todo::RETRY;
                 }
+                Event::Joined { .. } => {
+                    // Another subflow can carry data: what waits goes.
+                    wake.work |= todo::RETRY;
+                }
                 Event::PassedThrough => {
                     // Readers and writers waiting on the master go to the
                     // subflow, whose own callbacks wake them from now on.
@@ -950,12 +954,21 @@ impl Mpcb {
     fn deferred(self: Arc<Self>) {
         let todo = self.pending.swap(0, Ordering::AcqRel);
         if todo & todo::TIMEOUT != 0 {
-            let (resend, ack) = {
+            let (resend, ack, join_acks) = {
                 let mut inner = self.lock();
                 let resend = inner.conn.handle_timeout(ktime_us());
                 self.sync_timer(&mut inner);
-                (resend, inner.conn.take_ack_wanted())
+                (
+                    resend,
+                    inner.conn.take_ack_wanted(),
+                    inner.conn.take_join_acks(),
+                )
             };
+            // Third ACKs of MP_JOIN not acknowledged yet go again (each ACK
+            // of a pre-established subflow carries it).
+            for sk in self.subflow_socks(u32::from(join_acks)).iter().flatten() {
+                sk.lock().locked().send_ack();
+            }
             if ack {
                 // Our DATA_FIN again, on an ACK of every subflow.
                 self.retry();

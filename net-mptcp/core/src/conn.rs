@@ -44,6 +44,8 @@ use super::store::SeqMap;
 use super::subflow::{Stage, Subflow};
 
 pub use super::subflow::SubflowId;
+#[path = "join.rs"]
+pub mod join;
 
 /// At most this many subflows per connection.
 pub const MAX_SUBFLOWS: usize = 8;
@@ -147,6 +149,11 @@ pub enum Event {
     /// MP_FASTCLOSE with our key: reset every subflow, the connection is
     /// gone (RFC 8684, section 3.5).
     FastClose,
+    /// An additional subflow completed MP_JOIN: data may go on it.
+    Joined {
+        /// The subflow.
+        id: SubflowId,
+    },
 }
 
 macro_rules! counters {
@@ -192,6 +199,17 @@ counters! {
     SubflowReset: "A subflow was reset for a protocol error.",
     MapAllocFail: "No memory to record a mapping: the data waits, nothing is lost.",
     TxNoMapping: "A segment of ours carried data that no mapping of ours covers (a bug: the peer resets the subflow).",
+    MPJoinSynTx: "A SYN with MP_JOIN was sent.",
+    MPJoinSynRx: "A SYN with MP_JOIN came for a connection of ours.",
+    MPJoinSynBackupRx: "A SYN with MP_JOIN came asking for a backup subflow.",
+    MPJoinSynAckRx: "The SYN/ACK of our MP_JOIN SYN carried the right HMAC.",
+    MPJoinSynAckBackupRx: "The SYN/ACK of our MP_JOIN SYN asked for a backup subflow.",
+    MPJoinSynAckHMacFailure: "The SYN/ACK of our MP_JOIN SYN carried a wrong HMAC: the subflow is reset.",
+    MPJoinSynAckNoJoin: "The SYN/ACK of our MP_JOIN SYN had no MP_JOIN: the subflow is reset (no fallback for an additional subflow).",
+    MPJoinAckRx: "The third ACK of MP_JOIN carried the right HMAC: the subflow joined.",
+    MPJoinAckHMacFailure: "The third ACK of MP_JOIN carried no valid HMAC: the subflow is reset.",
+    MPJoinAckTimeout: "Our third ACK of MP_JOIN was never acknowledged: the subflow is reset.",
+    MPJoinRefused: "A join was refused: the connection is not MPTCP, or has as many subflows as the limit allows.",
 }
 
 const COUNTERS: usize = Counter::ALL.len();
@@ -445,6 +463,9 @@ pub struct Connection<S: Platform> {
     /// the wrap of the data sequence space; both ends must set it).
     idsn_near_wrap: bool,
     subflows: [Option<Subflow<S>>; MAX_SUBFLOWS],
+    /// Subflows (a bit per id) on which our third ACK of MP_JOIN must go
+    /// again.
+    join_acks_wanted: u8,
     /// The data-level retransmission timer: its deadline (µs), the timeout
     /// it was armed with, and `snd_una` when it was armed.
     rto_deadline: Option<u64>,
@@ -539,6 +560,7 @@ impl<S: Platform> Connection<S> {
             ack_wanted: false,
             idsn_near_wrap: false,
             subflows: [const { None }; MAX_SUBFLOWS],
+            join_acks_wanted: 0,
             rto_deadline: None,
             rto_us: MIN_RTO_US,
             rto_backoff: 0,
@@ -713,7 +735,11 @@ impl<S: Platform> Connection<S> {
                 self.handle_synack(id, seg);
                 false
             }
-            (Mode::Mptcp, Stage::Established) => {
+            (Mode::Mptcp, Stage::JoinSynSent) => {
+                self.handle_join_synack(id, seg, now_us);
+                false
+            }
+            (Mode::Mptcp, Stage::Established | Stage::JoinPreEstablished) => {
                 if seg.has(flags::SYN) {
                     return false;
                 }
@@ -722,6 +748,9 @@ impl<S: Platform> Connection<S> {
                         self.count(Counter::OptionOutOfWindow);
                     }
                     return false;
+                }
+                if stage == Stage::JoinPreEstablished {
+                    self.join_acknowledged(id);
                 }
                 self.handle_mptcp_segment(id, seg, window, now_us)
             }
@@ -1412,6 +1441,9 @@ impl<S: Platform> Connection<S> {
             (Mode::Mptcp, Stage::Established) if !has(flags::SYN) && !has(flags::RST) => {
                 self.dss_for(id, seg, local_key)
             }
+            (Mode::Mptcp, Stage::JoinSynSent | Stage::JoinPreEstablished) => {
+                self.join_option_for(id, seg)
+            }
             _ => None,
         }
     }
@@ -1561,16 +1593,22 @@ impl<S: Platform> Connection<S> {
 
     /// When [`Connection::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Option<u64> {
-        self.rto_deadline
+        match (self.rto_deadline, self.join_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Time passed. If the DATA_ACK did not advance for a timeout with data
     /// in flight, the oldest unacknowledged octets (one mapping's worth) go
     /// again (RFC 8684, section 3.3.6: the sender may retransmit on any
     /// subflow), and the timeout doubles; an unacknowledged DATA_FIN asks
-    /// for an ACK ([`Connection::take_ack_wanted`]). Returns whether
-    /// anything was marked for retransmission.
+    /// for an ACK ([`Connection::take_ack_wanted`]); a third ACK of
+    /// MP_JOIN not acknowledged in time asks for an ACK on its subflow
+    /// ([`Connection::take_join_acks`]). Returns whether anything was
+    /// marked for retransmission.
     pub fn handle_timeout(&mut self, now_us: u64) -> bool {
+        self.join_timeouts(now_us);
         let Some(deadline) = self.rto_deadline else {
             return false;
         };

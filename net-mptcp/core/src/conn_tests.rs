@@ -410,6 +410,9 @@ fn client_syn(c: &mut Conn, iss: u32) -> Vec<u8> {
     buf
 }
 
+/// The path manager's `subflows` limit in these tests: the table's size.
+const JOIN_LIMIT: u8 = MAX_SUBFLOWS as u8 - 1;
+
 fn write_option(o: MptcpOption) -> Vec<u8> {
     let mut buf = vec![0u8; 40];
     let n = o.write(&mut buf).unwrap();
@@ -473,12 +476,11 @@ impl Pair {
         Pair { client, server }
     }
 
-    /// Adds an established subflow at both ends (as MP_JOIN will).
+    /// Adds a subflow at both ends through the MP_JOIN handshake, every
+    /// option through the codec, the server's ACK of the third ACK
+    /// included; returns its id.
     fn join(&mut self, iss_c: u32, iss_s: u32) -> usize {
-        let c = self.client.conn.add_subflow(iss_c, iss_s).unwrap();
-        let s = self.server.conn.add_subflow(iss_s, iss_c).unwrap();
-        assert_eq!(c, s);
-        let id = c as usize;
+        let id = self.join_to_third_ack(iss_c, iss_s, false);
         for (end, iss, irs) in [
             (&mut self.client, iss_c, iss_s),
             (&mut self.server, iss_s, iss_c),
@@ -488,7 +490,93 @@ impl Pair {
             }
             end.tcp[id] = Some(Tcp::new(iss, irs, MSS));
         }
+        // The server acknowledges the third ACK (with its DSS, as on every
+        // segment of an established subflow): the client's subflow is
+        // established too.
+        self.server.tcp[id].as_mut().unwrap().ack_due = true;
+        let acks = self.server.emit(id);
+        assert_eq!(acks.len(), 1);
+        assert!(Received::parse(&acks[0].options).dss.is_some());
+        self.client.deliver(id, &acks[0]);
+        assert_eq!(
+            self.client.conn.subflow(id as u32).unwrap().stage(),
+            Stage::Established
+        );
         id
+    }
+
+    /// MP_JOIN from the client (a backup if `backup`) up to the server's
+    /// acceptance of the third ACK; the client is left pre-established.
+    fn join_to_third_ack(&mut self, iss_c: u32, iss_s: u32, backup: bool) -> usize {
+        let (cid, syn) = self.join_syn(iss_c, backup);
+        let js = join::listener_join_syn(&syn).expect("a join SYN");
+        assert_eq!(js.token, self.server.conn.local().token);
+        let req = self
+            .server
+            .conn
+            .join_synack(&js, 2, 0xb2b2_0000 ^ iss_s, false, JOIN_LIMIT)
+            .expect("the server takes the join");
+        self.join_synack_to_client(cid, iss_c, iss_s, &write_option(req.synack_option()));
+        let ack = self
+            .join_third_ack(cid, iss_c, iss_s)
+            .expect("a third ACK with MP_JOIN");
+        let sid = self
+            .server
+            .conn
+            .join_ack(&req, &ack, iss_s, iss_c, JOIN_LIMIT)
+            .expect("the third ACK's HMAC is right");
+        assert_eq!(cid, sid);
+        cid as usize
+    }
+
+    /// The client opens a subflow: its id, and its SYN's options as the
+    /// server reads them.
+    fn join_syn(&mut self, iss_c: u32, backup: bool) -> (SubflowId, Received) {
+        let id = self
+            .client
+            .conn
+            .open_join(1, 0xa1a1_0000 ^ iss_c, backup, JOIN_LIMIT)
+            .expect("room for a subflow");
+        let out = SegmentOut {
+            seq: iss_c,
+            flags: flags::SYN,
+            payload_len: 0,
+            rcv_nxt: 0,
+        };
+        let syn = self
+            .client
+            .conn
+            .option_for(id, &out)
+            .expect("MP_JOIN on the SYN");
+        (id, Received::parse(&write_option(syn)))
+    }
+
+    /// A SYN/ACK with `options` reaches the client's joining subflow `id`.
+    fn join_synack_to_client(&mut self, id: SubflowId, iss_c: u32, iss_s: u32, options: &[u8]) {
+        let rx = Received::parse(options);
+        let seg = SegmentIn {
+            seq: iss_s,
+            ack: iss_c.wrapping_add(1),
+            flags: flags::SYN | flags::ACK,
+            payload_len: 0,
+            options: &rx,
+        };
+        let now = self.client.now;
+        self.client
+            .conn
+            .handle_segment(id, &seg, &TcpWindow::default(), 0, now);
+    }
+
+    /// The options of the client's next ACK on subflow `id`, as read.
+    fn join_third_ack(&mut self, id: SubflowId, iss_c: u32, iss_s: u32) -> Option<Received> {
+        let out = SegmentOut {
+            seq: iss_c.wrapping_add(1),
+            flags: flags::ACK,
+            payload_len: 0,
+            rcv_nxt: iss_s.wrapping_add(1),
+        };
+        let o = self.client.conn.option_for(id, &out)?;
+        Some(Received::parse(&write_option(o)))
     }
 
     /// One round: each end pushes and sends on every subflow, the other
@@ -1384,3 +1472,6 @@ fn a_client_falls_back_when_data_comes_without_dss() {
         Some(Event::FellBack(FallbackReason::NoDss))
     );
 }
+
+#[path = "join_tests.rs"]
+mod join_tests;

@@ -23,6 +23,13 @@ pub enum Stage {
     /// Our SYN is out (with MP_CAPABLE on the initial subflow of a client);
     /// the SYN/ACK has not come.
     SynSent,
+    /// Our SYN with MP_JOIN is out (an additional subflow we opened); the
+    /// SYN/ACK, with the peer's HMAC, has not come.
+    JoinSynSent,
+    /// The SYN/ACK's HMAC was right; our third ACK, with our HMAC, goes on
+    /// every segment until the peer's ACK of it shows it arrived. No data
+    /// goes before (RFC 8684, section 3.2).
+    JoinPreEstablished,
     /// MPTCP runs on the subflow: its data carries mappings.
     Established,
     /// The connection fell back to TCP: the subflow is the connection.
@@ -31,9 +38,35 @@ pub enum Stage {
     Closed,
 }
 
+/// What an MP_JOIN handshake exchanged (RFC 8684, section 3.2): the
+/// address ids and random numbers of both ends, and which end asked for the
+/// subflow to be a backup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct JoinInfo {
+    /// Our address id for the subflow's local address.
+    pub local_id: u8,
+    /// The peer's address id for its address (known from its MP_JOIN).
+    pub remote_id: u8,
+    /// Our random number.
+    pub local_nonce: u32,
+    /// The peer's random number (known from its MP_JOIN).
+    pub remote_nonce: u32,
+    /// We asked for the subflow to be a backup ("B" on our MP_JOIN).
+    pub local_backup: bool,
+    /// The peer asked for it ("B" on its MP_JOIN): we send on it only when
+    /// no other subflow can (RFC 8684, sections 3.2 and 3.3.8).
+    pub remote_backup: bool,
+}
+
 /// A subflow's state in the connection core.
 pub struct Subflow<S: Platform> {
     stage: Stage,
+    /// How it joined, if it is an additional subflow.
+    join: Option<JoinInfo>,
+    /// A client's third ACK of MP_JOIN goes again at this time (µs) if the
+    /// peer did not acknowledge it, and has gone this many times already.
+    join_ack_deadline: Option<u64>,
+    join_ack_sent: u32,
     /// Our initial sequence number on the subflow (of our SYN).
     iss: u32,
     /// The peer's initial sequence number (of its SYN).
@@ -58,6 +91,9 @@ impl<S: Platform> Subflow<S> {
     pub fn new(stage: Stage, iss: u32, irs: u32) -> Self {
         Self {
             stage,
+            join: None,
+            join_ack_deadline: None,
+            join_ack_sent: 0,
             iss,
             irs,
             tx: SentMappings::new(S::tx_maps()),
@@ -75,6 +111,47 @@ impl<S: Platform> Subflow<S> {
 
     pub(crate) fn set_stage(&mut self, stage: Stage) {
         self.stage = stage;
+    }
+
+    /// How it joined, if it is an additional subflow.
+    pub fn join(&self) -> Option<&JoinInfo> {
+        self.join.as_ref()
+    }
+
+    pub(crate) fn join_mut(&mut self) -> Option<&mut JoinInfo> {
+        self.join.as_mut()
+    }
+
+    /// A subflow in stage `stage` that joins with `join`.
+    pub(crate) fn joined(stage: Stage, iss: u32, irs: u32, join: JoinInfo) -> Self {
+        let mut this = Self::new(stage, iss, irs);
+        this.join = Some(join);
+        this
+    }
+
+    /// Whether data goes on it only when no other subflow can take it: either
+    /// end asked for it to be a backup.
+    pub fn backup(&self) -> bool {
+        self.join.is_some_and(|j| j.local_backup || j.remote_backup)
+    }
+
+    pub(crate) fn join_ack_deadline(&self) -> Option<u64> {
+        self.join_ack_deadline
+    }
+
+    /// How many times our third ACK of MP_JOIN went (TCP's ACK of the
+    /// SYN/ACK, then each time [`Subflow::set_join_ack_deadline`] re-armed).
+    pub(crate) fn join_ack_tries(&self) -> u32 {
+        self.join_ack_sent
+    }
+
+    /// Our third ACK of MP_JOIN goes (again) now and is due again at
+    /// `deadline`; `None`: it was acknowledged, or given up.
+    pub(crate) fn set_join_ack_deadline(&mut self, deadline: Option<u64>) {
+        if deadline.is_some() {
+            self.join_ack_sent = self.join_ack_sent.saturating_add(1);
+        }
+        self.join_ack_deadline = deadline;
     }
 
     /// Our initial sequence number.

@@ -39,6 +39,8 @@ pub mod crypto;
 pub mod mapping;
 #[path = "option.rs"]
 pub mod option;
+#[path = "pm.rs"]
+pub mod pm;
 #[path = "reassembly.rs"]
 pub mod reassembly;
 #[path = "sched.rs"]

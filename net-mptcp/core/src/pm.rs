@@ -1,0 +1,661 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The in-kernel path manager's decisions for one connection, sans I/O:
+//! which subflows to open, which of our addresses to announce (ADD_ADDR),
+//! what to close when an address goes (REMOVE_ADDR, an endpoint deleted),
+//! and when to try a failed path again.
+//!
+//! The configuration is the one `ip mptcp` sets (Linux 6.12's
+//! `include/uapi/linux/mptcp_pm.h`, per network namespace):
+//! - endpoints, each an address of ours with an id and flags:
+//!   [`SIGNAL`] (announce it to the peer), [`SUBFLOW`] (open a subflow from
+//!   it to the peer once the connection is established), [`BACKUP`] (those
+//!   subflows are backups), [`FULLMESH`] (a subflow from it to every address
+//!   the peer has, announced ones included);
+//! - limits: `subflows`, the additional subflows a connection may have, and
+//!   `add_addr_accepted`, how many of the peer's ADD_ADDRs it acts on;
+//! - and, by our sysctl, the "ndiffports" mode of the seeds' datacenter
+//!   use: N subflows over the initial pair of addresses (other source
+//!   ports), no endpoints needed.
+//!
+//! The caller tells it what happens ([`PathManager::established`],
+//! [`PathManager::add_addr_received`], [`PathManager::rm_addr_received`],
+//! [`PathManager::subflow_closed`], [`PathManager::endpoint_removed`],
+//! [`PathManager::handle_timeout`]) and carries out what
+//! [`PathManager::poll_action`] returns. Nothing allocates: the tables are
+//! fixed arrays as large as a connection's subflow table.
+
+use super::conn::MAX_SUBFLOWS;
+
+/// Endpoint flag: announce the address to the peer (ADD_ADDR).
+pub const SIGNAL: u8 = 1 << 0;
+/// Endpoint flag: open a subflow from it once the connection is up.
+pub const SUBFLOW: u8 = 1 << 1;
+/// Endpoint flag: its subflows are backups.
+pub const BACKUP: u8 = 1 << 2;
+/// Endpoint flag: a subflow from it to every address of the peer.
+pub const FULLMESH: u8 = 1 << 3;
+
+/// The first retry of a failed subflow waits this long (µs); each failure
+/// in a row doubles it, up to [`RETRY_MAX_US`].
+pub const RETRY_MIN_US: u64 = 1_000_000;
+/// See [`RETRY_MIN_US`].
+pub const RETRY_MAX_US: u64 = 60_000_000;
+
+/// An address and port (port 0: the connection's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Addr {
+    /// IPv4 address, network order.
+    pub ip: [u8; 4],
+    /// Port, or 0.
+    pub port: u16,
+}
+
+/// One of our addresses, as `ip mptcp endpoint add` configures it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// Its address id (1 to 255; 0 names the initial subflow's address).
+    pub id: u8,
+    /// The address.
+    pub addr: Addr,
+    /// [`SIGNAL`], [`SUBFLOW`], [`BACKUP`], [`FULLMESH`].
+    pub flags: u8,
+}
+
+impl Endpoint {
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+}
+
+/// The limits `ip mptcp limits set` configures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Additional subflows per connection (at most 7: the table holds 8).
+    pub subflows: u8,
+    /// ADD_ADDRs from the peer acted on per connection.
+    pub add_addr_accepted: u8,
+}
+
+/// How subflows are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PmMode {
+    /// From the endpoints and the peer's addresses, as Linux's in-kernel
+    /// path manager.
+    Endpoints,
+    /// This many subflows in all over the initial pair of addresses (the
+    /// seeds' "ndiffports"), within the `subflows` limit.
+    NDiffPorts(u8),
+}
+
+/// What the caller does next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PmAction {
+    /// Open a subflow (MP_JOIN) from our address `local_id` (0: the one
+    /// routing picks, with `local` `None`) to the peer's address
+    /// `remote_id`, a backup if `backup`.
+    OpenSubflow {
+        /// Our address id.
+        local_id: u8,
+        /// Our address, unless routing picks it.
+        local: Option<Addr>,
+        /// The peer's address id.
+        remote_id: u8,
+        /// The peer's address.
+        remote: Addr,
+        /// MP_JOIN with "B".
+        backup: bool,
+    },
+    /// Announce our address `id` (ADD_ADDR, until the peer echoes it).
+    Announce {
+        /// Its id.
+        id: u8,
+        /// The address.
+        addr: Addr,
+    },
+    /// Tell the peer our address `id` is gone (REMOVE_ADDR).
+    Remove {
+        /// Its id.
+        id: u8,
+    },
+    /// Close the subflows from our address `local_id` (if `Some`) or to
+    /// the peer's address `remote_id` (if `Some`).
+    CloseSubflows {
+        /// Ours.
+        local_id: Option<u8>,
+        /// The peer's.
+        remote_id: Option<u8>,
+    },
+}
+
+/// A subflow the path manager opened, and where it stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Planned {
+    local_id: u8,
+    local: Option<Addr>,
+    remote_id: u8,
+    remote: Addr,
+    backup: bool,
+    /// `None` while open (or opening); when it failed, the time of the next
+    /// try.
+    retry_at: Option<u64>,
+    /// Failures in a row.
+    failures: u32,
+}
+
+/// The path manager of one connection.
+pub struct PathManager {
+    limits: Limits,
+    mode: PmMode,
+    /// The peer's address of the initial subflow (its id 0).
+    peer: Addr,
+    /// The peer's addresses announced and accepted: (id, address).
+    remote: [Option<(u8, Addr)>; MAX_SUBFLOWS],
+    /// The subflows it opened (besides the initial one).
+    planned: [Option<Planned>; MAX_SUBFLOWS],
+    /// Our addresses announced (a bit per id).
+    announced: [u64; 4],
+    actions: [Option<PmAction>; 16],
+    actions_len: usize,
+    up: bool,
+}
+
+fn bit(set: &[u64; 4], id: u8) -> bool {
+    set[usize::from(id / 64)] & (1 << (id % 64)) != 0
+}
+
+fn set_bit(set: &mut [u64; 4], id: u8, on: bool) {
+    let word = &mut set[usize::from(id / 64)];
+    if on {
+        *word |= 1 << (id % 64);
+    } else {
+        *word &= !(1 << (id % 64));
+    }
+}
+
+impl PathManager {
+    /// The path manager of a connection whose initial subflow goes to the
+    /// peer's address `peer`.
+    pub fn new(limits: Limits, mode: PmMode, peer: Addr) -> Self {
+        Self {
+            limits: Limits {
+                subflows: limits.subflows.min(MAX_SUBFLOWS as u8 - 1),
+                add_addr_accepted: limits.add_addr_accepted.min(MAX_SUBFLOWS as u8),
+            },
+            mode,
+            peer,
+            remote: [None; MAX_SUBFLOWS],
+            planned: [None; MAX_SUBFLOWS],
+            announced: [0; 4],
+            actions: [None; 16],
+            actions_len: 0,
+            up: false,
+        }
+    }
+
+    /// What the caller must do next, in order.
+    pub fn poll_action(&mut self) -> Option<PmAction> {
+        if self.actions_len == 0 {
+            return None;
+        }
+        let first = self.actions[0].take();
+        self.actions.rotate_left(1);
+        self.actions_len -= 1;
+        first
+    }
+
+    fn push(&mut self, action: PmAction) {
+        if self.actions_len < self.actions.len() {
+            self.actions[self.actions_len] = Some(action);
+            self.actions_len += 1;
+        }
+    }
+
+    /// Subflows planned (open, opening, or waiting to be tried again).
+    pub fn planned_subflows(&self) -> usize {
+        self.planned.iter().flatten().count()
+    }
+
+    /// Plans a subflow, if the limit and the table allow it and no subflow
+    /// between the same two addresses is planned (in ndiffports mode the
+    /// same pair is meant to be used again).
+    fn plan(&mut self, p: Planned, same_pair_ok: bool) -> bool {
+        if self.planned_subflows() >= usize::from(self.limits.subflows) {
+            return false;
+        }
+        let dup = self.planned.iter().flatten().any(|q| {
+            q.local_id == p.local_id && q.remote_id == p.remote_id && q.remote == p.remote
+        });
+        if dup && !same_pair_ok {
+            return false;
+        }
+        let Some(slot) = self.planned.iter_mut().find(|s| s.is_none()) else {
+            return false;
+        };
+        *slot = Some(p);
+        self.push(PmAction::OpenSubflow {
+            local_id: p.local_id,
+            local: p.local,
+            remote_id: p.remote_id,
+            remote: p.remote,
+            backup: p.backup,
+        });
+        true
+    }
+
+    /// The peer's known addresses: its initial one (id 0), then the ones it
+    /// announced.
+    fn peer_addrs(&self) -> impl Iterator<Item = (u8, Addr)> + '_ {
+        core::iter::once((0, self.peer)).chain(self.remote.iter().flatten().copied())
+    }
+
+    /// MPTCP is established on the initial subflow: announce the
+    /// [`SIGNAL`] endpoints, open subflows from the [`SUBFLOW`] ones (to
+    /// every known address of the peer for [`FULLMESH`] ones), or the
+    /// ndiffports subflows.
+    pub fn established(&mut self, endpoints: &[Endpoint]) {
+        if self.up {
+            return;
+        }
+        self.up = true;
+        if let PmMode::NDiffPorts(n) = self.mode {
+            for _ in 1..n {
+                let p = Planned {
+                    local_id: 0,
+                    local: None,
+                    remote_id: 0,
+                    remote: self.peer,
+                    backup: false,
+                    retry_at: None,
+                    failures: 0,
+                };
+                if !self.plan(p, true) {
+                    break;
+                }
+            }
+            return;
+        }
+        for ep in endpoints {
+            if ep.has(SIGNAL) && !bit(&self.announced, ep.id) {
+                set_bit(&mut self.announced, ep.id, true);
+                self.push(PmAction::Announce {
+                    id: ep.id,
+                    addr: ep.addr,
+                });
+            }
+        }
+        // The peer's addresses known now (a copy: planning changes `self`).
+        let mut peers = [None; MAX_SUBFLOWS + 1];
+        for (slot, a) in peers.iter_mut().zip(self.peer_addrs()) {
+            *slot = Some(a);
+        }
+        for ep in endpoints.iter().filter(|ep| ep.has(SUBFLOW)) {
+            // A plain subflow endpoint goes to the peer's initial address;
+            // a fullmesh one to each.
+            let n = if ep.has(FULLMESH) { peers.len() } else { 1 };
+            for (remote_id, remote) in peers.iter().take(n).flatten().copied() {
+                self.plan(Self::from_endpoint(ep, remote_id, remote), false);
+            }
+        }
+    }
+
+    fn from_endpoint(ep: &Endpoint, remote_id: u8, remote: Addr) -> Planned {
+        Planned {
+            local_id: ep.id,
+            local: Some(ep.addr),
+            remote_id,
+            remote,
+            backup: ep.has(BACKUP),
+            retry_at: None,
+            failures: 0,
+        }
+    }
+
+    /// The peer announced its address `addr` as `id` (ADD_ADDR with a
+    /// valid HMAC; the caller echoes it in any case). Within
+    /// `add_addr_accepted`, it is remembered and subflows go to it: one
+    /// from each [`FULLMESH`] endpoint, or else one from the address
+    /// routing picks. Returns whether it was accepted.
+    pub fn add_addr_received(&mut self, id: u8, addr: Addr, endpoints: &[Endpoint]) -> bool {
+        if matches!(self.mode, PmMode::NDiffPorts(_)) {
+            return false;
+        }
+        if let Some(known) = self.remote.iter_mut().flatten().find(|(i, _)| *i == id) {
+            // Announced again (our echo was lost, or it moved): the latest
+            // address counts, nothing new is opened.
+            known.1 = addr;
+            return true;
+        }
+        let accepted = self.remote.iter().flatten().count();
+        if accepted >= usize::from(self.limits.add_addr_accepted) {
+            return false;
+        }
+        let Some(slot) = self.remote.iter_mut().find(|s| s.is_none()) else {
+            return false;
+        };
+        *slot = Some((id, addr));
+        let mut fullmesh = false;
+        for ep in endpoints
+            .iter()
+            .filter(|ep| ep.has(SUBFLOW) && ep.has(FULLMESH))
+        {
+            fullmesh = true;
+            self.plan(Self::from_endpoint(ep, id, addr), false);
+        }
+        if !fullmesh {
+            let p = Planned {
+                local_id: 0,
+                local: None,
+                remote_id: id,
+                remote: addr,
+                backup: false,
+                retry_at: None,
+                failures: 0,
+            };
+            self.plan(p, false);
+        }
+        true
+    }
+
+    /// The peer removed its address `id` (REMOVE_ADDR): its subflows close
+    /// and are not tried again.
+    pub fn rm_addr_received(&mut self, id: u8) {
+        let known = self.remote.iter().flatten().any(|(i, _)| *i == id);
+        for slot in self.remote.iter_mut() {
+            if slot.is_some_and(|(i, _)| i == id) {
+                *slot = None;
+            }
+        }
+        let planned = self.forget(|p| p.remote_id == id);
+        if known || planned || id == 0 {
+            self.push(PmAction::CloseSubflows {
+                local_id: None,
+                remote_id: Some(id),
+            });
+        }
+    }
+
+    /// Our endpoint `id` was deleted: the peer hears of it if it was
+    /// announced, its subflows close and are not tried again.
+    pub fn endpoint_removed(&mut self, id: u8) {
+        if bit(&self.announced, id) {
+            set_bit(&mut self.announced, id, false);
+            self.push(PmAction::Remove { id });
+        }
+        if self.forget(|p| p.local_id == id) {
+            self.push(PmAction::CloseSubflows {
+                local_id: Some(id),
+                remote_id: None,
+            });
+        }
+    }
+
+    fn forget(&mut self, which: impl Fn(&Planned) -> bool) -> bool {
+        let mut any = false;
+        for slot in self.planned.iter_mut() {
+            if slot.as_ref().is_some_and(&which) {
+                *slot = None;
+                any = true;
+            }
+        }
+        any
+    }
+
+    /// A subflow it planned, from `local_id` to `remote_id`, ended at
+    /// `now_us`: if it `failed` (reset, timed out, could not connect) it
+    /// is tried again after a backoff; if it closed normally it is
+    /// forgotten.
+    pub fn subflow_closed(&mut self, local_id: u8, remote_id: u8, failed: bool, now_us: u64) {
+        let Some(slot) = self.planned.iter_mut().find(|s| {
+            s.as_ref().is_some_and(|p| {
+                p.local_id == local_id && p.remote_id == remote_id && p.retry_at.is_none()
+            })
+        }) else {
+            return;
+        };
+        if !failed {
+            *slot = None;
+            return;
+        }
+        if let Some(p) = slot.as_mut() {
+            let wait = RETRY_MIN_US
+                .saturating_mul(1 << p.failures.min(6))
+                .min(RETRY_MAX_US);
+            p.failures = p.failures.saturating_add(1);
+            p.retry_at = Some(now_us.saturating_add(wait));
+        }
+    }
+
+    /// A subflow it planned from `local_id` to `remote_id` is established:
+    /// its failures are forgotten.
+    pub fn subflow_up(&mut self, local_id: u8, remote_id: u8) {
+        for p in self.planned.iter_mut().flatten() {
+            if p.local_id == local_id && p.remote_id == remote_id && p.retry_at.is_none() {
+                p.failures = 0;
+            }
+        }
+    }
+
+    /// When [`PathManager::handle_timeout`] must run next.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.planned
+            .iter()
+            .flatten()
+            .filter_map(|p| p.retry_at)
+            .min()
+    }
+
+    /// Failed subflows whose wait is over are opened again.
+    pub fn handle_timeout(&mut self, now_us: u64) {
+        for i in 0..self.planned.len() {
+            let Some(p) = self.planned[i].as_mut() else {
+                continue;
+            };
+            if p.retry_at.is_some_and(|t| t <= now_us) {
+                p.retry_at = None;
+                let p = *p;
+                self.push(PmAction::OpenSubflow {
+                    local_id: p.local_id,
+                    local: p.local,
+                    remote_id: p.remote_id,
+                    remote: p.remote,
+                    backup: p.backup,
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    const PEER: Addr = Addr {
+        ip: [10, 0, 2, 1],
+        port: 0,
+    };
+
+    fn addr(last: u8) -> Addr {
+        Addr {
+            ip: [10, 0, last, 2],
+            port: 0,
+        }
+    }
+
+    fn ep(id: u8, flags: u8) -> Endpoint {
+        Endpoint {
+            id,
+            addr: addr(id),
+            flags,
+        }
+    }
+
+    fn limits(subflows: u8, add_addr_accepted: u8) -> Limits {
+        Limits {
+            subflows,
+            add_addr_accepted,
+        }
+    }
+
+    fn actions(pm: &mut PathManager) -> Vec<PmAction> {
+        core::iter::from_fn(|| pm.poll_action()).collect()
+    }
+
+    fn open(local_id: u8, remote_id: u8, remote: Addr, backup: bool) -> PmAction {
+        PmAction::OpenSubflow {
+            local_id,
+            local: (local_id != 0).then(|| addr(local_id)),
+            remote_id,
+            remote,
+            backup,
+        }
+    }
+
+    #[test]
+    fn subflow_endpoints_open_subflows_within_the_limit_and_signal_ones_are_announced() {
+        let mut pm = PathManager::new(limits(2, 0), PmMode::Endpoints, PEER);
+        let eps = [
+            ep(1, SUBFLOW),
+            ep(2, SUBFLOW | BACKUP),
+            ep(3, SUBFLOW),
+            ep(4, SIGNAL),
+        ];
+        pm.established(&eps);
+        assert_eq!(
+            actions(&mut pm),
+            [
+                PmAction::Announce {
+                    id: 4,
+                    addr: addr(4)
+                },
+                open(1, 0, PEER, false),
+                open(2, 0, PEER, true),
+            ]
+        );
+        // Once only.
+        pm.established(&eps);
+        assert!(actions(&mut pm).is_empty());
+        assert_eq!(pm.planned_subflows(), 2);
+    }
+
+    #[test]
+    fn fullmesh_endpoints_reach_every_address_of_the_peer() {
+        let mut pm = PathManager::new(limits(4, 1), PmMode::Endpoints, PEER);
+        let eps = [ep(1, SUBFLOW | FULLMESH), ep(2, SUBFLOW | FULLMESH)];
+        pm.established(&eps);
+        assert_eq!(
+            actions(&mut pm),
+            [open(1, 0, PEER, false), open(2, 0, PEER, false)]
+        );
+        let other = Addr {
+            ip: [10, 0, 9, 1],
+            port: 0,
+        };
+        assert!(pm.add_addr_received(5, other, &eps));
+        assert_eq!(
+            actions(&mut pm),
+            [open(1, 5, other, false), open(2, 5, other, false)]
+        );
+        // add_addr_accepted is 1: the next announcement is not acted on.
+        assert!(!pm.add_addr_received(6, addr(6), &eps));
+        assert!(actions(&mut pm).is_empty());
+        // The same one again (a lost echo) is no new address.
+        assert!(pm.add_addr_received(5, other, &eps));
+        assert!(actions(&mut pm).is_empty());
+        assert_eq!(pm.planned_subflows(), 4);
+    }
+
+    #[test]
+    fn without_fullmesh_an_announced_address_gets_one_subflow_from_routing_s_choice() {
+        let mut pm = PathManager::new(limits(2, 3), PmMode::Endpoints, PEER);
+        pm.established(&[]);
+        assert!(actions(&mut pm).is_empty());
+        assert!(pm.add_addr_received(3, addr(30), &[ep(1, SIGNAL)]));
+        assert_eq!(actions(&mut pm), [open(0, 3, addr(30), false)]);
+        // The subflows limit holds whatever was accepted.
+        assert!(pm.add_addr_received(4, addr(40), &[]));
+        assert!(pm.add_addr_received(5, addr(50), &[]));
+        assert_eq!(actions(&mut pm), [open(0, 4, addr(40), false)]);
+        assert_eq!(pm.planned_subflows(), 2);
+        // And add_addr_accepted what is accepted.
+        assert!(!pm.add_addr_received(6, addr(60), &[]));
+    }
+
+    #[test]
+    fn removed_addresses_close_their_subflows_for_good() {
+        let mut pm = PathManager::new(limits(3, 2), PmMode::Endpoints, PEER);
+        let eps = [ep(1, SUBFLOW), ep(2, SIGNAL)];
+        pm.established(&eps);
+        assert!(pm.add_addr_received(7, addr(70), &eps));
+        let _ = actions(&mut pm);
+        assert_eq!(pm.planned_subflows(), 2);
+        pm.rm_addr_received(7);
+        assert_eq!(
+            actions(&mut pm),
+            [PmAction::CloseSubflows {
+                local_id: None,
+                remote_id: Some(7)
+            }]
+        );
+        assert_eq!(pm.planned_subflows(), 1);
+        // A failure reported for it now starts no retry.
+        pm.subflow_closed(0, 7, true, 0);
+        assert_eq!(pm.poll_timeout(), None);
+        // Our endpoints: the announced one is withdrawn, the subflow one's
+        // subflows close.
+        pm.endpoint_removed(2);
+        pm.endpoint_removed(1);
+        assert_eq!(
+            actions(&mut pm),
+            [
+                PmAction::Remove { id: 2 },
+                PmAction::CloseSubflows {
+                    local_id: Some(1),
+                    remote_id: None
+                }
+            ]
+        );
+        assert_eq!(pm.planned_subflows(), 0);
+    }
+
+    #[test]
+    fn a_failed_subflow_is_tried_again_with_backoff() {
+        let mut pm = PathManager::new(limits(1, 0), PmMode::Endpoints, PEER);
+        pm.established(&[ep(1, SUBFLOW)]);
+        let _ = actions(&mut pm);
+        pm.subflow_closed(1, 0, true, 5_000_000);
+        assert_eq!(pm.poll_timeout(), Some(6_000_000));
+        pm.handle_timeout(5_999_999);
+        assert!(actions(&mut pm).is_empty());
+        pm.handle_timeout(6_000_000);
+        assert_eq!(actions(&mut pm), [open(1, 0, PEER, false)]);
+        // Failing again waits twice as long; once up, the count restarts.
+        pm.subflow_closed(1, 0, true, 7_000_000);
+        assert_eq!(pm.poll_timeout(), Some(9_000_000));
+        pm.handle_timeout(9_000_000);
+        let _ = actions(&mut pm);
+        pm.subflow_up(1, 0);
+        pm.subflow_closed(1, 0, true, 10_000_000);
+        assert_eq!(pm.poll_timeout(), Some(11_000_000));
+        pm.handle_timeout(11_000_000);
+        let _ = actions(&mut pm);
+        // Closed normally: forgotten, the slot is free.
+        pm.subflow_closed(1, 0, false, 12_000_000);
+        assert_eq!(pm.planned_subflows(), 0);
+        assert_eq!(pm.poll_timeout(), None);
+    }
+
+    #[test]
+    fn ndiffports_opens_subflows_over_the_initial_pair() {
+        for (limit, n, want) in [(7, 4, 3), (2, 4, 2), (7, 1, 0)] {
+            let mut pm = PathManager::new(limits(limit, 8), PmMode::NDiffPorts(n), PEER);
+            pm.established(&[ep(1, SUBFLOW)]);
+            let got = actions(&mut pm);
+            assert_eq!(got.len(), want, "limit {limit}, ndiffports {n}");
+            assert!(got.iter().all(|a| *a == open(0, 0, PEER, false)));
+            // Announcements do not change the pairs.
+            assert!(!pm.add_addr_received(3, addr(3), &[]));
+        }
+    }
+}

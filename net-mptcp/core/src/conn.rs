@@ -38,6 +38,7 @@ use super::option::{
     CapableFlags, CapableForm, Dss, DssMapping, DssSeq, MpCapable, MptcpOption, Received,
 };
 use super::reassembly::{Insert, Payload, Reassembly};
+use super::sched::{self, AnyScheduler};
 use super::sender::{AckError, Sender, SentEntry};
 use super::seq;
 use super::store::SeqMap;
@@ -46,6 +47,8 @@ use super::subflow::{Stage, Subflow};
 pub use super::subflow::SubflowId;
 #[path = "join.rs"]
 pub mod join;
+#[path = "scheduling.rs"]
+mod scheduling;
 
 /// At most this many subflows per connection.
 pub const MAX_SUBFLOWS: usize = 8;
@@ -466,6 +469,11 @@ pub struct Connection<S: Platform> {
     /// Subflows (a bit per id) on which our third ACK of MP_JOIN must go
     /// again.
     join_acks_wanted: u8,
+    /// Which subflow new data goes on, when several are established.
+    scheduler: AnyScheduler,
+    /// Subflows (a bit per id) the scheduler chose while another asked:
+    /// the caller pushes on them.
+    push_wanted: u8,
     /// The data-level retransmission timer: its deadline (µs), the timeout
     /// it was armed with, and `snd_una` when it was armed.
     rto_deadline: Option<u64>,
@@ -561,6 +569,8 @@ impl<S: Platform> Connection<S> {
             idsn_near_wrap: false,
             subflows: [const { None }; MAX_SUBFLOWS],
             join_acks_wanted: 0,
+            scheduler: AnyScheduler::Default(sched::DefaultScheduler),
+            push_wanted: 0,
             rto_deadline: None,
             rto_us: MIN_RTO_US,
             rto_backoff: 0,
@@ -1204,11 +1214,19 @@ impl<S: Platform> Connection<S> {
                 new_mapping: false,
             });
         }
-        if self.mode != Mode::Mptcp || tx.room == 0 {
+        if self.mode != Mode::Mptcp {
             return None;
         }
         let sf = self.subflow(id)?;
         if sf.stage() != Stage::Established {
+            return None;
+        }
+        // What the scheduler knows of this subflow, also when it is full.
+        let sample = sf.tx_sample_mut();
+        sample.in_flight = tx.packets_out;
+        sample.mss = tx.mss;
+        sample.room = tx.room;
+        if tx.room == 0 {
             return None;
         }
         let offset = sf.tx_offset(tx.write_seq)?;
@@ -1268,6 +1286,9 @@ impl<S: Platform> Connection<S> {
             avail = avail.min(allowed);
         }
         if avail == 0 {
+            return None;
+        }
+        if !self.scheduled_here(id) {
             return None;
         }
         if let Some(t) = self.extend_mapping(id, tx, offset, snd_nxt, avail, max) {

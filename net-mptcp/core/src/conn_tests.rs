@@ -99,6 +99,16 @@ struct Tcp {
     /// The subflow stalls: nothing leaves, TCP keeps it (it goes, with its
     /// mappings, when the stall ends).
     stalled: bool,
+    /// What the scheduler is told of the path: smoothed RTT (µs) and
+    /// congestion window (segments; 0: unknown).
+    srtt_us: u32,
+    cwnd: u32,
+    /// Payload octets sent (retransmissions would count again; the model
+    /// has none).
+    data_sent: u64,
+    /// The send buffer's size in octets (0: unlimited): the room TCP
+    /// offers is what its queue leaves of it.
+    sndbuf: u32,
 }
 
 impl Tcp {
@@ -115,6 +125,10 @@ impl Tcp {
             pure_ack_due: false,
             cut: false,
             stalled: false,
+            srtt_us: 0,
+            cwnd: 0,
+            data_sent: 0,
+            sndbuf: 0,
         }
     }
 
@@ -222,9 +236,13 @@ impl End {
         let Some(tcp) = self.tcp[id].as_mut() else {
             return;
         };
+        self.conn.subflow_sample(id as u32, tcp.srtt_us, tcp.cwnd);
         loop {
             let room = TxRoom {
-                room: 1 << 20,
+                room: match tcp.sndbuf {
+                    0 => 1 << 20,
+                    size => size.saturating_sub(tcp.queue.len() as u32),
+                },
                 mss: tcp.mss,
                 write_seq: tcp.write_seq,
                 packets_out: u32::from(tcp.snd_una != tcp.snd_nxt),
@@ -303,6 +321,7 @@ impl End {
                 options,
             });
             tcp.snd_nxt = tcp.snd_nxt.wrapping_add(n as u32);
+            tcp.data_sent += n as u64;
             tcp.ack_due = false;
         }
         if tcp.cut {
@@ -480,7 +499,13 @@ impl Pair {
     /// option through the codec, the server's ACK of the third ACK
     /// included; returns its id.
     fn join(&mut self, iss_c: u32, iss_s: u32) -> usize {
-        let id = self.join_to_third_ack(iss_c, iss_s, false);
+        self.join_with(iss_c, iss_s, false)
+    }
+
+    /// As [`Pair::join`], the client asking for a backup subflow if
+    /// `backup`.
+    fn join_with(&mut self, iss_c: u32, iss_s: u32, backup: bool) -> usize {
+        let id = self.join_to_third_ack(iss_c, iss_s, backup);
         for (end, iss, irs) in [
             (&mut self.client, iss_c, iss_s),
             (&mut self.server, iss_s, iss_c),
@@ -1475,3 +1500,6 @@ fn a_client_falls_back_when_data_comes_without_dss() {
 
 #[path = "join_tests.rs"]
 mod join_tests;
+
+#[path = "scheduling_tests.rs"]
+mod scheduling_tests;

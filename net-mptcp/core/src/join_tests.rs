@@ -42,10 +42,12 @@ fn a_joined_subflow_carries_data_both_ways() {
     for (name, n) in [("MPJoinSynRx", 1), ("MPJoinAckRx", 1)] {
         assert_eq!(p.server.count(name), n, "{name}");
     }
-    // Data on the new subflow only (nothing moves on the first one), each
-    // way, DATA_ACKs included.
-    p.client.tcp[0] = None;
-    p.server.tcp[0] = None;
+    // The new subflow's path is the faster one: the default scheduler puts
+    // every new octet on it, each way.
+    for end in [&mut p.client, &mut p.server] {
+        end.tcp[0].as_mut().unwrap().srtt_us = 50_000;
+        end.tcp[1].as_mut().unwrap().srtt_us = 10_000;
+    }
     let up = stream(30_000, 21);
     let down = stream(20_000, 22);
     p.client.write(&up);
@@ -63,6 +65,11 @@ fn a_joined_subflow_carries_data_both_ways() {
     );
     assert_eq!(p.client.conn.snd_una(), p.client.conn.write_seq());
     assert_eq!(p.server.conn.snd_una(), p.server.conn.write_seq());
+    for end in [&p.client, &p.server] {
+        assert_eq!(end.tcp[0].as_ref().unwrap().data_sent, 0);
+    }
+    assert_eq!(p.client.tcp[1].as_ref().unwrap().data_sent, 30_000);
+    assert_eq!(p.server.tcp[1].as_ref().unwrap().data_sent, 20_000);
     assert_eq!(
         p.client.count("Reinjected") + p.server.count("Reinjected"),
         0

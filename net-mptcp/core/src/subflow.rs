@@ -58,9 +58,28 @@ pub struct JoinInfo {
     pub remote_backup: bool,
 }
 
+/// What the scheduler last learnt of a subflow's TCP (see
+/// [`super::conn::Connection::subflow_sample`] and
+/// [`super::conn::Connection::poll_transmit`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TxSample {
+    /// Smoothed RTT, µs (0: no sample yet).
+    pub srtt_us: u32,
+    /// Congestion window, segments (0: not known).
+    pub cwnd: u32,
+    /// Segments in flight.
+    pub in_flight: u32,
+    /// MSS.
+    pub mss: u32,
+    /// Room in its send buffer, octets.
+    pub room: u32,
+}
+
 /// A subflow's state in the connection core.
 pub struct Subflow<S: Platform> {
     stage: Stage,
+    /// The scheduler's view of its TCP; `None` before the first sample.
+    tx_sample: Option<TxSample>,
     /// How it joined, if it is an additional subflow.
     join: Option<JoinInfo>,
     /// A client's third ACK of MP_JOIN goes again at this time (µs) if the
@@ -91,6 +110,7 @@ impl<S: Platform> Subflow<S> {
     pub fn new(stage: Stage, iss: u32, irs: u32) -> Self {
         Self {
             stage,
+            tx_sample: None,
             join: None,
             join_ack_deadline: None,
             join_ack_sent: 0,
@@ -152,6 +172,15 @@ impl<S: Platform> Subflow<S> {
             self.join_ack_sent = self.join_ack_sent.saturating_add(1);
         }
         self.join_ack_deadline = deadline;
+    }
+
+    /// The scheduler's view of its TCP, if sampled.
+    pub fn tx_sample(&self) -> Option<TxSample> {
+        self.tx_sample
+    }
+
+    pub(crate) fn tx_sample_mut(&mut self) -> &mut TxSample {
+        self.tx_sample.get_or_insert_with(TxSample::default)
     }
 
     /// Our initial sequence number.

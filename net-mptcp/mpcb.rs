@@ -823,9 +823,27 @@ impl Mpcb {
         self.wake(wake);
     }
 
-    /// The option a segment of subflow `id` carries, if any.
-    pub(crate) fn option_for(&self, id: SubflowId, seg: &SegmentOut) -> Option<MptcpOption> {
-        self.lock().conn.option_for(id, seg)
+    /// The option a segment of subflow `id` carries, if any, and on a
+    /// pure ACK the address signal that may go beside it (see
+    /// [`Mpcb::signal_sent`]).
+    pub(crate) fn options_for(
+        &self,
+        id: SubflowId,
+        seg: &SegmentOut,
+    ) -> (Option<MptcpOption>, Option<MptcpOption>) {
+        let mut inner = self.lock();
+        let option = inner.conn.option_for(id, seg);
+        let signal = if seg.payload_len == 0 {
+            inner.conn.signal_for(id, seg)
+        } else {
+            None
+        };
+        (option, signal)
+    }
+
+    /// The signal from [`Mpcb::options_for`] went on subflow `id`.
+    pub(crate) fn signal_sent(&self, id: SubflowId, signal: &MptcpOption) {
+        self.lock().conn.signal_sent(id, signal, ktime_us());
     }
 
     /// A subflow's TCP state changed: the master hears of it; a closed
@@ -864,6 +882,11 @@ impl Mpcb {
                     // may take the subflow's lock).
                     wake.state = true;
                     wake.work |= todo::RETRY;
+                }
+                Event::AddrAnnounced { .. } | Event::AddrRemoved { .. } => {
+                    // Counted by the core (AddAddr, RmAddr) and the ADD_ADDR
+                    // echoed; the module has no path manager yet to open or
+                    // close subflows for them.
                 }
                 Event::Joined { .. } => {
                     // Another subflow can carry data: what waits goes.

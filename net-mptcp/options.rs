@@ -69,14 +69,27 @@ impl TcpHooks for MptcpHooks {
             payload_len: seg.payload_len() as u32,
             rcv_nxt: tcp.snapshot().rcv_nxt,
         };
-        let Some(option) = ctx.mpcb.option_for(ctx.id, &out) else {
+        let (option, signal) = ctx.mpcb.options_for(ctx.id, &out);
+        let Some(option) = option else {
             return;
         };
-        let mut ours = [0u8; 28];
+        let mut ours = [0u8; tcpopt::MAX_TCP_OPTIONS];
         let Ok(n) = option.write(&mut ours) else {
             return;
         };
         let mut merged = [0u8; tcpopt::MAX_TCP_OPTIONS];
+        // A pure ACK may carry an address signal beside the DSS, if both fit
+        // with TCP's own options; if not, the signal waits for the next.
+        if let Some(signal) = signal {
+            if let Ok(m) = signal.write(&mut ours[n..]) {
+                if let Ok(len) = tcpopt::merge(seg.options(), &ours[..n + m], &mut merged) {
+                    if seg.set_options(sk, &merged[..len]).is_ok() {
+                        ctx.mpcb.signal_sent(ctx.id, &signal);
+                    }
+                    return;
+                }
+            }
+        }
         // No room even without SACK blocks cannot happen with the room TCP
         // left us; if it does, the segment goes without our option.
         let Ok(len) = tcpopt::merge(seg.options(), &ours[..n], &mut merged) else {

@@ -6,7 +6,8 @@
 # counters prove it saw real MPTCP (MP_CAPABLE on SYN, SYN/ACK and ACK) and
 # never fell back; ours agree; a capture on the DUT decodes cleanly in
 # tshark. Then the fallbacks with Linux: plain TCP at the other end, and
-# MP_CAPABLE stripped by the PEER's own netfilter. Both VMs run this script.
+# MP_CAPABLE stripped by the PEER's own netfilter; Linux's ADD_ADDR echoed.
+# Both VMs run this script.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/tap.sh"
 . "$here/../tests/lib-mptcp.sh"
@@ -57,6 +58,13 @@ if [ "$PAIR_ROLE" = dut ]; then
 	run tcp-client-dut-mptcp-server 45004 serve --mptcp
 	run dut-client-stripped-synack 45005 connect --mptcp
 	expect_mib - MPCapableFallbackSYNACK -eq 2
+	# Linux announces its second address (ADD_ADDR with its HMAC): we check
+	# the HMAC and echo it on a pure ACK; no subflow is opened (no path
+	# manager here yet).
+	run dut-client-add-addr 45006 connect --mptcp
+	expect_mib - AddAddr -ge 1
+	expect_mib - EchoAddTx -ge 1
+	expect_mib - AddAddrDrop -eq 0
 else
 	run dut-client-peer-server 45001 serve --mptcp
 	run peer-client-dut-server 45002 connect --mptcp
@@ -75,5 +83,11 @@ else
 	run dut-client-stripped-synack 45005 serve --mptcp
 	iptables -t mangle -F OUTPUT
 	expect_linux_mib MPCapableFallbackACK -eq 1
+	# A signal endpoint: Linux announces it to our client, which must echo.
+	ip mptcp endpoint add "${PAIR_ADDR[2]}" dev eth1 signal
+	run dut-client-add-addr 45006 serve --mptcp
+	ip mptcp endpoint flush
+	expect_linux_mib AddAddrTx -ge 1
+	expect_linux_mib EchoAdd -ge 1
 fi
 tap_done

@@ -49,6 +49,8 @@ pub use super::subflow::SubflowId;
 pub mod join;
 #[path = "scheduling.rs"]
 mod scheduling;
+#[path = "signal.rs"]
+pub mod signal;
 
 /// At most this many subflows per connection.
 pub const MAX_SUBFLOWS: usize = 8;
@@ -157,6 +159,21 @@ pub enum Event {
         /// The subflow.
         id: SubflowId,
     },
+    /// The peer announced an address (ADD_ADDR with the right HMAC): for
+    /// the path manager.
+    AddrAnnounced {
+        /// The peer's address id.
+        id: u8,
+        /// The address.
+        addr: core::net::IpAddr,
+        /// Its port, if it gave one.
+        port: Option<u16>,
+    },
+    /// The peer removed its address `id` (REMOVE_ADDR): its subflows go.
+    AddrRemoved {
+        /// The peer's address id.
+        id: u8,
+    },
 }
 
 macro_rules! counters {
@@ -213,6 +230,15 @@ counters! {
     MPJoinAckHMacFailure: "The third ACK of MP_JOIN carried no valid HMAC: the subflow is reset.",
     MPJoinAckTimeout: "Our third ACK of MP_JOIN was never acknowledged: the subflow is reset.",
     MPJoinRefused: "A join was refused: the connection is not MPTCP, or has as many subflows as the limit allows.",
+    AddAddr: "An ADD_ADDR with the right HMAC arrived.",
+    AddAddrTx: "An ADD_ADDR of ours was sent.",
+    EchoAdd: "The echo of an ADD_ADDR of ours arrived.",
+    EchoAddTx: "The echo of the peer's ADD_ADDR was sent.",
+    AddAddrDrop: "An ADD_ADDR was dropped: wrong HMAC, or no room to echo it.",
+    RmAddr: "A REMOVE_ADDR arrived.",
+    RmAddrTx: "A REMOVE_ADDR of ours was sent.",
+    MPPrioTx: "An MP_PRIO of ours was sent.",
+    MPPrioRx: "An MP_PRIO arrived.",
 }
 
 const COUNTERS: usize = Counter::ALL.len();
@@ -469,6 +495,8 @@ pub struct Connection<S: Platform> {
     /// Subflows (a bit per id) on which our third ACK of MP_JOIN must go
     /// again.
     join_acks_wanted: u8,
+    /// Address signalling waiting for a pure ACK.
+    signals: signal::Signals,
     /// Which subflow new data goes on, when several are established.
     scheduler: AnyScheduler,
     /// Subflows (a bit per id) the scheduler chose while another asked:
@@ -569,6 +597,7 @@ impl<S: Platform> Connection<S> {
             idsn_near_wrap: false,
             subflows: [const { None }; MAX_SUBFLOWS],
             join_acks_wanted: 0,
+            signals: signal::Signals::new(),
             scheduler: AnyScheduler::Default(sched::DefaultScheduler),
             push_wanted: 0,
             rto_deadline: None,
@@ -818,6 +847,7 @@ impl<S: Platform> Connection<S> {
                 return false;
             }
         }
+        self.handle_signals(id, options);
         let mut freed = false;
         if let Some(dss) = options.dss {
             // The peer has our keys (RFC 8684, section 3.1).
@@ -938,9 +968,9 @@ impl<S: Platform> Connection<S> {
     }
 
     /// Whether an ACK must go now, no TCP ACK being due: to carry a new
-    /// DATA_ACK (it covers the peer's DATA_FIN), or our DATA_FIN again (the
-    /// data-level timer fired before the peer DATA_ACKed it). Clears the
-    /// request.
+    /// DATA_ACK (it covers the peer's DATA_FIN), our DATA_FIN again (the
+    /// data-level timer fired before the peer DATA_ACKed it), or address
+    /// signalling (see [`signal`]). Clears the request.
     pub fn take_ack_wanted(&mut self) -> bool {
         core::mem::take(&mut self.ack_wanted)
     }
@@ -1614,10 +1644,14 @@ impl<S: Platform> Connection<S> {
 
     /// When [`Connection::handle_timeout`] must be called next.
     pub fn poll_timeout(&self) -> Option<u64> {
-        match (self.rto_deadline, self.join_deadline()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        [
+            self.rto_deadline,
+            self.join_deadline(),
+            self.signal_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Time passed. If the DATA_ACK did not advance for a timeout with data
@@ -1630,6 +1664,7 @@ impl<S: Platform> Connection<S> {
     /// marked for retransmission.
     pub fn handle_timeout(&mut self, now_us: u64) -> bool {
         self.join_timeouts(now_us);
+        self.signal_timeouts(now_us);
         let Some(deadline) = self.rto_deadline else {
             return false;
         };

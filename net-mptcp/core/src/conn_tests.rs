@@ -308,10 +308,21 @@ impl End {
                 rcv_nxt: tcp.rcv_nxt,
             };
             let mut options = vec![0u8; 40];
-            let len = match self.conn.option_for(id as u32, &seg) {
+            let mut len = match self.conn.option_for(id as u32, &seg) {
                 Some(o) => o.write(&mut options).expect("our option fits"),
                 None => 0,
             };
+            // A signal beside it, on a pure ACK, if both fit with TCP's
+            // timestamps (12 octets) in the 40 of the options area.
+            if let Some(signal) = self.conn.signal_for(id as u32, &seg) {
+                let mut extra = [0u8; 40];
+                let n = signal.write(&mut extra).expect("a signal fits alone");
+                if len + n <= 28 {
+                    options[len..len + n].copy_from_slice(&extra[..n]);
+                    len += n;
+                    self.conn.signal_sent(id as u32, &signal, self.now);
+                }
+            }
             options.truncate(len);
             out.push(Wire {
                 seq: tcp.snd_nxt,
@@ -1503,3 +1514,6 @@ mod join_tests;
 
 #[path = "scheduling_tests.rs"]
 mod scheduling_tests;
+
+#[path = "signal_tests.rs"]
+mod signal_tests;

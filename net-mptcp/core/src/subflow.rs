@@ -41,7 +41,7 @@ pub enum Stage {
 /// What an MP_JOIN handshake exchanged (RFC 8684, section 3.2): the
 /// address ids and random numbers of both ends, and which end asked for the
 /// subflow to be a backup.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct JoinInfo {
     /// Our address id for the subflow's local address.
     pub local_id: u8,
@@ -82,6 +82,9 @@ pub struct Subflow<S: Platform> {
     tx_sample: Option<TxSample>,
     /// How it joined, if it is an additional subflow.
     join: Option<JoinInfo>,
+    /// The backup wishes as MP_PRIO changed them since (ours, the peer's).
+    local_backup: Option<bool>,
+    remote_backup: Option<bool>,
     /// A client's third ACK of MP_JOIN goes again at this time (µs) if the
     /// peer did not acknowledge it, and has gone this many times already.
     join_ack_deadline: Option<u64>,
@@ -112,6 +115,8 @@ impl<S: Platform> Subflow<S> {
             stage,
             tx_sample: None,
             join: None,
+            local_backup: None,
+            remote_backup: None,
             join_ack_deadline: None,
             join_ack_sent: 0,
             iss,
@@ -152,7 +157,20 @@ impl<S: Platform> Subflow<S> {
     /// Whether data goes on it only when no other subflow can take it: either
     /// end asked for it to be a backup.
     pub fn backup(&self) -> bool {
-        self.join.is_some_and(|j| j.local_backup || j.remote_backup)
+        let join = self.join.unwrap_or_default();
+        self.local_backup.unwrap_or(join.local_backup)
+            || self.remote_backup.unwrap_or(join.remote_backup)
+    }
+
+    /// We asked (MP_PRIO) for the subflow to be a backup, or no longer.
+    pub(crate) fn set_local_backup(&mut self, backup: bool) {
+        self.local_backup = Some(backup);
+    }
+
+    /// The peer asked (MP_PRIO) for the subflow to be a backup, or no
+    /// longer.
+    pub(crate) fn set_remote_backup(&mut self, backup: bool) {
+        self.remote_backup = Some(backup);
     }
 
     pub(crate) fn join_ack_deadline(&self) -> Option<u64> {

@@ -41,6 +41,8 @@ pub mod mapping;
 pub mod option;
 #[path = "pm.rs"]
 pub mod pm;
+#[path = "rcvbuf.rs"]
+pub mod rcvbuf;
 #[path = "reassembly.rs"]
 pub mod reassembly;
 #[path = "sched.rs"]

@@ -31,6 +31,7 @@ mod mpcb;
 mod options;
 mod pernet;
 mod platform;
+mod pm_netlink;
 mod protocol;
 mod sndbuf;
 mod subflow;
@@ -39,7 +40,9 @@ mod subflow;
 #[path = "../kunit-tests/mod.rs"]
 mod kunit_tests;
 
-use kernel_net::{pernet::PernetRegistration, proto::Registration, wq};
+use kernel_net::{
+    genetlink::FamilyRegistration, pernet::PernetRegistration, proto::Registration, wq,
+};
 use pernet::MptcpNet;
 use protocol::Mptcp;
 
@@ -56,6 +59,8 @@ kernel_net::modinfo::module_version!(mptcp_core::VERSION);
 
 struct MptcpRs {
     protocol: Option<Registration<Mptcp>>,
+    /// `ip mptcp` (the namespaces' configuration it edits lives in `pernet`).
+    pm_family: Option<FamilyRegistration<pm_netlink::PmFamily>>,
     pernet: Option<PernetRegistration<MptcpNet>>,
 }
 
@@ -66,9 +71,11 @@ impl kernel::Module for MptcpRs {
         options::AF_OPS.init();
         let mut this = Self {
             protocol: None,
+            pm_family: None,
             pernet: None,
         };
         this.pernet = Some(MptcpNet::register()?);
+        this.pm_family = Some(pm_netlink::register(module)?);
         this.protocol = Some(Mptcp::register(module)?);
         pr_info!(
             "mptcp_rs {} loaded (MPTCP v1, RFC 8684)\n",
@@ -86,6 +93,7 @@ impl Drop for MptcpRs {
         // ours that TCP may still run for sockets being destroyed (their
         // destructors, deferred to RCU) and our work items.
         self.protocol = None;
+        self.pm_family = None;
         self.pernet = None;
         wq::drain();
         kernel_net::global::rcu_barrier();

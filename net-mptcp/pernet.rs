@@ -15,8 +15,9 @@ use crate::kernel_net::{
 };
 use crate::mib::{MibFile, Mibs};
 use crate::options::{MptcpHooks, NF_OPS};
+use crate::pm_netlink::PmConfig;
 use core::sync::atomic::{AtomicU8, Ordering};
-use kernel::{c_str, prelude::*, str::CStr};
+use kernel::{c_str, new_mutex, prelude::*, str::CStr, sync::Mutex};
 
 static MPTCP_PERNET: Pernet<MptcpNet> = Pernet::new();
 
@@ -41,6 +42,8 @@ pub(crate) struct MptcpNet {
     fail_alloc: AtomicU8,
     /// What MPTCP did and saw here.
     pub(crate) mib: Mibs,
+    /// The in-kernel path manager's endpoints and limits (`ip mptcp`).
+    pm: Pin<KBox<Mutex<PmConfig>>>,
 }
 
 impl MptcpNet {
@@ -67,6 +70,11 @@ impl MptcpNet {
         self.fail_alloc.load(Ordering::Relaxed)
     }
 
+    /// The in-kernel path manager's configuration.
+    pub(crate) fn pm(&self) -> &Mutex<PmConfig> {
+        &self.pm
+    }
+
     /// Whether new connections move their IDSNs near 2^64
     /// (`net.mptcp.debug_idsn_near_wrap`).
     pub(crate) fn idsn_near_wrap(&self) -> bool {
@@ -89,6 +97,7 @@ impl PernetData for MptcpNet {
             idsn_near_wrap: AtomicU8::new(0),
             fail_alloc: AtomicU8::new(0),
             mib: Mibs::new(),
+            pm: KBox::pin_init(new_mutex!(PmConfig::new(), "MptcpNet::pm"), GFP_KERNEL)?,
         })
     }
 

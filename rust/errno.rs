@@ -29,4 +29,5 @@ errno!(
     eafnosupport = EAFNOSUPPORT,
     eproto = EPROTO,
     etimedout = ETIMEDOUT,
+    emsgsize = EMSGSIZE,
 );

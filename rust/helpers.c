@@ -17,6 +17,7 @@
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/inet_sock.h>
+#include <net/genetlink.h>
 #include <net/netns/generic.h>
 #include <net/request_sock.h>
 #include <net/sock.h>
@@ -431,4 +432,73 @@ void mptcp_rs_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list
 bool mptcp_rs_timer_pending(const struct timer_list *timer)
 {
 	return timer_pending(timer);
+}
+
+/* Generic netlink: the message helpers are static inlines. */
+struct net *mptcp_rs_genl_info_net(const struct genl_info *info)
+{
+	return genl_info_net(info);
+}
+
+struct sk_buff *mptcp_rs_genlmsg_new(void)
+{
+	return genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+}
+
+void mptcp_rs_genlmsg_end(struct sk_buff *skb, void *hdr)
+{
+	genlmsg_end(skb, hdr);
+}
+
+void mptcp_rs_genlmsg_cancel(struct sk_buff *skb, void *hdr)
+{
+	genlmsg_cancel(skb, hdr);
+}
+
+int mptcp_rs_genlmsg_reply(struct sk_buff *skb, struct genl_info *info)
+{
+	return genlmsg_reply(skb, info);
+}
+
+void mptcp_rs_nlmsg_free(struct sk_buff *skb)
+{
+	nlmsg_free(skb);
+}
+
+struct nlattr *mptcp_rs_nla_nest_start(struct sk_buff *skb, int attrtype)
+{
+	return nla_nest_start(skb, attrtype);
+}
+
+void mptcp_rs_nla_nest_end(struct sk_buff *skb, struct nlattr *start)
+{
+	nla_nest_end(skb, start);
+}
+
+int mptcp_rs_nla_parse_nested(struct nlattr **tb, int maxtype, const struct nlattr *nla,
+			      const struct nla_policy *policy, struct netlink_ext_ack *extack)
+{
+	return nla_parse_nested(tb, maxtype, nla, policy, extack);
+}
+
+const void *mptcp_rs_nla_data(const struct nlattr *nla)
+{
+	return nla_data(nla);
+}
+
+int mptcp_rs_nla_len(const struct nlattr *nla)
+{
+	return nla_len(nla);
+}
+
+u32 mptcp_rs_netlink_cb_portid(const struct netlink_callback *cb)
+{
+	return NETLINK_CB(cb->skb).portid;
+}
+
+/* NL_SET_ERR_MSG, whose macro wants a literal: `msg` must be static. */
+void mptcp_rs_nl_set_err_msg(struct netlink_ext_ack *extack, const char *msg)
+{
+	if (extack)
+		extack->_msg = msg;
 }

@@ -28,6 +28,11 @@ struct wait_queue_entry;
 struct page;
 struct page_frag;
 struct timer_list;
+struct genl_info;
+struct nlattr;
+struct nla_policy;
+struct netlink_callback;
+struct netlink_ext_ack;
 
 /* Namespaces, sysctls, KUnit, crypto. */
 void *mptcp_rs_net_generic(const struct net *net, unsigned int id);
@@ -112,5 +117,21 @@ void mptcp_rs_get_page(struct page *page);
 void mptcp_rs_put_page(struct page *page);
 void mptcp_rs_timer_setup(struct timer_list *timer, void (*fn)(struct timer_list *));
 bool mptcp_rs_timer_pending(const struct timer_list *timer);
+
+/* Generic netlink. */
+struct net *mptcp_rs_genl_info_net(const struct genl_info *info);
+struct sk_buff *mptcp_rs_genlmsg_new(void);
+void mptcp_rs_genlmsg_end(struct sk_buff *skb, void *hdr);
+void mptcp_rs_genlmsg_cancel(struct sk_buff *skb, void *hdr);
+int mptcp_rs_genlmsg_reply(struct sk_buff *skb, struct genl_info *info);
+void mptcp_rs_nlmsg_free(struct sk_buff *skb);
+struct nlattr *mptcp_rs_nla_nest_start(struct sk_buff *skb, int attrtype);
+void mptcp_rs_nla_nest_end(struct sk_buff *skb, struct nlattr *start);
+int mptcp_rs_nla_parse_nested(struct nlattr **tb, int maxtype, const struct nlattr *nla,
+			      const struct nla_policy *policy, struct netlink_ext_ack *extack);
+const void *mptcp_rs_nla_data(const struct nlattr *nla);
+int mptcp_rs_nla_len(const struct nlattr *nla);
+u32 mptcp_rs_netlink_cb_portid(const struct netlink_callback *cb);
+void mptcp_rs_nl_set_err_msg(struct netlink_ext_ack *extack, const char *msg);
 
 #endif

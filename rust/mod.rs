@@ -12,6 +12,7 @@
 pub(crate) mod bindings;
 pub(crate) mod callbacks;
 pub(crate) mod errno;
+pub(crate) mod genetlink;
 pub(crate) mod global;
 pub(crate) mod kernel_socket;
 pub(crate) mod kunit;

@@ -21,6 +21,7 @@
 #include <linux/tcp.h>
 #include <linux/timer.h>
 #include <linux/uio.h>
+#include <net/genetlink.h>
 #include <net/inet_common.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_hashtables.h>

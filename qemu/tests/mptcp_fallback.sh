@@ -18,26 +18,33 @@ N=1000000
 check "a 1-path topology" topo_create 1
 SRV=${TOPO_SRV_ADDR[1]}
 
-# both NAME SERVER_PROTO CLIENT_PROTO: a transfer both ways, each end with
-# --mptcp or not.
-both() {
-	local name=$1 sflag=$2 cflag=$3
+# transfer NAME SECONDS WHAT SERVER_ARGS CLIENT_ARGS: one connection,
+# xfer.py at both ends (WHAT says what passing means).
+transfer() {
+	local name=$1 secs=$2 what=$3 sargs=$4 cargs=$5
 	port=$((port + 1))
 	# shellcheck disable=SC2086
-	srv timeout 300 python3 "$here/xfer.py" serve --port $port $sflag --send $N --recv $N >"$out/$name.server.json" 2>&1 &
+	srv timeout "$secs" python3 "$here/xfer.py" serve --port $port $sargs >"$out/$name.server.json" 2>&1 &
 	local spid=$!
 	# shellcheck disable=SC2086
-	cli timeout 300 python3 "$here/xfer.py" connect "$SRV" --port $port $cflag --send $N --recv $N --retry 60 \
+	cli timeout "$secs" python3 "$here/xfer.py" connect "$SRV" --port $port $cargs --retry 60 \
 		>"$out/$name.client.json" 2>&1
 	local crc=$?
 	wait $spid
 	local src=$?
 	if [ $crc = 0 ] && [ $src = 0 ]; then
-		ok "$name: 1 MB each way, SHA-256 matches at both ends"
+		ok "$name: $what"
 	else
 		not_ok "$name: client $crc, server $src"
 		sed 's/^/#   /' "$out/$name.client.json" "$out/$name.server.json" | cut -c1-300
 	fi
+}
+
+# both NAME SERVER_PROTO CLIENT_PROTO: a transfer both ways, each end with
+# --mptcp or not.
+both() {
+	transfer "$1" 300 "1 MB each way, SHA-256 matches at both ends" \
+		"$2 --send $N --recv $N" "$3 --send $N --recv $N"
 }
 
 # counters NS: a snapshot of the mptcp_rs counters of NS.
@@ -77,22 +84,8 @@ slow() {
 	local name=$1 sflag=$2 cflag=$3 sender=$4 sopts copts
 	local tx="--send $N --sndbuf 4096" rx="--recv $N --read-size 2048 --read-delay 0.002"
 	if [ "$sender" = srv ]; then sopts=$tx copts=$rx; else sopts=$rx copts=$tx; fi
-	port=$((port + 1))
-	# shellcheck disable=SC2086
-	srv timeout 120 python3 "$here/xfer.py" serve --port $port $sflag $sopts >"$out/$name.server.json" 2>&1 &
-	local spid=$!
-	# shellcheck disable=SC2086
-	cli timeout 120 python3 "$here/xfer.py" connect "$SRV" --port $port $cflag $copts --retry 60 \
-		>"$out/$name.client.json" 2>&1
-	local crc=$?
-	wait $spid
-	local src=$?
-	if [ $crc = 0 ] && [ $src = 0 ]; then
-		ok "$name: 1 MB from a 4 KB send buffer to a slow reader, SHA-256 matches"
-	else
-		not_ok "$name: client $crc, server $src"
-		sed 's/^/#   /' "$out/$name.client.json" "$out/$name.server.json" | cut -c1-300
-	fi
+	transfer "$name" 120 "1 MB from a 4 KB send buffer to a slow reader, SHA-256 matches" \
+		"$sflag $sopts" "$cflag $copts"
 }
 
 # 2b. The same two, with the sender's buffer full most of the time.

@@ -544,14 +544,7 @@ impl Pair {
     /// MP_JOIN from the client (a backup if `backup`) up to the server's
     /// acceptance of the third ACK; the client is left pre-established.
     fn join_to_third_ack(&mut self, iss_c: u32, iss_s: u32, backup: bool) -> usize {
-        let (cid, syn) = self.join_syn(iss_c, backup);
-        let js = join::listener_join_syn(&syn).expect("a join SYN");
-        assert_eq!(js.token, self.server.conn.local().token);
-        let req = self
-            .server
-            .conn
-            .join_synack(&js, 2, 0xb2b2_0000 ^ iss_s, false, JOIN_LIMIT)
-            .expect("the server takes the join");
+        let (cid, req) = self.join_answered(iss_c, backup, 0xb2b2_0000 ^ iss_s);
         self.join_synack_to_client(cid, iss_c, iss_s, &write_option(req.synack_option()));
         let ack = self
             .join_third_ack(cid, iss_c, iss_s)
@@ -563,6 +556,26 @@ impl Pair {
             .expect("the third ACK's HMAC is right");
         assert_eq!(cid, sid);
         cid as usize
+    }
+
+    /// The client opens a subflow (a backup if `backup`) and the server
+    /// answers its SYN with our random number `nonce`: the client's id of
+    /// the subflow, the server's request.
+    fn join_answered(
+        &mut self,
+        iss_c: u32,
+        backup: bool,
+        nonce: u32,
+    ) -> (SubflowId, join::JoinRequest) {
+        let (cid, syn) = self.join_syn(iss_c, backup);
+        let js = join::listener_join_syn(&syn).expect("a join SYN");
+        assert_eq!(js.token, self.server.conn.local().token);
+        let req = self
+            .server
+            .conn
+            .join_synack(&js, 2, nonce, false, JOIN_LIMIT)
+            .expect("the server takes the join");
+        (cid, req)
     }
 
     /// The client opens a subflow: its id, and its SYN's options as the

@@ -131,13 +131,7 @@ fn a_syn_ack_without_the_right_hmac_resets_the_joining_subflow() {
     for tamper in [true, false] {
         let mut p = Pair::connect();
         let (iss_c, iss_s) = (0x3000, 0x4000);
-        let (id, syn) = p.join_syn(iss_c, false);
-        let js = listener_join_syn(&syn).unwrap();
-        let req = p
-            .server
-            .conn
-            .join_synack(&js, 2, 7, false, JOIN_LIMIT)
-            .unwrap();
+        let (id, req) = p.join_answered(iss_c, false, 7);
         let options = if tamper {
             let Some(MptcpOption::MpJoin(MpJoin::SynAck {
                 backup,
@@ -186,13 +180,7 @@ fn a_third_ack_without_the_right_hmac_is_refused() {
     })));
     for third_ack in [wrong, Received::default()] {
         let mut p = Pair::connect();
-        let (_, syn) = p.join_syn(0x3000, false);
-        let js = listener_join_syn(&syn).unwrap();
-        let req = p
-            .server
-            .conn
-            .join_synack(&js, 2, 7, false, JOIN_LIMIT)
-            .unwrap();
+        let (_, req) = p.join_answered(0x3000, false, 7);
         assert_eq!(
             p.server
                 .conn

@@ -143,6 +143,19 @@ struct Planned {
     failures: u32,
 }
 
+impl Planned {
+    /// The action that opens it.
+    fn open(&self) -> PmAction {
+        PmAction::OpenSubflow {
+            local_id: self.local_id,
+            local: self.local,
+            remote_id: self.remote_id,
+            remote: self.remote,
+            backup: self.backup,
+        }
+    }
+}
+
 /// The path manager of one connection.
 pub struct PathManager {
     limits: Limits,
@@ -233,13 +246,7 @@ impl PathManager {
             return false;
         };
         *slot = Some(p);
-        self.push(PmAction::OpenSubflow {
-            local_id: p.local_id,
-            local: p.local,
-            remote_id: p.remote_id,
-            remote: p.remote,
-            backup: p.backup,
-        });
+        self.push(p.open());
         true
     }
 
@@ -453,14 +460,8 @@ impl PathManager {
             };
             if p.retry_at.is_some_and(|t| t <= now_us) {
                 p.retry_at = None;
-                let p = *p;
-                self.push(PmAction::OpenSubflow {
-                    local_id: p.local_id,
-                    local: p.local,
-                    remote_id: p.remote_id,
-                    remote: p.remote,
-                    backup: p.backup,
-                });
+                let open = p.open();
+                self.push(open);
             }
         }
     }

@@ -105,30 +105,23 @@ impl<S: Platform> Connection<S> {
         addr: IpAddr,
         port: Option<u16>,
     ) -> Result<(), SignalFull> {
-        let slots = &mut self.signals.announcing;
-        if let Some(a) = slots.iter_mut().flatten().find(|a| a.id == id) {
-            // Again (the address changed): from the start.
-            *a = Announce {
-                id,
-                addr,
-                port,
-                tries: 0,
-                again_at: None,
-            };
-            self.ack_wanted = true;
-            return Ok(());
-        }
-        let slot = slots
-            .iter_mut()
-            .find(|s| s.is_none())
-            .ok_or(SignalFull::Busy)?;
-        *slot = Some(Announce {
+        let fresh = Announce {
             id,
             addr,
             port,
             tries: 0,
             again_at: None,
-        });
+        };
+        let slots = &mut self.signals.announcing;
+        // Announced again (the address changed): from the start, in its slot.
+        let slot = match slots.iter().position(|a| a.is_some_and(|a| a.id == id)) {
+            Some(i) => &mut slots[i],
+            None => slots
+                .iter_mut()
+                .find(|s| s.is_none())
+                .ok_or(SignalFull::Busy)?,
+        };
+        *slot = Some(fresh);
         self.ack_wanted = true;
         Ok(())
     }

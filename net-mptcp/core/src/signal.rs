@@ -329,6 +329,10 @@ impl<S: Platform> Connection<S> {
             self.count(Counter::AddAddrDrop);
             return;
         }
+        // Its HMAC is keyed with our key too: the peer has it, as a DSS
+        // would show (RFC 8684, section 3.1). A client stops repeating the
+        // keys on its ACKs, and the echo goes beside a DSS.
+        self.keys_confirmed = true;
         let echo = AddAddr {
             truncated_hmac: None,
             ..*add

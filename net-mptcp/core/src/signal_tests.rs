@@ -183,3 +183,25 @@ fn mp_prio_marks_the_subflow_it_comes_on_as_a_backup() {
     assert!(p.server.conn.subflow(id as SubflowId).unwrap().backup());
     assert!(!p.server.conn.subflow(0).unwrap().backup());
 }
+
+#[test]
+fn an_add_addr_shows_the_peer_has_our_key() {
+    // Before any data, the client's ACKs repeat both keys (MP_CAPABLE);
+    // the server's ADD_ADDR, whose HMAC is keyed with them, ends that: the
+    // echo goes beside a DSS.
+    let mut p = Pair::connect();
+    p.server.conn.announce_addr(7, ADDR, None).unwrap();
+    assert!(p.server.conn.take_ack_wanted());
+    p.server.tcp[0].as_mut().unwrap().ack_due = true;
+    let add = p.server.emit(0);
+    assert!(signal_of(&add[0]).add_addr.is_some());
+    p.client.tcp[0].as_mut().unwrap().ack_due = true;
+    let before = p.client.emit(0);
+    assert!(signal_of(&before[0]).mp_capable.is_some());
+    p.client.deliver(0, &add[0]);
+    let echo = p.client.emit(0);
+    let rx = signal_of(&echo[0]);
+    assert!(rx.add_addr.is_some_and(|a| a.echo()));
+    assert!(rx.mp_capable.is_none());
+    assert!(rx.dss.is_some());
+}

@@ -144,6 +144,20 @@ struct Planned {
 }
 
 impl Planned {
+    /// A subflow from the address routing picks to the peer's address
+    /// `remote_id`.
+    fn routed(remote_id: u8, remote: Addr) -> Self {
+        Self {
+            local_id: 0,
+            local: None,
+            remote_id,
+            remote,
+            backup: false,
+            retry_at: None,
+            failures: 0,
+        }
+    }
+
     /// The action that opens it.
     fn open(&self) -> PmAction {
         PmAction::OpenSubflow {
@@ -267,16 +281,7 @@ impl PathManager {
         self.up = true;
         if let PmMode::NDiffPorts(n) = self.mode {
             for _ in 1..n {
-                let p = Planned {
-                    local_id: 0,
-                    local: None,
-                    remote_id: 0,
-                    remote: self.peer,
-                    backup: false,
-                    retry_at: None,
-                    failures: 0,
-                };
-                if !self.plan(p, true) {
+                if !self.plan(Planned::routed(0, self.peer), true) {
                     break;
                 }
             }
@@ -350,16 +355,7 @@ impl PathManager {
             self.plan(Self::from_endpoint(ep, id, addr), false);
         }
         if !fullmesh {
-            let p = Planned {
-                local_id: 0,
-                local: None,
-                remote_id: id,
-                remote: addr,
-                backup: false,
-                retry_at: None,
-                failures: 0,
-            };
-            self.plan(p, false);
+            self.plan(Planned::routed(id, addr), false);
         }
         true
     }

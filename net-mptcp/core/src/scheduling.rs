@@ -24,7 +24,7 @@
 //! octet once, so under "redundant" a subflow of its set takes the data.
 
 use super::super::sched::{self, AnyScheduler, ConnSnapshot, Scheduler, Selection};
-use super::super::subflow::Stage;
+use super::super::subflow::{Stage, Subflow};
 use super::{Connection, Platform, SubflowId, MAX_SUBFLOWS};
 
 impl<S: Platform> Connection<S> {
@@ -56,13 +56,16 @@ impl<S: Platform> Connection<S> {
 
     /// Whether new data goes on subflow `id`, which asks for it.
     pub(super) fn scheduled_here(&mut self, id: SubflowId) -> bool {
+        let established = |sf: &&Subflow<S>| sf.stage() == Stage::Established;
+        if self.subflows.iter().flatten().filter(established).count() <= 1 {
+            return true;
+        }
         let mut snaps = [sched::Subflow::new(0); MAX_SUBFLOWS];
         let mut n = 0;
         for (i, slot) in self.subflows.iter().enumerate() {
-            let Some(sf) = slot else { continue };
-            if sf.stage() != Stage::Established {
+            let Some(sf) = slot.as_ref().filter(established) else {
                 continue;
-            }
+            };
             let t = sf.tx_sample().unwrap_or_default();
             let never = sf.tx_sample().is_none();
             snaps[n] = sched::Subflow {
@@ -79,9 +82,6 @@ impl<S: Platform> Connection<S> {
                 ..sched::Subflow::new(i as u32)
             };
             n += 1;
-        }
-        if n <= 1 {
-            return true;
         }
         let snd_una = self.sender.snd_una();
         let send_window = self

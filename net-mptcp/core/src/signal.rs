@@ -21,7 +21,7 @@
 //! A REMOVE_ADDR reports each id ([`Event::AddrRemoved`]); an MP_PRIO sets
 //! the peer's backup wish for the subflow it came on.
 
-use super::super::crypto::{add_addr_hmac, hmac_eq};
+use super::super::crypto::{add_addr_hmac, hmac_eq, Sha256};
 use super::super::option::{AddAddr, MpPrio, MptcpOption, Received, RemoveAddr};
 use super::{flags, Connection, Counter, Event, Platform, SegmentOut, SubflowId, MAX_SUBFLOWS};
 use core::net::IpAddr;
@@ -78,16 +78,18 @@ pub enum SignalFull {
     Busy,
 }
 
-fn addr_bytes(addr: &IpAddr, buf: &mut [u8; 16]) -> usize {
+/// The truncated HMAC of an ADD_ADDR of `addr` (and `port`) as `id`, sent
+/// by the holder of `sender_key` to that of `receiver_key`.
+fn add_addr_hmac_of<H: Sha256>(
+    sender_key: u64,
+    receiver_key: u64,
+    id: u8,
+    addr: &IpAddr,
+    port: Option<u16>,
+) -> u64 {
     match addr {
-        IpAddr::V4(a) => {
-            buf[..4].copy_from_slice(&a.octets());
-            4
-        }
-        IpAddr::V6(a) => {
-            buf.copy_from_slice(&a.octets());
-            16
-        }
+        IpAddr::V4(a) => add_addr_hmac::<H>(sender_key, receiver_key, id, &a.octets(), port),
+        IpAddr::V6(a) => add_addr_hmac::<H>(sender_key, receiver_key, id, &a.octets(), port),
     }
 }
 
@@ -182,10 +184,8 @@ impl<S: Platform> Connection<S> {
         }
         if let Some(a) = s.announcing.iter().flatten().find(|a| a.again_at.is_none()) {
             let remote = self.remote?;
-            let mut buf = [0u8; 16];
-            let n = addr_bytes(&a.addr, &mut buf);
             let hmac =
-                add_addr_hmac::<S::Sha256>(self.local.key, remote.key, a.id, &buf[..n], a.port);
+                add_addr_hmac_of::<S::Sha256>(self.local.key, remote.key, a.id, &a.addr, a.port);
             return Some(MptcpOption::AddAddr(AddAddr {
                 addr_id: a.id,
                 addr: a.addr,
@@ -313,13 +313,11 @@ impl<S: Platform> Connection<S> {
             return;
         }
         let Some(remote) = self.remote else { return };
-        let mut buf = [0u8; 16];
-        let n = addr_bytes(&add.addr, &mut buf);
-        let want = add_addr_hmac::<S::Sha256>(
+        let want = add_addr_hmac_of::<S::Sha256>(
             remote.key,
             self.local.key,
             add.addr_id,
-            &buf[..n],
+            &add.addr,
             add.port,
         );
         let valid = add

@@ -502,11 +502,13 @@ impl Mpcb {
                 .conn
                 .data_fin_due(id, sk.snapshot().write_seq, ktime_us());
             let unsent = inner.conn.write_seq() != inner.conn.snd_nxt();
-            // Set, never cleared: the mark may be TCP's own, for a writer
-            // on the subflow (after a fallback the application writes there)
-            // that its `sk_stream_write_space` clears once it has room.
+            // We wait for room as a writer would (SOCK_NOSPACE: TCP grows
+            // the buffer and calls `write_space` as ACKs come). Set, never
+            // cleared: the mark may be TCP's own, for a writer on the
+            // subflow (after a fallback the application writes there) that
+            // its `sk_stream_write_space` clears once it has room.
             if full || unsent {
-                sk.set_nospace();
+                sk.writer_waits();
             }
             if freed {
                 wake.writable = Self::writable(&inner.conn, self.sndbuf.load(Ordering::Relaxed));
@@ -833,12 +835,7 @@ impl Mpcb {
     ) -> (Option<MptcpOption>, Option<MptcpOption>) {
         let mut inner = self.lock();
         let option = inner.conn.option_for(id, seg);
-        let signal = if seg.payload_len == 0 {
-            inner.conn.signal_for(id, seg)
-        } else {
-            None
-        };
-        (option, signal)
+        (option, inner.conn.signal_for(id, seg))
     }
 
     /// The signal from [`Mpcb::options_for`] went on subflow `id`.

@@ -433,15 +433,15 @@ impl<'a> Dump<'a> {
                 unsafe { bindings::mptcp_rs_genlmsg_end(self.skb, hdr) };
                 Ok(true)
             }
-            Err(e) if e == emsgsize() => {
+            Err(e) => {
                 // SAFETY: as above; the partial message goes.
                 unsafe { bindings::mptcp_rs_genlmsg_cancel(self.skb, hdr) };
-                Ok(false)
-            }
-            Err(e) => {
-                // SAFETY: as above.
-                unsafe { bindings::mptcp_rs_genlmsg_cancel(self.skb, hdr) };
-                Err(e)
+                // Full: the next call goes on from this object.
+                if e == emsgsize() {
+                    Ok(false)
+                } else {
+                    Err(e)
+                }
             }
         }
     }

@@ -230,16 +230,6 @@ impl TcpSock {
         unsafe { bindings::mptcp_rs_sk_stream_wspace(self.as_raw()) }
     }
 
-    /// Marks the send buffer full (`SOCK_NOSPACE`): while it is marked, TCP
-    /// grows the buffer as ACKs come and calls `sk_write_space` on each
-    /// ACK, as for a writer sleeping in `sk_stream_wait_memory`; TCP's
-    /// `sk_stream_write_space` clears the mark once there is room.
-    pub(crate) fn set_nospace(&self) {
-        // SAFETY: the socket is live; the helper sets an atomic bit of its
-        // `struct socket`, if it has one.
-        unsafe { bindings::mptcp_rs_sk_nospace(self.as_raw()) }
-    }
-
     /// Makes TCP allocate with `GFP_ATOMIC` on this socket: the module sends
     /// on subflows from their callbacks, in softirq (as kTLS does), where
     /// TCP's own `GFP_KERNEL` for kernel sockets would sleep.

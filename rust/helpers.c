@@ -327,6 +327,17 @@ void mptcp_rs_sk_nospace(struct sock *sk)
 	smp_mb__after_atomic();
 }
 
+/* A socket's IPv4 addresses and ports: sk_rcv_saddr, sk_daddr, sk_num
+ * (host order) and sk_dport (network order) are macros over sock_common. */
+void mptcp_rs_sk_addrs4(const struct sock *sk, __be32 *saddr, __be32 *daddr,
+			u16 *sport, __be16 *dport)
+{
+	*saddr = READ_ONCE(sk->sk_rcv_saddr);
+	*daddr = READ_ONCE(sk->sk_daddr);
+	*sport = READ_ONCE(sk->sk_num);
+	*dport = READ_ONCE(sk->sk_dport);
+}
+
 /* Whether a writer ran out of room (SOCK_NOSPACE), clearing the mark: only
  * then do freed bytes wake the socket's waiters, as sk_stream_write_space
  * has it. */

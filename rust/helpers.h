@@ -91,6 +91,8 @@ struct proc_dir_entry *mptcp_rs_proc_create_net_single(struct net *net, const ch
 						       int (*show)(struct seq_file *, void *));
 void mptcp_rs_proc_remove_net(struct net *net, const char *name);
 int mptcp_rs_sk_stream_wspace(const struct sock *sk);
+void mptcp_rs_sk_addrs4(const struct sock *sk, __be32 *saddr, __be32 *daddr,
+			u16 *sport, __be16 *dport);
 void mptcp_rs_sk_nospace(struct sock *sk);
 bool mptcp_rs_sk_test_clear_nospace(struct sock *sk);
 void mptcp_rs_sock_poll_wait(struct file *file, struct socket *sock, struct poll_table_struct *p);

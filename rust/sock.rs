@@ -61,6 +61,15 @@ pub(crate) const RCV_SHUTDOWN: u8 = 1;
 /// `sk_shutdown` bits.
 pub(crate) const SEND_SHUTDOWN: u8 = 2;
 
+/// A socket's IPv4 endpoints ([`Sock::addrs4`]); ports in host order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Addrs4 {
+    pub(crate) local: [u8; 4],
+    pub(crate) remote: [u8; 4],
+    pub(crate) local_port: u16,
+    pub(crate) remote_port: u16,
+}
+
 impl Sock {
     /// Borrows a `struct sock`.
     ///
@@ -102,6 +111,29 @@ impl Sock {
         // SAFETY: a socket holds its namespace for as long as it lives (user
         // sockets and our subflows by reference, see `upgrade_net_ref`).
         unsafe { Net::from_raw(bindings::mptcp_rs_sock_net(self.as_raw())) }
+    }
+
+    /// The IPv4 endpoints of the socket: its address and port, the peer's
+    /// address and port (zeros while unbound or unconnected).
+    pub(crate) fn addrs4(&self) -> Addrs4 {
+        let (mut saddr, mut daddr, mut sport, mut dport) = (0u32, 0u32, 0u16, 0u16);
+        // SAFETY: `self` is live; the helper only reads the fields.
+        unsafe {
+            bindings::mptcp_rs_sk_addrs4(
+                self.as_raw(),
+                &mut saddr,
+                &mut daddr,
+                &mut sport,
+                &mut dport,
+            )
+        };
+        Addrs4 {
+            // Network order in memory: the bytes are the address.
+            local: saddr.to_ne_bytes(),
+            remote: daddr.to_ne_bytes(),
+            local_port: sport,
+            remote_port: u16::from_be(dport),
+        }
     }
 
     /// The pending socket error, cleared as it is read (`sock_error`), as a

@@ -9,7 +9,7 @@ use super::{
     bindings,
     page::PageFrag,
     skb::RxSkb,
-    sock::{Sock, SockGuard, RCV_SHUTDOWN},
+    sock::{state, Sock, SockGuard, RCV_SHUTDOWN},
 };
 use core::{marker::PhantomData, ops::Deref, ptr::NonNull};
 use kernel::{
@@ -413,6 +413,14 @@ impl<'a> TcpLocked<'a> {
     /// Sends an ACK now (carrying our options like any segment), for what
     /// TCP has received (`__tcp_send_ack(sk, rcv_nxt)`).
     pub(crate) fn send_ack(&self) {
+        // Not before the handshake completed (an ACK from SYN_SENT would
+        // acknowledge nothing the peer sent), nor once closed.
+        if matches!(
+            self.sk.state(),
+            state::SYN_SENT | state::SYN_RECV | state::LISTEN | state::CLOSE
+        ) {
+            return;
+        }
         let rcv_nxt = self.sk.snapshot().rcv_nxt;
         // SAFETY: a live TCP socket whose lock we hold (type invariant).
         unsafe { bindings::__tcp_send_ack(self.sk.as_raw(), rcv_nxt, 0) };

@@ -71,6 +71,41 @@ impl MsgHdr {
     }
 }
 
+/// An IPv4 socket address built in the kernel (`struct sockaddr_in`), for
+/// the sockets the module opens itself.
+#[repr(C)]
+pub(crate) struct SockAddrIn {
+    family: u16,
+    /// Network order.
+    port: u16,
+    addr: [u8; 4],
+    zero: [u8; 8],
+}
+
+impl SockAddrIn {
+    /// `addr`:`port` (host order).
+    pub(crate) fn new(addr: [u8; 4], port: u16) -> Self {
+        Self {
+            family: 2, // AF_INET
+            port: port.to_be(),
+            addr,
+            zero: [0; 8],
+        }
+    }
+
+    /// As the socket layer takes it.
+    pub(crate) fn as_sockaddr(&mut self) -> SockAddr<'_> {
+        // SAFETY: `Self` has the layout of `struct sockaddr_in` (16 bytes),
+        // borrowed mutably for the returned lifetime.
+        unsafe {
+            SockAddr::from_raw(
+                (self as *mut Self).cast(),
+                core::mem::size_of::<Self>() as c_int,
+            )
+        }
+    }
+}
+
 /// A socket address in kernel memory, as `bind` and `connect` receive it
 /// (the system call copied it in) or `getname` fills it.
 pub(crate) struct SockAddr<'a> {

@@ -1017,6 +1017,25 @@ impl<S: Platform> Connection<S> {
 
     // --- received data --------------------------------------------------
 
+    /// Whether subflow `id`'s next octet to hand over is the one the
+    /// connection waits for (at its DATA_ACK, or before it): such data is
+    /// taken even into a full receive buffer, since the reader needs it;
+    /// data beyond a gap may wait on its subflow. True when nothing tells
+    /// (no mapping yet, or not MPTCP).
+    pub fn rx_in_order(&mut self, id: SubflowId) -> bool {
+        let Some(ack) = self.data_ack() else {
+            return true;
+        };
+        let Some(sf) = self.subflow(id) else {
+            return true;
+        };
+        let handed = sf.rx_handed();
+        match sf.lookup_received(handed) {
+            Some(m) => !seq::after64(m.dsn, ack),
+            None => true,
+        }
+    }
+
     /// In-order data of subflow `id`, from its sequence number `ssn`, after
     /// TCP queued it: each octet goes to its DSN by the subflow's mappings,
     /// into the reassembly queue. Octets already handed are skipped, so the

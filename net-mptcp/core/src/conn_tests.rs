@@ -1530,3 +1530,61 @@ mod scheduling_tests;
 
 #[path = "signal_tests.rs"]
 mod signal_tests;
+
+/// With two subflows, the receiver tells the data the reader waits for (at
+/// the DATA_ACK) from data beyond a gap: the glue takes only the former into
+/// a full receive buffer.
+#[test]
+fn data_beyond_a_gap_is_not_in_order_and_the_gap_filler_is() {
+    let mut p = Pair::connect();
+    let id = p.join(7000, 9000);
+    // Each subflow takes one write, so that both carry a mapping (the new
+    // one first: subflow 0 looks slow to the scheduler).
+    p.client.conn.subflow_sample(0, 1_000_000, 10);
+    let data = stream(4 * MSS as usize, 3);
+    let mut wires = Vec::new();
+    for (sf, part) in [
+        (id, &data[..2 * MSS as usize]),
+        (0, &data[2 * MSS as usize..]),
+    ] {
+        p.client.write(part);
+        p.client.push(sf);
+        wires.extend(p.client.emit(sf).into_iter().map(|w| (sf, w)));
+    }
+    let mapped: Vec<(usize, u64, Wire)> = wires
+        .into_iter()
+        .filter_map(|(sf, w)| {
+            let m = Received::parse(&w.options).dss?.mapping?;
+            (!w.payload.is_empty()).then_some((sf, m.dsn.value(), w))
+        })
+        .collect();
+    let on = |sf: usize| mapped.iter().filter(|m| m.0 == sf).min_by_key(|m| m.1);
+    let (Some(a), Some(b)) = (on(0), on(id)) else {
+        panic!(
+            "both subflows carry data: {:?}",
+            mapped.iter().map(|m| m.0).collect::<Vec<_>>()
+        );
+    };
+    let (first, later) = if a.1 < b.1 { (a, b) } else { (b, a) };
+    // Only the later mapping's options reach the server: its data is
+    // beyond the gap.
+    let server = &mut p.server;
+    let deliver_options = |end: &mut End, sf: usize, w: &Wire| {
+        let rx = Received::parse(&w.options);
+        let seg = SegmentIn {
+            seq: w.seq,
+            ack: w.ack,
+            flags: w.flags,
+            payload_len: w.payload.len() as u32,
+            options: &rx,
+        };
+        let window = end.tcp[sf].as_ref().unwrap().window();
+        end.conn
+            .handle_segment(sf as u32, &seg, &window, 1 << 24, end.now);
+    };
+    deliver_options(server, later.0, &later.2);
+    assert!(!server.conn.rx_in_order(later.0 as u32));
+    deliver_options(server, first.0, &first.2);
+    assert!(server.conn.rx_in_order(first.0 as u32));
+    assert!(!server.conn.rx_in_order(later.0 as u32));
+}

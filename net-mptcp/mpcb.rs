@@ -37,15 +37,18 @@
 
 use crate::kernel_net::{
     callbacks::Callbacks,
+    errno,
+    global::random_u64,
     global::{jiffies, jiffies_to_us, ktime_us, us_to_jiffies, ModuleRef},
-    kernel_socket::KernelSocket,
+    kernel_socket::{KernelSocket, O_NONBLOCK},
     net::Net,
     page::{FragList, PageFrag},
     skb::SkbSpan,
-    sock::Sock,
+    sock::{state, Sock},
     sync::{new_spinlock_bh, SpinLockBh, SpinLockBhBackend},
     tcp::{TcpLocked, TcpSock},
     timer::{Timer, TimerCallback},
+    user::SockAddrIn,
 };
 use crate::mib::{self, Mib};
 use crate::mptcp_core::{
@@ -53,8 +56,12 @@ use crate::mptcp_core::{
         DataOutcome, Event, Mode, SegmentIn, SegmentOut, SubflowId, TcpWindow, TxRoom, MAX_SUBFLOWS,
     },
     option::MptcpOption,
+    pm::{Addr, Endpoint, PathManager, PmAction, PmMode},
 };
+use crate::options::AF_OPS;
+use crate::pernet::MptcpNet;
 use crate::platform::Conn;
+use crate::pm_netlink::MAX_ENDPOINTS;
 use crate::sndbuf::{FragSlot, SendBuf};
 use crate::subflow::SubflowCtx;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -77,6 +84,11 @@ mod todo {
     pub(super) const RETRY: u32 = 1 << 2;
     /// A closed connection may be finished.
     pub(super) const FINISH: u32 = 1 << 3;
+    /// The path manager has work: start it, or carry out its actions.
+    pub(super) const PM: u32 = 1 << 4;
+    /// The scheduler picked subflows that did not ask
+    /// ([`super::Mpcb::push_wanted`]): push on them.
+    pub(super) const PUSH: u32 = 1 << 5;
 }
 
 /// How long a connection whose application closed its socket waits for the
@@ -106,6 +118,38 @@ struct Slot {
     /// lags, so TCP delays its ACKs as for a plain socket, instead of
     /// acknowledging every skb at once because its queue is always empty.
     shadow: u32,
+    /// An additional subflow the connection opened itself (MP_JOIN): its
+    /// socket and our callbacks on it, owned by the connection.
+    owned: Option<Owned>,
+    /// The path manager's addresses of the subflow (our id, the peer's), if
+    /// it opened it.
+    planned: Option<(u8, u8)>,
+}
+
+/// The socket of a subflow the connection opened, and our callbacks on it.
+/// Dropped in process context, never under [`Mpcb::inner`] (releasing a
+/// socket sleeps).
+struct Owned {
+    callbacks: Option<Callbacks<SubflowCtx>>,
+    sock: KernelSocket,
+}
+
+impl Owned {
+    /// The connection is done with a live subflow: TCP closes it (FIN,
+    /// retransmissions, TIME_WAIT) with our hooks still on, so that its last
+    /// segments carry the DATA_ACK.
+    fn finish(mut self) {
+        if let Some(callbacks) = self.callbacks.take() {
+            callbacks.into_detached();
+        }
+    }
+
+    /// A subflow that died (reset, failed): TCP alone is left with what
+    /// remains of it.
+    fn discard(mut self) {
+        drop(self.callbacks.take());
+        AF_OPS.uninstall(self.sock.sk());
+    }
 }
 
 impl Slot {
@@ -148,6 +192,87 @@ pub(crate) struct Inner {
     linger_until: Option<u64>,
     /// The initial subflow's socket, after the application closed its own.
     orphaned: Option<Orphaned>,
+    /// The path manager and what it waits for.
+    pm: PmState,
+}
+
+/// The in-kernel path manager of the connection (`mptcp_core::pm`), with
+/// the endpoints and limits of its namespace as they were when MPTCP was
+/// established (`ip mptcp endpoint|limits`).
+struct PmState {
+    pm: Option<PathManager>,
+    endpoints: [Option<Endpoint>; MAX_ENDPOINTS],
+    /// Additional subflows allowed (the `subflows` limit).
+    subflows: u8,
+    /// MPTCP is established: the work item starts the path manager.
+    start: bool,
+    /// What the peer announced or removed before the path manager started:
+    /// `(id, Some(addr))` for ADD_ADDR, `(id, None)` for REMOVE_ADDR.
+    early: [Option<(u8, Option<Addr>)>; 4],
+    /// Actions for the work item (opening and closing subflows needs
+    /// process context).
+    actions: [Option<PmAction>; 8],
+}
+
+impl PmState {
+    const fn new() -> Self {
+        Self {
+            pm: None,
+            endpoints: [None; MAX_ENDPOINTS],
+            subflows: 0,
+            start: false,
+            early: [None; 4],
+            actions: [None; 8],
+        }
+    }
+
+    fn endpoints(&self) -> ([Endpoint; MAX_ENDPOINTS], usize) {
+        let mut out = [Endpoint {
+            id: 0,
+            addr: Addr {
+                ip: [0; 4],
+                port: 0,
+            },
+            flags: 0,
+        }; MAX_ENDPOINTS];
+        let mut n = 0;
+        for ep in self.endpoints.iter().flatten() {
+            out[n] = *ep;
+            n += 1;
+        }
+        (out, n)
+    }
+
+    /// The peer announced `addr` as `id` (`Some`), or removed `id` (`None`).
+    fn peer_addr(&mut self, id: u8, addr: Option<Addr>) {
+        let (endpoints, n) = self.endpoints();
+        match (self.pm.as_mut(), addr) {
+            (Some(pm), Some(addr)) => {
+                pm.add_addr_received(id, addr, &endpoints[..n]);
+            }
+            (Some(pm), None) => pm.rm_addr_received(id),
+            (None, _) => {
+                if let Some(slot) = self.early.iter_mut().find(|e| e.is_none()) {
+                    *slot = Some((id, addr));
+                }
+            }
+        }
+    }
+
+    /// Moves the path manager's actions to [`PmState::actions`]; whether
+    /// there are any.
+    fn collect(&mut self) -> bool {
+        let Some(pm) = self.pm.as_mut() else {
+            return false;
+        };
+        for slot in self.actions.iter_mut().filter(|a| a.is_none()) {
+            match pm.poll_action() {
+                Some(a) => *slot = Some(a),
+                None => break,
+            }
+        }
+        self.actions.iter().any(Option::is_some)
+    }
 }
 
 /// The multipath control block.
@@ -165,6 +290,10 @@ pub(crate) struct Mpcb {
     /// are locked again by [`Mpcb::receive_all`] when the reader makes room
     /// (a `lock_sock` per subflow per `recvmsg` otherwise).
     rx_waiting: AtomicU32,
+    /// A bit per subflow the scheduler picked for data while another one
+    /// asked: the work item pushes on them (a subflow's lock cannot be
+    /// taken under another's).
+    push_wanted: AtomicU32,
     /// Writers inside `sendmsg`, between copies: while there is one, a
     /// mapping that would be shorter than an skb for lack of data waits for
     /// the rest of the write (`TxRoom::more`); the writer pushes it when it
@@ -234,12 +363,14 @@ impl Mpcb {
                         master: None,
                         linger_until: None,
                         orphaned: None,
+                        pm: PmState::new(),
                     },
                     "Mpcb::inner"
                 ),
                 pending: AtomicU32::new(0),
                 pushing: AtomicU32::new(0),
                 rx_waiting: AtomicU32::new(0),
+                push_wanted: AtomicU32::new(0),
                 writers: AtomicU32::new(0),
                 sndbuf: AtomicU64::new(0),
                 fail_every: u32::from(fail_every),
@@ -307,6 +438,8 @@ impl Mpcb {
                 stash: None,
                 reset: None,
                 shadow: 0,
+                owned: None,
+                planned: None,
             });
         }
         drop(inner);
@@ -427,6 +560,8 @@ impl Mpcb {
 
     fn push_locked(self: &Arc<Self>, id: SubflowId, sk: &TcpLocked<'_>) {
         let mut full = false;
+        // Whether the scheduler wants data on other subflows.
+        let mut others = false;
         // Whether TCP took bytes after a fallback, which freed the send
         // buffer (no DATA_ACK will).
         let mut freed = false;
@@ -446,7 +581,13 @@ impl Mpcb {
             let planned = {
                 let mut inner = self.lock();
                 inner.conn.set_rto(jiffies_to_us(u64::from(tcp.rto)));
+                inner.conn.subflow_sample(id, tcp.srtt_us, tcp.snd_cwnd);
                 let t = inner.conn.poll_transmit(id, &room);
+                let wanted = u32::from(inner.conn.take_push_wanted()) & !subflow_bit(id);
+                if wanted != 0 {
+                    self.push_wanted.fetch_or(wanted, Ordering::AcqRel);
+                    others = true;
+                }
                 if let Some(t) = t {
                     let offset = t.dsn.wrapping_sub(inner.conn.local().idsn);
                     let lent = inner.sndbuf.share(offset, t.len, &mut frags);
@@ -496,6 +637,9 @@ impl Mpcb {
             // the core hands out the rest of it next.
         }
         let mut wake = Wake::default();
+        if others {
+            wake.work |= todo::PUSH;
+        }
         let fin = {
             let mut inner = self.lock();
             let due = inner
@@ -599,9 +743,22 @@ impl Mpcb {
                         break;
                     }
                     if let Some(m) = master.as_ref() {
-                        if m.rmem_alloc() >= rcvbuf as i32 && !self.make_room(&mut inner, sk.net())
-                        {
-                            break;
+                        // With several subflows, a full buffer still takes
+                        // what the reader waits for (the data that fills
+                        // the gap may come behind out-of-order data of
+                        // another subflow); the rest waits on its subflow,
+                        // whose window closes. With one subflow,
+                        // out-of-order data goes instead (the peer sends
+                        // it again), or everything waits.
+                        if m.rmem_alloc() >= rcvbuf as i32 {
+                            let blocked = if inner.conn.live_subflows() > 1 {
+                                !inner.conn.rx_in_order(id)
+                            } else {
+                                !self.make_room(&mut inner, sk.net())
+                            };
+                            if blocked {
+                                break;
+                            }
                         }
                     }
                     let Some(mut skb) = sk.take_rx_skb() else {
@@ -873,21 +1030,45 @@ impl Mpcb {
         inner.conn.take_counts(|c, n| mib::add_core(net, c, n));
         while let Some(event) = inner.conn.poll_event() {
             match event {
-                Event::Established => wake.state = true,
+                Event::Established => {
+                    wake.state = true;
+                    // The path manager starts (in process context: it reads
+                    // the namespace's configuration).
+                    inner.pm.start = true;
+                    wake.work |= todo::PM;
+                }
                 Event::FellBack(_) => {
                     // What was written before goes to TCP (process context
                     // may take the subflow's lock).
                     wake.state = true;
                     wake.work |= todo::RETRY;
                 }
-                Event::AddrAnnounced { .. } | Event::AddrRemoved { .. } => {
-                    // Counted by the core (AddAddr, RmAddr) and the ADD_ADDR
-                    // echoed; the module has no path manager yet to open or
-                    // close subflows for them.
+                Event::AddrAnnounced { id, addr, port } => {
+                    // (Counted and echoed by the core.) IPv4 only, so far.
+                    if let core::net::IpAddr::V4(v4) = addr {
+                        let addr = Addr {
+                            ip: v4.octets(),
+                            port: port.unwrap_or(0),
+                        };
+                        inner.pm.peer_addr(id, Some(addr));
+                    }
+                    wake.work |= todo::PM;
                 }
-                Event::Joined { .. } => {
+                Event::AddrRemoved { id } => {
+                    inner.pm.peer_addr(id, None);
+                    wake.work |= todo::PM;
+                }
+                Event::Joined { id } => {
                     // Another subflow can carry data: what waits goes.
                     wake.work |= todo::RETRY;
+                    let planned = inner
+                        .subflows
+                        .get(id as usize)
+                        .and_then(Option::as_ref)
+                        .and_then(|s| s.planned);
+                    if let (Some(pm), Some((local, remote))) = (inner.pm.pm.as_mut(), planned) {
+                        pm.subflow_up(local, remote);
+                    }
                 }
                 Event::PassedThrough => {
                     // Readers and writers waiting on the master go to the
@@ -919,6 +1100,9 @@ impl Mpcb {
                     wake.work |= todo::RESET;
                 }
             }
+        }
+        if inner.pm.collect() {
+            wake.work |= todo::PM;
         }
         if wake.readable || wake.writable || wake.state || wake.error != 0 {
             wake.master = inner.master.clone();
@@ -955,10 +1139,11 @@ impl Mpcb {
     /// of a closed connection), unless it is armed already: it expires at
     /// the old deadline at worst, and is re-armed then.
     fn sync_timer(self: &Arc<Self>, inner: &mut Inner) {
-        let deadline = match (inner.conn.poll_timeout(), inner.linger_until) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        let pm = inner.pm.pm.as_ref().and_then(PathManager::poll_timeout);
+        let deadline = [inner.conn.poll_timeout(), inner.linger_until, pm]
+            .into_iter()
+            .flatten()
+            .min();
         let Some(deadline) = deadline else { return };
         if self.timer.armed() {
             return;
@@ -999,8 +1184,21 @@ impl Mpcb {
         if todo & todo::RESET != 0 {
             self.reset_subflows();
         }
+        if todo & (todo::FINISH | todo::TIMEOUT | todo::RESET) != 0 {
+            self.reap_subflows();
+        }
+        if todo & (todo::PM | todo::TIMEOUT) != 0 {
+            self.run_pm();
+        }
         if todo & todo::RETRY != 0 {
             self.retry();
+        } else if todo & todo::PUSH != 0 {
+            let wanted = self.push_wanted.swap(0, Ordering::AcqRel);
+            for (id, sk) in self.subflow_socks(wanted).iter().enumerate() {
+                if let Some(sk) = sk {
+                    self.push(id as SubflowId, sk.lock().locked());
+                }
+            }
         }
         if todo & (todo::FINISH | todo::TIMEOUT | todo::RESET) != 0 {
             self.finish_if_done();
@@ -1026,6 +1224,264 @@ impl Mpcb {
                 sk
             };
             doomed.abort(crate::kernel_net::errno::econnreset());
+        }
+    }
+
+    // --- the path manager and additional subflows ----------------------
+
+    /// Starts the path manager once MPTCP is established, gives it the
+    /// time, and carries out what it decided (process context).
+    fn run_pm(self: &Arc<Self>) {
+        let start = {
+            let inner = self.lock();
+            inner.pm.start && inner.pm.pm.is_none()
+        };
+        if start {
+            self.start_pm();
+        }
+        {
+            let mut inner = self.lock();
+            if let Some(pm) = inner.pm.pm.as_mut() {
+                pm.handle_timeout(ktime_us());
+            }
+            inner.pm.collect();
+        }
+        loop {
+            let action = {
+                let mut inner = self.lock();
+                inner.pm.actions.iter_mut().find_map(Option::take)
+            };
+            let Some(action) = action else { break };
+            self.pm_act(action);
+        }
+        let mut inner = self.lock();
+        self.sync_timer(&mut inner);
+    }
+
+    /// Creates the path manager, from the namespace's endpoints and limits
+    /// (less an endpoint for the initial subflow's own address, which is
+    /// address id 0) and the initial subflow's peer.
+    fn start_pm(self: &Arc<Self>) {
+        let Some(first) = self.subflow_socks(subflow_bit(0))[0].clone() else {
+            return;
+        };
+        let Some((all, limits)) = MptcpNet::get(first.net()).map(|n| n.pm().lock().snapshot())
+        else {
+            return;
+        };
+        let addrs = first.addrs4();
+        let mut endpoints = [None; MAX_ENDPOINTS];
+        for (out, ep) in endpoints
+            .iter_mut()
+            .zip(all.iter().flatten().filter(|ep| ep.addr.ip != addrs.local))
+        {
+            *out = Some(*ep);
+        }
+        let peer = Addr {
+            ip: addrs.remote,
+            port: addrs.remote_port,
+        };
+        let mut inner = self.lock();
+        if inner.pm.pm.is_some() {
+            return;
+        }
+        inner.pm.endpoints = endpoints;
+        inner.pm.subflows = limits.subflows;
+        let mut pm = PathManager::new(limits, PmMode::Endpoints, peer);
+        let (eps, n) = inner.pm.endpoints();
+        pm.established(&eps[..n]);
+        inner.pm.pm = Some(pm);
+        let early = core::mem::take(&mut inner.pm.early);
+        for (id, addr) in early.into_iter().flatten() {
+            inner.pm.peer_addr(id, addr);
+        }
+        inner.pm.collect();
+    }
+
+    /// Carries out one decision of the path manager.
+    fn pm_act(self: &Arc<Self>, action: PmAction) {
+        match action {
+            PmAction::OpenSubflow {
+                local_id,
+                local,
+                remote_id,
+                remote,
+                backup,
+            } => {
+                if let Err(e) = self.open_subflow(local_id, local, remote_id, remote, backup) {
+                    pr_debug!("mptcp_rs: no subflow to {:?}: {:?}\n", remote.ip, e);
+                    let mut inner = self.lock();
+                    if let Some(pm) = inner.pm.pm.as_mut() {
+                        pm.subflow_closed(local_id, remote_id, true, ktime_us());
+                    }
+                }
+            }
+            PmAction::Announce { id, addr } => {
+                let ip = core::net::IpAddr::V4(core::net::Ipv4Addr::from(addr.ip));
+                let port = (addr.port != 0).then_some(addr.port);
+                if self.lock().conn.announce_addr(id, ip, port).is_ok() {
+                    // The signal rides on a pure ACK.
+                    self.send_ack_on(0);
+                }
+            }
+            PmAction::Remove { id } => {
+                if self.lock().conn.remove_addr(id).is_ok() {
+                    self.send_ack_on(0);
+                }
+            }
+            PmAction::CloseSubflows {
+                local_id,
+                remote_id,
+            } => {
+                let mut any = false;
+                {
+                    let mut inner = self.lock();
+                    for (id, slot) in inner.subflows.iter_mut().enumerate().skip(1) {
+                        let Some(slot) = slot.as_mut() else { continue };
+                        let Some((local, remote)) = slot.planned else {
+                            continue;
+                        };
+                        if local_id.is_some_and(|l| l == local)
+                            || remote_id.is_some_and(|r| r == remote)
+                        {
+                            pr_debug!("mptcp_rs: closing subflow {}\n", id);
+                            slot.reset = Some(0);
+                            any = true;
+                        }
+                    }
+                }
+                if any {
+                    self.reset_subflows();
+                    self.reap_subflows();
+                }
+            }
+        }
+    }
+
+    /// Sends an ACK on subflow `id` now (it carries what the core has to
+    /// say: an address signal, the DATA_ACK).
+    fn send_ack_on(&self, id: SubflowId) {
+        if let Some(sk) = self.subflow_socks(subflow_bit(id))[id as usize].as_ref() {
+            sk.lock().locked().send_ack();
+        }
+    }
+
+    /// Opens an additional subflow (MP_JOIN) from our address `local`
+    /// (`local_id`; routing picks it if `None`) to the peer's `remote`
+    /// (`remote_id`; the initial subflow's port if it has none). The
+    /// handshake goes on in softirq: the core writes the SYN's MP_JOIN,
+    /// checks the SYN/ACK's HMAC and sends the third ACK's.
+    fn open_subflow(
+        self: &Arc<Self>,
+        local_id: u8,
+        local: Option<Addr>,
+        remote_id: u8,
+        remote: Addr,
+        backup: bool,
+    ) -> Result {
+        let first = self.subflow_socks(subflow_bit(0))[0]
+            .clone()
+            .ok_or_else(errno::enotconn)?;
+        let port = match remote.port {
+            0 => first.addrs4().remote_port,
+            p => p,
+        };
+        let sock = KernelSocket::new_tcp(first.net())?;
+        if let Some(local) = local {
+            sock.bind(&SockAddrIn::new(local.ip, 0).as_sockaddr())?;
+        }
+        let tcp = TcpSock::from_sock(sock.sk()).ok_or(EINVAL)?;
+        let id = {
+            let mut inner = self.lock();
+            let limit = inner.pm.subflows;
+            inner
+                .conn
+                .open_join(local_id, random_u64() as u32, backup, limit)
+                .map_err(|_| EBUSY)?
+        };
+        AF_OPS.install(sock.sk());
+        let callbacks = match SubflowCtx::attach(self, id, tcp) {
+            Ok(c) => c,
+            Err(e) => {
+                self.forget_subflow(id);
+                AF_OPS.uninstall(sock.sk());
+                return Err(e);
+            }
+        };
+        let owned = Owned {
+            callbacks: Some(callbacks),
+            sock,
+        };
+        let res = owned
+            .sock
+            .connect(&SockAddrIn::new(remote.ip, port).as_sockaddr(), O_NONBLOCK);
+        match res {
+            Ok(()) => {}
+            Err(e) if e == errno::einprogress() => {}
+            Err(e) => {
+                self.forget_subflow(id);
+                owned.discard();
+                return Err(e);
+            }
+        }
+        let mut inner = self.lock();
+        if let Some(slot) = inner.subflows.get_mut(id as usize).and_then(Option::as_mut) {
+            slot.owned = Some(owned);
+            slot.planned = Some((local_id, remote_id));
+            return Ok(());
+        }
+        // Gone meanwhile (the connection was reset).
+        drop(inner);
+        owned.discard();
+        Err(errno::econnreset())
+    }
+
+    /// Takes subflow `id` out of the connection and of the table (its
+    /// socket is the caller's to release, outside the lock).
+    fn forget_subflow(&self, id: SubflowId) -> Option<Slot> {
+        let mut inner = self.lock();
+        inner.conn.remove_subflow(id);
+        inner.subflows.get_mut(id as usize).and_then(Option::take)
+    }
+
+    /// Takes the additional subflows that TCP closed (a reset, a timeout,
+    /// a failed connect) out of the connection: their unacknowledged data
+    /// goes on the others, and the path manager tries their path again
+    /// after a while.
+    fn reap_subflows(self: &Arc<Self>) {
+        let mut dead: [Option<Owned>; MAX_SUBFLOWS] = [const { None }; MAX_SUBFLOWS];
+        let mut slots: [Option<Slot>; MAX_SUBFLOWS] = [const { None }; MAX_SUBFLOWS];
+        {
+            let mut inner = self.lock();
+            let now = ktime_us();
+            for id in 1..MAX_SUBFLOWS {
+                let closed = inner.subflows[id]
+                    .as_ref()
+                    .is_some_and(|s| s.owned.is_some() && s.sk.state() == state::CLOSE);
+                if !closed {
+                    continue;
+                }
+                let Some(mut slot) = inner.subflows[id].take() else {
+                    continue;
+                };
+                inner.conn.remove_subflow(id as SubflowId);
+                if let (Some(pm), Some((local, remote))) = (inner.pm.pm.as_mut(), slot.planned) {
+                    pm.subflow_closed(local, remote, true, now);
+                }
+                dead[id] = slot.owned.take();
+                slots[id] = Some(slot);
+            }
+            self.sync_timer(&mut inner);
+        }
+        drop(slots);
+        let mut any = false;
+        for owned in dead.into_iter().flatten() {
+            owned.discard();
+            any = true;
+        }
+        if any {
+            // What they had in flight goes on the others.
+            self.push_all();
         }
     }
 
@@ -1056,7 +1512,7 @@ impl Mpcb {
     /// hooks on (every segment still carries its option), and TCP closes
     /// them as it closes any socket (FIN, retransmissions, TIME_WAIT).
     fn finish_if_done(self: &Arc<Self>) {
-        let (orphaned, slots) = {
+        let (orphaned, mut slots) = {
             let mut inner = self.lock();
             let Some(until) = inner.linger_until else {
                 return;
@@ -1071,15 +1527,18 @@ impl Mpcb {
                 return;
             }
             inner.linger_until = None;
-            let mut slots = KVec::new();
-            for slot in inner.subflows.iter_mut() {
-                if let Some(s) = slot.take() {
-                    let _ = slots.push(s, GFP_ATOMIC);
-                }
+            let mut slots: [Option<Slot>; MAX_SUBFLOWS] = [const { None }; MAX_SUBFLOWS];
+            for (out, slot) in slots.iter_mut().zip(inner.subflows.iter_mut()) {
+                *out = slot.take();
             }
             (inner.orphaned.take(), slots)
         };
         self.timer.disarm();
+        for slot in slots.iter_mut().flatten() {
+            if let Some(owned) = slot.owned.take() {
+                owned.finish();
+            }
+        }
         drop(slots);
         if let Some(o) = orphaned {
             if let Some(callbacks) = o.callbacks {

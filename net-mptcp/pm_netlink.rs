@@ -19,7 +19,7 @@ use crate::kernel_net::errno;
 use crate::kernel_net::genetlink::{
     Attr, AttrType, Command, Dump, Family, FamilyRegistration, GenlFamily, Msg, Request,
 };
-use crate::mptcp_core::pm::{Limits, BACKUP, FULLMESH, SIGNAL, SUBFLOW};
+use crate::mptcp_core::pm::{Addr, Endpoint, Limits, BACKUP, FULLMESH, SIGNAL, SUBFLOW};
 use crate::pernet::MptcpNet;
 use kernel::{c_str, prelude::*, str::CStr};
 
@@ -100,6 +100,23 @@ impl PmConfig {
             },
             next_id: 1,
         }
+    }
+
+    /// The endpoints and limits as the path manager of a new connection
+    /// sees them.
+    pub(crate) fn snapshot(&self) -> ([Option<Endpoint>; MAX_ENDPOINTS], Limits) {
+        let mut endpoints = [None; MAX_ENDPOINTS];
+        for (out, ep) in endpoints.iter_mut().zip(self.endpoints.iter().flatten()) {
+            *out = Some(Endpoint {
+                id: ep.id,
+                addr: Addr {
+                    ip: ep.addr,
+                    port: ep.port,
+                },
+                flags: (ep.flags & FLAGS_MASK & !IMPLICIT) as u8,
+            });
+        }
+        (endpoints, self.limits)
     }
 
     fn find(&self, id: u8) -> Option<usize> {

@@ -25,13 +25,18 @@ run() {
 	local target=()
 	[ "$mode" = connect ] && target=("${PAIR_OTHER[1]}" --retry 120)
 	# shellcheck disable=SC2068
-	if timeout 600 python3 "$here/../tests/xfer.py" "$mode" ${target[@]} --port "$port" --bind "${PAIR_ADDR[1]}" \
+	if timeout 600 python3 "$here/../tests/xfer.py" "$mode" ${target[@]} --port "$port" --bind "${BIND:-${PAIR_ADDR[1]}}" \
 		--send $N --recv $N "$@" >"$out/$name.json" 2>&1; then
 		ok "$name ($PAIR_ROLE $mode): 3 MB each way, SHA-256 matches"
 	else
 		not_ok "$name ($PAIR_ROLE $mode)"
 		sed 's/^/#   /' "$out/$name.json" | cut -c1-300
 	fi
+}
+
+# Bytes sent and received on an interface.
+link_bytes() {
+	echo $(($(cat "/sys/class/net/$1/statistics/tx_bytes") + $(cat "/sys/class/net/$1/statistics/rx_bytes")))
 }
 
 # The PEER's own counters (Linux's MPTcpExt in /proc/net/netstat).
@@ -65,6 +70,24 @@ if [ "$PAIR_ROLE" = dut ]; then
 	expect_mib - AddAddr -ge 1
 	expect_mib - EchoAddTx -ge 1
 	expect_mib - AddAddrDrop -eq 0
+	# The same announcement, accepted: our path manager opens a subflow to
+	# Linux's second address (MP_JOIN), over the second link, and the data
+	# goes over both.
+	ip mptcp limits set subflow 2 add_addr_accepted 2
+	link2_before=$(link_bytes eth1)
+	run dut-client-join 45007 connect --mptcp
+	link2=$(($(link_bytes eth1) - link2_before))
+	ip mptcp limits set subflow 2 add_addr_accepted 0
+	expect_mib - MPJoinSynTx -ge 1
+	expect_mib - MPJoinSynAckRx -ge 1
+	for m in MPJoinSynAckHMacFailure MPJoinSynAckNoJoin MPJoinAckTimeout SubflowReset; do
+		expect_mib - $m -eq 0
+	done
+	if [ "$link2" -ge $((N / 4)) ]; then
+		ok "dut-client-join: the second link carried $link2 bytes"
+	else
+		not_ok "dut-client-join: the second link carried only $link2 bytes"
+	fi
 else
 	run dut-client-peer-server 45001 serve --mptcp
 	run peer-client-dut-server 45002 connect --mptcp
@@ -86,8 +109,15 @@ else
 	# A signal endpoint: Linux announces it to our client, which must echo.
 	ip mptcp endpoint add "${PAIR_ADDR[2]}" dev eth1 signal
 	run dut-client-add-addr 45006 serve --mptcp
-	ip mptcp endpoint flush
 	expect_linux_mib AddAddrTx -ge 1
 	expect_linux_mib EchoAdd -ge 1
+	# (On every address: the join goes to the announced one.)
+	BIND=0.0.0.0 run dut-client-join 45007 serve --mptcp
+	ip mptcp endpoint flush
+	expect_linux_mib MPJoinSynRx -ge 1
+	expect_linux_mib MPJoinAckRx -ge 1
+	for m in MPJoinNoTokenFound MPJoinSynAckHMacFailure MPJoinAckHMacFailure MPRstTx MPRstRx; do
+		expect_linux_mib $m -eq 0
+	done
 fi
 tap_done

@@ -176,8 +176,10 @@ def main():
         ls.listen(8)
         ls.settimeout(args.timeout)
         sock, peer = ls.accept()
-        ls.close()
+        # The listener stays open during the transfer: MPTCP joins reach
+        # the connection through it.
     else:
+        ls = None
         deadline = time.monotonic() + args.retry
         while True:
             sock = make_socket(args)
@@ -198,6 +200,8 @@ def main():
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, args.sndbuf)
     sock.settimeout(args.timeout)
     result = transfer(sock, args)
+    if ls is not None:
+        ls.close()
     if args.mptcp:
         # mptcp_rs's own view of the connection, when the kernel is ours.
         try:

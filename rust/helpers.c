@@ -338,6 +338,39 @@ void mptcp_rs_sk_addrs4(const struct sock *sk, __be32 *saddr, __be32 *daddr,
 	*dport = READ_ONCE(sk->sk_dport);
 }
 
+/* A listener's accept queue, as inet_csk_accept takes from it: the first
+ * request (with its child in req->sk), unlinked, or NULL. */
+struct request_sock *mptcp_rs_reqsk_queue_remove(struct sock *listener)
+{
+	return reqsk_queue_remove(&inet_csk(listener)->icsk_accept_queue, listener);
+}
+
+void mptcp_rs_reqsk_put(struct request_sock *req)
+{
+	reqsk_put(req);
+}
+
+/* Back to the tail of the accept queue (TCP's softirq path queues there
+ * with BH off, as reqsk_queue_remove takes the lock with BH off). */
+struct sock *mptcp_rs_reqsk_queue_add(struct sock *listener, struct request_sock *req,
+				      struct sock *child)
+{
+	struct sock *queued;
+
+	local_bh_disable();
+	queued = inet_csk_reqsk_queue_add(listener, req, child);
+	local_bh_enable();
+	return queued;
+}
+
+/* A child taken off the accept queue gets its struct socket, as
+ * inet_accept gives it (the caller holds the child's lock). */
+void mptcp_rs_sock_graft(struct sock *sk, struct socket *parent)
+{
+	sock_graft(sk, parent);
+	parent->state = SS_CONNECTED;
+}
+
 /* Whether a writer ran out of room (SOCK_NOSPACE), clearing the mark: only
  * then do freed bytes wake the socket's waiters, as sk_stream_write_space
  * has it. */

@@ -93,6 +93,12 @@ void mptcp_rs_proc_remove_net(struct net *net, const char *name);
 int mptcp_rs_sk_stream_wspace(const struct sock *sk);
 void mptcp_rs_sk_addrs4(const struct sock *sk, __be32 *saddr, __be32 *daddr,
 			u16 *sport, __be16 *dport);
+struct request_sock;
+struct request_sock *mptcp_rs_reqsk_queue_remove(struct sock *listener);
+void mptcp_rs_reqsk_put(struct request_sock *req);
+struct sock *mptcp_rs_reqsk_queue_add(struct sock *listener, struct request_sock *req,
+				      struct sock *child);
+void mptcp_rs_sock_graft(struct sock *sk, struct socket *parent);
 void mptcp_rs_sk_nospace(struct sock *sk);
 bool mptcp_rs_sk_test_clear_nospace(struct sock *sk);
 void mptcp_rs_sock_poll_wait(struct file *file, struct socket *sock, struct poll_table_struct *p);

@@ -10,6 +10,7 @@ use super::{
     user::{MsgHdr, PollTable, SockAddr, UserOptLen, UserOptVal},
 };
 use core::ptr::NonNull;
+use kernel::alloc::KVec;
 use kernel::{
     error::to_result,
     ffi::{c_int, c_uint},
@@ -183,4 +184,78 @@ impl Drop for KernelSocket {
         // SAFETY: we own the socket and release it once.
         unsafe { bindings::sock_release(self.sock.as_ptr()) };
     }
+}
+
+/// Takes the children that `claim` picks off the accept queue of
+/// `listener`, each with a `struct socket` of its own, as `accept` gives
+/// them; the others go back to the queue, in their order (and whoever waits
+/// in `accept` is woken). Process context.
+pub(crate) fn take_children(
+    listener: &Sock,
+    mut claim: impl FnMut(&Sock) -> bool,
+) -> KVec<KernelSocket> {
+    let mut queued: KVec<NonNull<bindings::request_sock>> = KVec::new();
+    {
+        let _lock = listener.lock();
+        loop {
+            if queued.len() == queued.capacity() && queued.reserve(8, GFP_KERNEL).is_err() {
+                break;
+            }
+            // SAFETY: `listener` is live and locked, as `inet_csk_accept`
+            // has it when it takes from the queue.
+            let req = unsafe { bindings::mptcp_rs_reqsk_queue_remove(listener.as_raw()) };
+            let Some(req) = NonNull::new(req) else { break };
+            // (Room was reserved: this does not allocate.)
+            let _ = queued.push(req, GFP_KERNEL);
+        }
+    }
+    let mut taken = KVec::new();
+    let mut requeued = false;
+    for req in queued {
+        // SAFETY: a request taken off the accept queue is ours, and holds
+        // its child (`req->sk`), a full socket whose reference the queue
+        // held and is ours now.
+        let child = unsafe { (*req.as_ptr()).sk };
+        // SAFETY: as above: live while we hold its reference.
+        let child_sk = unsafe { Sock::from_raw(child) };
+        if claim(child_sk) && taken.reserve(1, GFP_KERNEL).is_ok() {
+            if let Ok(sock) = graft(child_sk) {
+                // SAFETY: the request is ours and no longer needed (as
+                // `inet_csk_accept` drops it once it has the child).
+                unsafe { bindings::mptcp_rs_reqsk_put(req.as_ptr()) };
+                let _ = taken.push(sock, GFP_KERNEL);
+                continue;
+            }
+        }
+        // SAFETY: the request and child came off this listener's queue; if
+        // it stopped listening meanwhile, TCP disposes of both.
+        unsafe { bindings::mptcp_rs_reqsk_queue_add(listener.as_raw(), req.as_ptr(), child) };
+        requeued = true;
+    }
+    if requeued {
+        // An `accept` may have looked while the queue was empty.
+        listener.data_ready();
+    }
+    taken
+}
+
+/// A `struct socket` for a child taken off an accept queue (what
+/// `inet_accept` does); on error the child is left as it was.
+fn graft(child: &Sock) -> Result<KernelSocket> {
+    let mut sock: *mut bindings::socket = core::ptr::null_mut();
+    // SAFETY: on success `sock` is a new socket without a `sock`, ours.
+    to_result(unsafe { bindings::sock_create_lite(AF_INET, SOCK_STREAM, IPPROTO_TCP, &mut sock) })?;
+    {
+        let _lock = child.lock();
+        // SAFETY: `sock` is new and ours; `inet_stream_ops` is what TCP
+        // sockets use (it has no module to hold); the child is live and
+        // locked, as `sock_graft` wants it.
+        unsafe {
+            (*sock).ops = core::ptr::addr_of!(bindings::inet_stream_ops);
+            bindings::mptcp_rs_sock_graft(child.as_raw(), sock);
+        }
+    }
+    // SAFETY: `sock` is ours, with the child's reference (taken over from
+    // the accept queue) as its `sk`.
+    Ok(unsafe { KernelSocket::from_raw(sock) })
 }

@@ -311,6 +311,29 @@ impl<'a> IpSegment<'a> {
         }
     }
 
+    /// Turns an outgoing SYN/ACK (checksum left to the device or the stack,
+    /// as TCP's are) into a RST acknowledging the same SYN: a listener's way
+    /// to refuse it after TCP answered.
+    pub(crate) fn synack_to_reset(&mut self) -> Result {
+        let skb = self.skb.as_ptr();
+        // SAFETY: reading the checksum state of our packet.
+        if !unsafe { bindings::mptcp_rs_skb_csum_partial(skb) } {
+            return Err(EINVAL);
+        }
+        // SAFETY: the packet is ours while the hook runs; cow_head makes the
+        // headers private; they are linear. The flags byte is not in the
+        // pseudo-header sum that CHECKSUM_PARTIAL leaves in the check field.
+        unsafe {
+            bindings::mptcp_rs_skb_cow_head(skb, 0)
+                .then_some(())
+                .ok_or(ENOMEM)?;
+            let th = (*skb).data.add(self.ihl);
+            *th.add(13) = flags::RST | flags::ACK;
+        }
+        self.hdr.flags = flags::RST | flags::ACK;
+        Ok(())
+    }
+
     /// Appends `extra` (a multiple of 4 bytes) to the TCP options of an
     /// outgoing IP packet whose TCP checksum is left to the device or the
     /// stack (`CHECKSUM_PARTIAL`, as TCP's SYN/ACKs are), fixing the lengths

@@ -35,8 +35,9 @@ pub(crate) trait TcpHooks: 'static {
     fn transmit(sk: &Sock, seg: &mut TxSegment<'_>);
 
     /// A SYN reached the listener `sk`: its TCP header, options and IPv4
-    /// (source, destination) addresses.
-    fn syn_received(sk: &Sock, th: &TcpHeader, options: &[u8], addrs: ([u8; 4], [u8; 4]));
+    /// (source, destination) addresses. False refuses it: TCP answers with
+    /// a RST.
+    fn syn_received(sk: &Sock, th: &TcpHeader, options: &[u8], addrs: ([u8; 4], [u8; 4])) -> bool;
 
     /// `child` was created by `listener` from a request, completed by a
     /// segment with TCP header `th`, `options` and addresses `addrs`.
@@ -178,7 +179,10 @@ unsafe extern "C" fn conn_request_cb<H: TcpHooks>(
     // SAFETY: TCP calls `conn_request` with a listener and a SYN it parsed.
     unsafe {
         if let Some((th, options, addrs)) = rx_header(skb) {
-            H::syn_received(Sock::from_raw(sk), &th, options, addrs);
+            if !H::syn_received(Sock::from_raw(sk), &th, options, addrs) {
+                // (A negative answer makes `tcp_rcv_state_process` reset.)
+                return -1;
+            }
         }
         bindings::tcp_v4_conn_request(sk, skb)
     }

@@ -3,14 +3,18 @@
 //! Keys and tokens (RFC 8684, section 3.1).
 //!
 //! - Our key for each connection, drawn at random, with a token unique on
-//!   this host: the token table holds every token in use (MP_JOIN will look
-//!   connections up there).
+//!   this host: the token table holds every token in use, and the
+//!   connection it names while its application's socket is open: MP_JOIN
+//!   finds it there (RFC 8684, 3.2).
 //! - The MP_CAPABLE requests a listener answered: a SYN carried MP_CAPABLE,
 //!   the SYN/ACK carries our key, the ACK that completes the handshake (or
 //!   the first data) echoes it. TCP keeps the request, not us, so we
 //!   remember the key for it here, by connection 4-tuple and the client's
 //!   initial sequence number, until the child socket exists or the request
 //!   is old enough to have died.
+//! - The MP_JOIN requests a listener answered, the same way: the SYN named
+//!   a connection by its token, the SYN/ACK carries our HMAC, the third ACK
+//!   the initiator's.
 
 use crate::kernel_net::{
     global::{hz, jiffies, random_u64, Global},
@@ -18,11 +22,13 @@ use crate::kernel_net::{
     sha256::Sha256,
     sync::{new_spinlock_bh, SpinLockBh},
 };
+use crate::mpcb::Mpcb;
 use crate::mptcp_core::{
+    conn::join::JoinRequest,
     crypto::{generate_key, token_and_idsn, LocalKey},
     store::SeqMap,
 };
-use kernel::prelude::*;
+use kernel::{prelude::*, sync::Arc};
 
 /// At most this many requests are remembered; beyond it new SYNs get a
 /// plain SYN/ACK (the connection falls back to TCP).
@@ -55,14 +61,25 @@ struct Pending {
     since: u64,
 }
 
+struct PendingJoin {
+    id: RequestId,
+    /// `None`: refused (the SYN/ACK goes as a RST).
+    req: Option<JoinRequest>,
+    since: u64,
+}
+
 /// The tables.
 #[pin_data]
 pub(crate) struct KeyTables {
+    /// Each token in use, with its connection while joins may reach it.
     #[pin]
-    tokens: SpinLockBh<RbSeqMap<()>>,
+    tokens: SpinLockBh<RbSeqMap<Option<Arc<Mpcb>>>>,
     /// Keyed by [`RequestId::key`].
     #[pin]
     pending: SpinLockBh<RbSeqMap<Pending>>,
+    /// Keyed by [`RequestId::key`].
+    #[pin]
+    joins: SpinLockBh<RbSeqMap<PendingJoin>>,
 }
 
 impl RequestId {
@@ -86,6 +103,7 @@ pub(crate) fn init() -> Result {
         pin_init!(KeyTables {
             tokens <- new_spinlock_bh!(RbSeqMap::with_flags(GFP_ATOMIC), "KeyTables::tokens"),
             pending <- new_spinlock_bh!(RbSeqMap::with_flags(GFP_ATOMIC), "KeyTables::pending"),
+            joins <- new_spinlock_bh!(RbSeqMap::with_flags(GFP_ATOMIC), "KeyTables::joins"),
         }),
         GFP_KERNEL,
     )?;
@@ -108,11 +126,11 @@ pub(crate) fn new_local_key() -> Result<LocalKey> {
             let mut tokens = tables.tokens.lock();
             if tokens
                 .ceil(u64::from(token))
-                .is_some_and(|(k, ())| k == u64::from(token))
+                .is_some_and(|(k, _)| k == u64::from(token))
             {
                 return false;
             }
-            tokens.insert(u64::from(token), ()).is_ok()
+            tokens.insert(u64::from(token), None).is_ok()
         },
         16,
     )
@@ -122,8 +140,94 @@ pub(crate) fn new_local_key() -> Result<LocalKey> {
 /// Gives a token back (its connection is done).
 pub(crate) fn release_token(token: u32) {
     if let Some(tables) = TABLES.get() {
-        tables.tokens.lock().remove(u64::from(token));
+        let gone = tables.tokens.lock().remove(u64::from(token));
+        // (Outside the lock: the last reference to a connection takes it.)
+        drop(gone);
     }
+}
+
+/// Joins may reach `mpcb` by its token from now on (its application's
+/// socket is open). The table holds a reference until [`unpublish`].
+pub(crate) fn publish(mpcb: &Arc<Mpcb>, token: u32) {
+    if let Some(tables) = TABLES.get() {
+        let mut tokens = tables.tokens.lock();
+        if let Some((k, slot)) = tokens.ceil(u64::from(token)) {
+            if k == u64::from(token) {
+                *slot = Some(mpcb.clone());
+            }
+        }
+    }
+}
+
+/// No more joins for the connection of `token` (its application closed
+/// its socket); the token stays reserved until the connection is gone.
+pub(crate) fn unpublish(token: u32) {
+    let Some(tables) = TABLES.get() else { return };
+    let gone = {
+        let mut tokens = tables.tokens.lock();
+        match tokens.ceil(u64::from(token)) {
+            Some((k, slot)) if k == u64::from(token) => slot.take(),
+            _ => None,
+        }
+    };
+    // Dropped outside the lock: it may be the last reference, and the
+    // connection gives its token back when it goes.
+    drop(gone);
+}
+
+/// The connection that `token` names, if joins may reach it.
+pub(crate) fn lookup(token: u32) -> Option<Arc<Mpcb>> {
+    let tables = TABLES.get()?;
+    let mut tokens = tables.tokens.lock();
+    match tokens.ceil(u64::from(token)) {
+        Some((k, Some(mpcb))) if k == u64::from(token) => Some(mpcb.clone()),
+        _ => None,
+    }
+}
+
+/// Remembers the join request `id` the listener answers with `req`, or
+/// refuses (`None`: TCP's SYN/ACK is turned into a RST); false if the
+/// table is full.
+pub(crate) fn join_add(id: RequestId, req: Option<JoinRequest>) -> bool {
+    let Some(tables) = TABLES.get() else {
+        return false;
+    };
+    let now = jiffies();
+    let mut joins = tables.joins.lock();
+    match joins.ceil(id.key()) {
+        // A retransmitted SYN: answered as the first time.
+        Some((k, p)) if k == id.key() => return p.id == id,
+        _ => {}
+    }
+    forget_old(&mut joins, now, |p| p.since, drop);
+    if joins.len() >= MAX_PENDING {
+        return false;
+    }
+    joins
+        .insert(
+            id.key(),
+            PendingJoin {
+                id,
+                req,
+                since: now,
+            },
+        )
+        .is_ok()
+}
+
+/// The join request `id` (`Some(None)` if refused), kept (for its
+/// SYN/ACK) or taken out (`take`: its child socket exists).
+pub(crate) fn join_get(id: &RequestId, take: bool) -> Option<Option<JoinRequest>> {
+    let tables = TABLES.get()?;
+    let mut joins = tables.joins.lock();
+    let req = match joins.ceil(id.key()) {
+        Some((k, p)) if k == id.key() && p.id == *id => p.req,
+        _ => return None,
+    };
+    if take {
+        joins.remove(id.key());
+    }
+    Some(req)
 }
 
 /// Remembers that the listener answers request `id` with MP_CAPABLE and the
@@ -141,7 +245,13 @@ pub(crate) fn pending_add(id: RequestId) -> bool {
             Some((k, p)) if k == id.key() => return p.id == id,
             _ => {}
         }
-        forget_old(&mut pending, now);
+        // (Their tokens go back.)
+        forget_old(
+            &mut pending,
+            now,
+            |p| p.since,
+            |p| release_token(p.local.token),
+        );
         if pending.len() >= MAX_PENDING {
             return false;
         }
@@ -192,15 +302,21 @@ pub(crate) fn pending_take(id: &RequestId) -> Option<LocalKey> {
     Some(taken.local)
 }
 
-/// Drops requests older than their lifetime, giving their tokens back.
-fn forget_old(pending: &mut RbSeqMap<Pending>, now: u64) {
+/// Drops the requests of `table` older than their lifetime (`since` gives
+/// each one's time), handing each to `forgotten`.
+fn forget_old<T>(
+    table: &mut RbSeqMap<T>,
+    now: u64,
+    since: impl Fn(&T) -> u64,
+    mut forgotten: impl FnMut(T),
+) {
     let max_age = PENDING_LIFETIME_SECS * hz();
     let mut from = 0u64;
-    while let Some((key, p)) = pending.ceil(from) {
-        let (old, token) = (now.wrapping_sub(p.since) > max_age, p.local.token);
-        if old {
-            pending.remove(key);
-            release_token(token);
+    while let Some((key, p)) = table.ceil(from) {
+        if now.wrapping_sub(since(p)) > max_age {
+            if let Some(old) = table.remove(key) {
+                forgotten(old);
+            }
         }
         match key.checked_add(1) {
             Some(next) => from = next,

@@ -40,6 +40,7 @@ mibs! {
     RcvPruned: "Out-of-order data was dropped to make room for data in order.",
     RcvRetry: "Received data waited on its subflow for memory.",
     RcvAfterClose: "New data came after the application closed its socket: the connection was reset.",
+    MPJoinNoTokenFound: "A SYN with MP_JOIN named no connection of ours: it was refused with a RST.",
 }
 
 /// The kernel side's counters, then the core's.

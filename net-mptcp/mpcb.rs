@@ -40,7 +40,7 @@ use crate::kernel_net::{
     errno,
     global::random_u64,
     global::{jiffies, jiffies_to_us, ktime_us, us_to_jiffies, ModuleRef},
-    kernel_socket::{KernelSocket, O_NONBLOCK},
+    kernel_socket::{take_children, KernelSocket, O_NONBLOCK},
     net::Net,
     page::{FragList, PageFrag},
     skb::SkbSpan,
@@ -52,10 +52,11 @@ use crate::kernel_net::{
 };
 use crate::mib::{self, Mib};
 use crate::mptcp_core::{
+    conn::join::{JoinRequest, JoinSyn},
     conn::{
         DataOutcome, Event, Mode, SegmentIn, SegmentOut, SubflowId, TcpWindow, TxRoom, MAX_SUBFLOWS,
     },
-    option::MptcpOption,
+    option::{MptcpOption, Received},
     pm::{Addr, Endpoint, PathManager, PmAction, PmMode},
 };
 use crate::options::AF_OPS;
@@ -63,7 +64,7 @@ use crate::pernet::MptcpNet;
 use crate::platform::Conn;
 use crate::pm_netlink::MAX_ENDPOINTS;
 use crate::sndbuf::{FragSlot, SendBuf};
-use crate::subflow::SubflowCtx;
+use crate::subflow::{SubflowCtx, REFUSED};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::{
     alloc::Flags,
@@ -89,7 +90,13 @@ mod todo {
     /// The scheduler picked subflows that did not ask
     /// ([`super::Mpcb::push_wanted`]): push on them.
     pub(super) const PUSH: u32 = 1 << 5;
+    /// Joined children wait on a listener's accept queue: take them.
+    pub(super) const ADOPT: u32 = 1 << 6;
 }
+
+/// How many times (a jiffy apart) the connection looks for a joined child
+/// on the listener's accept queue before it gives it up.
+const ADOPT_TRIES: u32 = 200;
 
 /// How long a connection whose application closed its socket waits for the
 /// peer to finish (its DATA_FIN, the DATA_ACK of ours) before its subflows
@@ -194,6 +201,11 @@ pub(crate) struct Inner {
     orphaned: Option<Orphaned>,
     /// The path manager and what it waits for.
     pm: PmState,
+    /// The listener whose accept queue holds children that joined this
+    /// connection (MP_JOIN), how many, and how many looks are left.
+    join_listener: Option<ARef<Sock>>,
+    joins_queued: u32,
+    adopt_tries: u32,
 }
 
 /// The in-kernel path manager of the connection (`mptcp_core::pm`), with
@@ -364,6 +376,9 @@ impl Mpcb {
                         linger_until: None,
                         orphaned: None,
                         pm: PmState::new(),
+                        join_listener: None,
+                        joins_queued: 0,
+                        adopt_tries: 0,
                     },
                     "Mpcb::inner"
                 ),
@@ -1181,6 +1196,9 @@ impl Mpcb {
                 self.push_all();
             }
         }
+        if todo & todo::ADOPT != 0 {
+            self.adopt_joins();
+        }
         if todo & todo::RESET != 0 {
             self.reset_subflows();
         }
@@ -1228,6 +1246,33 @@ impl Mpcb {
     }
 
     // --- the path manager and additional subflows ----------------------
+
+    /// The initial subflow of a listener's child that was never accepted
+    /// is gone: the subflows that joined it are reset (they hold the
+    /// connection, which would otherwise outlive everything).
+    pub(crate) fn abandon(self: &Arc<Self>) {
+        let mut any = false;
+        {
+            let mut inner = self.lock();
+            if inner.master.is_some() || inner.orphaned.is_some() {
+                return;
+            }
+            for slot in inner.subflows.iter_mut().flatten() {
+                slot.reset = Some(0);
+                any = true;
+            }
+        }
+        if any {
+            self.schedule(todo::RESET);
+        }
+    }
+
+    /// A listener's connection was accepted: its path manager starts (the
+    /// client's starts with the handshake, on `Event::Established`).
+    pub(crate) fn start_path_manager(self: &Arc<Self>) {
+        self.lock().pm.start = true;
+        self.schedule(todo::PM);
+    }
 
     /// Starts the path manager once MPTCP is established, gives it the
     /// time, and carries out what it decided (process context).
@@ -1358,6 +1403,171 @@ impl Mpcb {
         }
     }
 
+    // --- joins from the peer (MP_JOIN, as responder) ---------------------
+
+    /// A SYN with MP_JOIN (`syn`) came to our address `local`: the request
+    /// to answer it with, unless the connection takes no more subflows
+    /// (not MPTCP, its path manager not started, the `subflows` limit).
+    pub(crate) fn join_synack(
+        &self,
+        net: &Net,
+        syn: &JoinSyn,
+        local: [u8; 4],
+    ) -> Option<JoinRequest> {
+        let mut inner = self.lock();
+        // Before its path manager started (the connection is not accepted
+        // yet), the namespace's limit.
+        let limit = if inner.pm.pm.is_some() {
+            inner.pm.subflows
+        } else {
+            MptcpNet::get(net).map_or(0, MptcpNet::subflows_limit)
+        };
+        let endpoint = inner
+            .pm
+            .endpoints
+            .iter()
+            .flatten()
+            .find(|e| e.addr.ip == local)
+            .copied();
+        let local_id = endpoint.map_or(0, |e| e.id);
+        let backup = endpoint.is_some_and(|e| e.flags & crate::mptcp_core::pm::BACKUP != 0);
+        let req = inner
+            .conn
+            .join_synack(syn, local_id, random_u64() as u32, backup, limit)
+            .ok();
+        inner.conn.take_counts(|c, n| mib::add_core(net, c, n));
+        req
+    }
+
+    /// The third ACK of the join `req` made `child` on `listener` (softirq,
+    /// the child locked): if its HMAC is right and the limits allow, the
+    /// child is a subflow of the connection from now on (its data moves in
+    /// at once); it leaves the listener's accept queue for the connection
+    /// in process context ([`Mpcb::adopt_joins`]). A refused child is reset
+    /// there.
+    pub(crate) fn join_child(
+        self: &Arc<Self>,
+        listener: &Sock,
+        child: &TcpSock,
+        req: &JoinRequest,
+        options: &Received,
+        iss: u32,
+        irs: u32,
+    ) {
+        let joined = {
+            let mut inner = self.lock();
+            let limit = if inner.pm.pm.is_some() {
+                inner.pm.subflows
+            } else {
+                MptcpNet::get(listener.net()).map_or(0, MptcpNet::subflows_limit)
+            };
+            let joined = inner.conn.join_ack(req, options, iss, irs, limit);
+            inner
+                .conn
+                .take_counts(|c, n| mib::add_core(listener.net(), c, n));
+            joined
+        };
+        let id = joined.unwrap_or(REFUSED);
+        if SubflowCtx::attach_detached(self, id, child, true, None).is_err() {
+            // No memory: the child stays plain TCP, unknown to us.
+            if id != REFUSED {
+                self.lock().conn.remove_subflow(id);
+            }
+            return;
+        }
+        if id != REFUSED {
+            self.set_subflow(id, child);
+        }
+        {
+            let mut inner = self.lock();
+            inner.join_listener = Some(listener.to_ref());
+            inner.joins_queued += 1;
+            inner.adopt_tries = ADOPT_TRIES;
+        }
+        // TCP queues the child once this returns: look a jiffy later.
+        self.pending.fetch_or(todo::ADOPT, Ordering::AcqRel);
+        self.timer.arm(self, jiffies().saturating_add(1));
+    }
+
+    /// Takes this connection's joined children off the listener's accept
+    /// queue (the mpcb's own accept queue, in the seeds' words: they never
+    /// reach the application's `accept`). Looks again a jiffy later while
+    /// some are not queued yet.
+    fn adopt_joins(self: &Arc<Self>) {
+        let Some(listener) = self.lock().join_listener.clone() else {
+            return;
+        };
+        let me: &Mpcb = self;
+        let taken = take_children(&listener, |child| {
+            SubflowCtx::of(child).is_some_and(|c| c.join && core::ptr::eq(&*c.mpcb, me))
+        });
+        for sock in taken {
+            self.adopt_join(sock);
+        }
+        let again = {
+            let mut inner = self.lock();
+            inner.adopt_tries = inner.adopt_tries.saturating_sub(1);
+            if inner.joins_queued == 0 || inner.adopt_tries == 0 {
+                // (Children never found were dropped by their listener.)
+                inner.join_listener = None;
+                inner.joins_queued = 0;
+                false
+            } else {
+                true
+            }
+        };
+        if again {
+            self.pending.fetch_or(todo::ADOPT, Ordering::AcqRel);
+            self.timer.arm(self, jiffies().saturating_add(1));
+        }
+    }
+
+    /// A joined child, off the accept queue with a socket of its own (by
+    /// [`Mpcb::adopt_joins`], or by the application's `accept` if it came
+    /// first): the connection owns it from now on. A refused one is reset.
+    pub(crate) fn adopt_join(self: &Arc<Self>, sock: KernelSocket) {
+        let ctx = SubflowCtx::of(sock.sk());
+        let callbacks = Callbacks::<SubflowCtx>::adopt(sock.sk());
+        {
+            let mut inner = self.lock();
+            inner.joins_queued = inner.joins_queued.saturating_sub(1);
+        }
+        let Some(ctx) = ctx else {
+            return;
+        };
+        let owned = Owned { callbacks, sock };
+        if ctx.id == REFUSED {
+            if let Some(tcp) = TcpSock::from_sock(owned.sock.sk()) {
+                tcp.abort(errno::econnreset());
+            }
+            owned.discard();
+            return;
+        }
+        let id = ctx.id;
+        let leftover = {
+            let mut inner = self.lock();
+            match inner.subflows.get_mut(id as usize).and_then(Option::as_mut) {
+                Some(slot) if slot.owned.is_none() => {
+                    slot.owned = Some(owned);
+                    None
+                }
+                _ => Some(owned),
+            }
+        };
+        if let Some(owned) = leftover {
+            // Its slot went meanwhile (the connection was reset).
+            owned.discard();
+            return;
+        }
+        // What came before is moved, what waits is sent.
+        if let Some(sk) = self.subflow_socks(subflow_bit(id))[id as usize].as_ref() {
+            let guard = sk.lock();
+            let rcvbuf = self.rcvbuf();
+            self.receive(id, guard.locked(), rcvbuf, true);
+            self.push(id, guard.locked());
+        }
+    }
+
     /// Sends an ACK on subflow `id` now (it carries what the core has to
     /// say: an address signal, the DATA_ACK).
     fn send_ack_on(&self, id: SubflowId) {
@@ -1457,7 +1667,7 @@ impl Mpcb {
             for id in 1..MAX_SUBFLOWS {
                 let closed = inner.subflows[id]
                     .as_ref()
-                    .is_some_and(|s| s.owned.is_some() && s.sk.state() == state::CLOSE);
+                    .is_some_and(|s| s.sk.state() == state::CLOSE);
                 if !closed {
                     continue;
                 }
@@ -1465,8 +1675,12 @@ impl Mpcb {
                     continue;
                 };
                 inner.conn.remove_subflow(id as SubflowId);
+                // A subflow that ends with the connection (the peer's
+                // DATA_FIN came, or our application closed) is not tried
+                // again; one that failed is, after a while.
+                let failed = !inner.conn.at_eof() && inner.linger_until.is_none();
                 if let (Some(pm), Some((local, remote))) = (inner.pm.pm.as_mut(), slot.planned) {
-                    pm.subflow_closed(local, remote, true, now);
+                    pm.subflow_closed(local, remote, failed, now);
                 }
                 dead[id] = slot.owned.take();
                 slots[id] = Some(slot);

@@ -27,8 +27,12 @@ use crate::keys::{self, RequestId};
 use crate::mib::{self, Mib};
 use crate::mpcb::Mpcb;
 use crate::mptcp_core::{
-    conn::{capable, listener_accepts_syn, listener_third_ack, Remote, SegmentIn, SegmentOut},
-    option::{CapableForm, Received},
+    conn::{
+        capable,
+        join::{listener_join_syn, JoinSyn, JOIN_RESET_REASON},
+        listener_accepts_syn, listener_third_ack, Remote, SegmentIn, SegmentOut,
+    },
+    option::{CapableForm, MpTcpRst, MptcpOption, Received},
     tcpopt,
 };
 use crate::pernet::MptcpNet;
@@ -98,13 +102,22 @@ impl TcpHooks for MptcpHooks {
         let _ = seg.set_options(sk, &merged[..len]);
     }
 
-    fn syn_received(listener: &Sock, th: &TcpHeader, options: &[u8], addrs: ([u8; 4], [u8; 4])) {
+    fn syn_received(
+        listener: &Sock,
+        th: &TcpHeader,
+        options: &[u8],
+        addrs: ([u8; 4], [u8; 4]),
+    ) -> bool {
         let rx = Received::parse(options);
+        if let Some(syn) = listener_join_syn(&rx) {
+            return join_syn(listener, th, &syn, addrs);
+        }
         if !listener_accepts_syn(&rx) {
-            return;
+            return true;
         }
         mib::inc(listener.net(), Mib::MPCapableSYNRX);
         keys::pending_add(client_request(listener, th, addrs, th.seq));
+        true
     }
 
     fn child_created(
@@ -115,6 +128,19 @@ impl TcpHooks for MptcpHooks {
         addrs: ([u8; 4], [u8; 4]),
     ) {
         let id = client_request(listener, th, addrs, th.seq.wrapping_sub(1));
+        let rx = Received::parse(options);
+        if let Some(Some(req)) = keys::join_get(&id, true) {
+            // A join: the child goes to its connection, if it is still there
+            // (without it, the child is plain TCP that nobody asked for,
+            // and the initiator's next segment meets a RST).
+            if let (Some(mpcb), Some(child)) =
+                (keys::lookup(req.syn.token), TcpSock::from_sock(child))
+            {
+                let (iss, irs) = (th.ack_seq.wrapping_sub(1), th.seq.wrapping_sub(1));
+                mpcb.join_child(listener, child, &req, &rx, iss, irs);
+            }
+            return;
+        }
         let Some(local) = keys::pending_take(&id) else {
             return;
         };
@@ -122,7 +148,6 @@ impl TcpHooks for MptcpHooks {
             keys::release_token(local.token);
             return;
         };
-        let rx = Received::parse(options);
         let Some((remote_key, first_data)) = listener_third_ack(&rx, local.key) else {
             // No valid MP_CAPABLE on the ACK (a middlebox took it, or one we
             // must ignore): the child is plain TCP (RFC 8684, 3.1, 3.7).
@@ -150,8 +175,35 @@ impl TcpHooks for MptcpHooks {
         };
         // The child belongs to the listener's accept queue until accepted;
         // its context goes with it (freed with it if never accepted).
-        let _ = SubflowCtx::attach_detached(&mpcb, 0, child);
+        let token = local.token;
+        if SubflowCtx::attach_detached(&mpcb, 0, child, false, Some(token)).is_ok() {
+            // Joins may reach it before `accept` (a peer's path manager
+            // opens subflows as soon as MPTCP is established); the child's
+            // context takes the token back if it is never accepted.
+            keys::publish(&mpcb, token);
+        }
     }
+}
+
+/// A SYN with MP_JOIN reached `listener`: answered (its SYN/ACK carries our
+/// HMAC) if it names a connection of ours that takes one more subflow;
+/// refused with a RST otherwise.
+fn join_syn(listener: &Sock, th: &TcpHeader, syn: &JoinSyn, addrs: ([u8; 4], [u8; 4])) -> bool {
+    let id = client_request(listener, th, addrs, th.seq);
+    if keys::join_get(&id, false).is_some() {
+        // A retransmitted SYN: the same answer.
+        return true;
+    }
+    let req = match keys::lookup(syn.token) {
+        Some(mpcb) => mpcb.join_synack(listener.net(), syn, addrs.1),
+        None => {
+            mib::inc(listener.net(), Mib::MPJoinNoTokenFound);
+            None
+        }
+    };
+    // Refused: TCP's SYN/ACK goes out as a RST with MP_TCPRST (TCP ignores
+    // what `conn_request` returns, and its own reset is not exported).
+    keys::join_add(id, req)
 }
 
 /// The request that a segment from the client (`th`, addressed `src` to
@@ -224,6 +276,27 @@ impl NfHooks for MptcpHooks {
             server_port: th.sport,
             client_isn: th.ack_seq.wrapping_sub(1),
         };
+        if let Some(join) = keys::join_get(&id, false) {
+            let mut ours = [0u8; 16];
+            let option = match join {
+                Some(req) => req.synack_option(),
+                None => {
+                    if seg.synack_to_reset().is_err() {
+                        return Verdict::Drop;
+                    }
+                    MptcpOption::MpTcpRst(MpTcpRst {
+                        reason: JOIN_RESET_REASON,
+                        ..MpTcpRst::default()
+                    })
+                }
+            };
+            if let Ok(n) = option.write(&mut ours) {
+                // No room: the initiator resets the subflow, as without
+                // MP_JOIN.
+                let _ = seg.add_options(&ours[..n]);
+            }
+            return Verdict::Accept;
+        }
         let Some(local) = keys::pending_key(&id) else {
             return Verdict::Accept;
         };

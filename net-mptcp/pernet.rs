@@ -44,6 +44,9 @@ pub(crate) struct MptcpNet {
     pub(crate) mib: Mibs,
     /// The in-kernel path manager's endpoints and limits (`ip mptcp`).
     pm: Pin<KBox<Mutex<PmConfig>>>,
+    /// Its `subflows` limit, readable in softirq (a listener answering a
+    /// join for a connection whose path manager has not started yet).
+    subflows_limit: AtomicU8,
 }
 
 impl MptcpNet {
@@ -75,6 +78,16 @@ impl MptcpNet {
         &self.pm
     }
 
+    /// The `subflows` limit of `ip mptcp limits` (any context).
+    pub(crate) fn subflows_limit(&self) -> u8 {
+        self.subflows_limit.load(Ordering::Relaxed)
+    }
+
+    /// Records a new `subflows` limit (with the configuration's lock).
+    pub(crate) fn set_subflows_limit(&self, limit: u8) {
+        self.subflows_limit.store(limit, Ordering::Relaxed);
+    }
+
     /// Whether new connections move their IDSNs near 2^64
     /// (`net.mptcp.debug_idsn_near_wrap`).
     pub(crate) fn idsn_near_wrap(&self) -> bool {
@@ -98,6 +111,7 @@ impl PernetData for MptcpNet {
             fail_alloc: AtomicU8::new(0),
             mib: Mibs::new(),
             pm: KBox::pin_init(new_mutex!(PmConfig::new(), "MptcpNet::pm"), GFP_KERNEL)?,
+            subflows_limit: AtomicU8::new(PmConfig::new().limits().subflows),
         })
     }
 

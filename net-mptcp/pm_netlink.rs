@@ -102,6 +102,11 @@ impl PmConfig {
         }
     }
 
+    /// The limits.
+    pub(crate) const fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// The endpoints and limits as the path manager of a new connection
     /// sees them.
     pub(crate) fn snapshot(&self) -> ([Option<Endpoint>; MAX_ENDPOINTS], Limits) {
@@ -265,6 +270,7 @@ impl GenlFamily for PmFamily {
                 }
                 if let Some(v) = subflows {
                     pm.limits.subflows = v;
+                    net.set_subflows_limit(v);
                 }
                 Ok(())
             }

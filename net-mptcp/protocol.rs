@@ -298,11 +298,15 @@ impl StreamOps for Mptcp {
         if net.idsn_near_wrap() {
             conn.set_idsn_near_wrap();
         }
+        let token = conn.local().token;
         let mpcb = Mpcb::new(conn, net.fail_alloc(), GFP_KERNEL)?;
         AF_OPS.install(first.sk());
         let callbacks = SubflowCtx::attach(&mpcb, 0, tcp)?;
         mpcb.attach_master(sk);
-        MptcpSock::new(mpcb, first, Some(callbacks))
+        let state = MptcpSock::new(mpcb.clone(), first, Some(callbacks))?;
+        // Joins may find it from now on (until `close`).
+        keys::publish(&mpcb, token);
+        Ok(state)
     }
 
     fn grafted(m: &Master<'_, Self>) -> Result {
@@ -316,6 +320,9 @@ impl StreamOps for Mptcp {
 
     fn close(m: &Master<'_, Self>, _timeout: c_long) {
         let st = m.state();
+        // No more joins: the application is gone.
+        let token = st.mpcb.lock().conn.local().token;
+        keys::unpublish(token);
         let _lock = m.sk().lock();
         // What the reader held is charged to the master: it goes first.
         st.inner.lock().reading.clear();
@@ -361,7 +368,15 @@ impl StreamOps for Mptcp {
     }
 
     fn accept(m: &Master<'_, Self>, flags: c_int) -> Result<Self::State> {
-        let child = m.state().first().accept(flags)?;
+        let child = loop {
+            let child = m.state().first().accept(flags)?;
+            match callbacks::events::<SubflowCtx>(child.sk()) {
+                // A join that came here before its connection took it off
+                // the queue: it goes to its connection, not to us.
+                Some(ctx) if ctx.join => ctx.mpcb.clone().adopt_join(child),
+                _ => break child,
+            }
+        };
         // An MP_CAPABLE child got its context when TCP created it; any other
         // is a TCP connection, which the master passes through.
         if let (Some(callbacks), Some(ctx)) = (
@@ -371,7 +386,11 @@ impl StreamOps for Mptcp {
             if let Some(tcp) = TcpSock::from_sock(child.sk()) {
                 ctx.mpcb.set_subflow(ctx.id, tcp);
             }
-            return MptcpSock::new(ctx.mpcb.clone(), child, Some(callbacks));
+            let token = ctx.mpcb.lock().conn.local().token;
+            let state = MptcpSock::new(ctx.mpcb.clone(), child, Some(callbacks))?;
+            keys::publish(&ctx.mpcb, token);
+            ctx.mpcb.start_path_manager();
+            return Ok(state);
         }
         let tcp = TcpSock::from_sock(child.sk()).ok_or(EINVAL)?;
         let mpcb = Mpcb::new(Conn::plain(keys::new_local_key()?), 0, GFP_KERNEL)?;

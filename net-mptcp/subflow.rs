@@ -16,10 +16,32 @@ use crate::mpcb::Mpcb;
 use crate::mptcp_core::conn::SubflowId;
 use kernel::{prelude::*, sync::Arc};
 
+/// The id of a listener's child whose join was refused at its third ACK:
+/// its connection resets it once the child is off the accept queue.
+pub(crate) const REFUSED: SubflowId = SubflowId::MAX;
+
 /// A subflow's context: its connection, and its id there.
 pub(crate) struct SubflowCtx {
     pub(crate) mpcb: Arc<Mpcb>,
     pub(crate) id: SubflowId,
+    /// A listener's child that joined an existing connection (MP_JOIN):
+    /// it goes to that connection, never to the application's `accept`.
+    pub(crate) join: bool,
+    /// The token under which the initial subflow of a listener's child
+    /// made its connection reachable by joins (before `accept`): taken
+    /// back when the context goes (the child was never accepted, or the
+    /// connection is over).
+    pub(crate) published: Option<u32>,
+}
+
+impl Drop for SubflowCtx {
+    fn drop(&mut self) {
+        if let Some(token) = self.published {
+            crate::keys::unpublish(token);
+            // A child never accepted: subflows that joined it go too.
+            self.mpcb.abandon();
+        }
+    }
 }
 
 impl SubflowCtx {
@@ -36,6 +58,8 @@ impl SubflowCtx {
             SubflowCtx {
                 mpcb: mpcb.clone(),
                 id,
+                join: false,
+                published: None,
             },
             GFP_KERNEL,
         )?;
@@ -44,7 +68,16 @@ impl SubflowCtx {
 
     /// As [`SubflowCtx::attach`], in softirq, for a listener's child: the
     /// socket owns the callbacks until `accept` adopts them.
-    pub(crate) fn attach_detached(mpcb: &Arc<Mpcb>, id: SubflowId, sk: &TcpSock) -> Result {
+    /// `join`: the child joined `mpcb` (MP_JOIN) and goes to it;
+    /// `published`: the token the connection is published under, if the
+    /// context is to unpublish it when it goes.
+    pub(crate) fn attach_detached(
+        mpcb: &Arc<Mpcb>,
+        id: SubflowId,
+        sk: &TcpSock,
+        join: bool,
+        published: Option<u32>,
+    ) -> Result {
         // The connection does not hold the socket yet (it would keep a child
         // that is never accepted alive): `accept` gives it to it.
         sk.use_atomic_allocations();
@@ -52,6 +85,8 @@ impl SubflowCtx {
             SubflowCtx {
                 mpcb: mpcb.clone(),
                 id,
+                join,
+                published,
             },
             GFP_ATOMIC,
         )?;

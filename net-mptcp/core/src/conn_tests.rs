@@ -75,6 +75,20 @@ struct Wire {
     options: Vec<u8>,
 }
 
+impl Wire {
+    /// The segment as the receiving connection sees it, with its options
+    /// `rx` (parsed from [`Wire::options`]).
+    fn segment_in<'a>(&self, rx: &'a Received) -> SegmentIn<'a> {
+        SegmentIn {
+            seq: self.seq,
+            ack: self.ack,
+            flags: self.flags,
+            payload_len: self.payload.len() as u32,
+            options: rx,
+        }
+    }
+}
+
 /// One end of a subflow's TCP.
 struct Tcp {
     /// Sequence number of the next octet handed to TCP.
@@ -352,13 +366,7 @@ impl End {
             };
             tcp.window()
         };
-        let seg = SegmentIn {
-            seq: w.seq,
-            ack: w.ack,
-            flags: w.flags,
-            payload_len: w.payload.len() as u32,
-            options: &rx,
-        };
+        let seg = w.segment_in(&rx);
         self.conn
             .handle_segment(id as u32, &seg, &window, 1 << 24, self.now);
         if self.conn.take_ack_wanted() {
@@ -1571,13 +1579,7 @@ fn data_beyond_a_gap_is_not_in_order_and_the_gap_filler_is() {
     let server = &mut p.server;
     let deliver_options = |end: &mut End, sf: usize, w: &Wire| {
         let rx = Received::parse(&w.options);
-        let seg = SegmentIn {
-            seq: w.seq,
-            ack: w.ack,
-            flags: w.flags,
-            payload_len: w.payload.len() as u32,
-            options: &rx,
-        };
+        let seg = w.segment_in(&rx);
         let window = end.tcp[sf].as_ref().unwrap().window();
         end.conn
             .handle_segment(sf as u32, &seg, &window, 1 << 24, end.now);

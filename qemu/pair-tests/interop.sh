@@ -6,7 +6,9 @@
 # counters prove it saw real MPTCP (MP_CAPABLE on SYN, SYN/ACK and ACK) and
 # never fell back; ours agree; a capture on the DUT decodes cleanly in
 # tshark. Then the fallbacks with Linux: plain TCP at the other end, and
-# MP_CAPABLE stripped by the PEER's own netfilter; Linux's ADD_ADDR echoed.
+# MP_CAPABLE stripped by the PEER's own netfilter; Linux's ADD_ADDR echoed;
+# multipath both ways: our client joins the address Linux announces, Linux's
+# client joins the one we announce.
 # Both VMs run this script.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/tap.sh"
@@ -37,6 +39,14 @@ run() {
 # Bytes sent and received on an interface.
 link_bytes() {
 	echo $(($(cat "/sys/class/net/$1/statistics/tx_bytes") + $(cat "/sys/class/net/$1/statistics/rx_bytes")))
+}
+
+expect_link2() { # NAME BYTES: the second link carried data (64 KB or more)
+	if [ "$2" -ge 65536 ]; then
+		ok "$1: the second link carried $2 bytes"
+	else
+		not_ok "$1: the second link carried only $2 bytes"
+	fi
 }
 
 # The PEER's own counters (Linux's MPTcpExt in /proc/net/netstat).
@@ -83,11 +93,22 @@ if [ "$PAIR_ROLE" = dut ]; then
 	for m in MPJoinSynAckHMacFailure MPJoinSynAckNoJoin MPJoinAckTimeout SubflowReset; do
 		expect_mib - $m -eq 0
 	done
-	if [ "$link2" -ge 65536 ]; then
-		ok "dut-client-join: the second link carried $link2 bytes"
-	else
-		not_ok "dut-client-join: the second link carried only $link2 bytes"
-	fi
+	expect_link2 dut-client-join "$link2"
+	# Linux joins us: we announce our second address (ADD_ADDR), its path
+	# manager opens a subflow to it, our listener takes the MP_JOIN to the
+	# connection.
+	ip mptcp endpoint add "${PAIR_ADDR[2]}" dev eth1 signal
+	link2_before=$(link_bytes eth1)
+	BIND=0.0.0.0 run peer-client-dut-server-join 45008 serve --mptcp
+	link2=$(($(link_bytes eth1) - link2_before))
+	ip mptcp endpoint flush
+	expect_mib - AddAddrTx -ge 1
+	expect_mib - MPJoinSynRx -ge 1
+	expect_mib - MPJoinAckRx -ge 1
+	for m in MPJoinAckHMacFailure MPJoinNoTokenFound MPJoinRefused SubflowReset; do
+		expect_mib - $m -eq 0
+	done
+	expect_link2 peer-client-dut-server-join "$link2"
 else
 	run dut-client-peer-server 45001 serve --mptcp
 	run peer-client-dut-server 45002 connect --mptcp
@@ -117,6 +138,17 @@ else
 	expect_linux_mib MPJoinSynRx -ge 1
 	expect_linux_mib MPJoinAckRx -ge 1
 	for m in MPJoinNoTokenFound MPJoinSynAckHMacFailure MPJoinAckHMacFailure MPRstTx MPRstRx; do
+		expect_linux_mib $m -eq 0
+	done
+	# Linux's client accepts our announcement and joins it.
+	ip mptcp limits set subflow 2 add_addr_accepted 2
+	run peer-client-dut-server-join 45008 connect --mptcp
+	ip mptcp limits set subflow 2 add_addr_accepted 0
+	expect_linux_mib AddAddr -ge 1
+	expect_linux_mib EchoAddTx -ge 1
+	expect_linux_mib MPJoinSynTx -ge 1
+	expect_linux_mib MPJoinSynAckRx -ge 1
+	for m in MPJoinSynAckHMacFailure MPRstRx MPRstTx AddAddrDrop; do
 		expect_linux_mib $m -eq 0
 	done
 fi

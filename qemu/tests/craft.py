@@ -33,6 +33,11 @@ says must be ignored. Each command prints one JSON line.
         client's third ACK carries MP_CAPABLE (it must not when the SYN/ACK's
         must be ignored).
 
+    craft.py join-syn --dst A --dport P --token T
+        Sends a SYN with MP_JOIN naming the connection of token T to a
+        listener and reports whether it was answered with a RST (a join for
+        an unknown token must be) or a SYN/ACK with MP_JOIN.
+
     craft.py cases < COMMANDS
         Each line of stdin is one of the commands above (scapy is imported
         once for all); one JSON line each, in order. (dss-lengths reads the
@@ -169,6 +174,23 @@ def syn(a):
     return 0
 
 
+def join_syn(a):
+    sport = random.randint(20000, 60000)
+    iss = random.getrandbits(32)
+    body = bytes([(1 << 4), 0]) + struct.pack("!II", a.token, random.getrandbits(32))
+    r = sr1(IP(dst=a.dst) / TCP(sport=sport, dport=a.dport, flags="S", seq=iss,
+                                options=[("MSS", 1460), (MPTCP, body)]), timeout=5)
+    if r is None or TCP not in r:
+        print(json.dumps({"ok": False, "error": "no answer"}))
+        return 1
+    joins = [o for o in mptcp_options(r) if o[0] == 1]
+    rst = "R" in str(r[TCP].flags)
+    if not rst:
+        send(IP(dst=a.dst) / TCP(sport=sport, dport=a.dport, flags="R", seq=iss + 1))
+    print(json.dumps({"ok": True, "rst": rst, "mp_join": bool(joins)}))
+    return 0
+
+
 def third_ack(a):
     sport = random.randint(20000, 60000)
     iss = random.getrandbits(32)
@@ -297,7 +319,7 @@ def dss_lengths(a):
     return 0
 
 
-MODES = {"forge": forge, "syn": syn, "third-ack": third_ack, "synack": synack, "dss-lengths": dss_lengths}
+MODES = {"forge": forge, "syn": syn, "join-syn": join_syn, "third-ack": third_ack, "synack": synack, "dss-lengths": dss_lengths}
 
 
 def parser():
@@ -312,6 +334,7 @@ def parser():
     p.add_argument("--version", type=int, default=1)
     p.add_argument("--flags", type=lambda v: int(v, 0), default=H)
     p.add_argument("--data", type=int, default=0)
+    p.add_argument("--token", type=lambda v: int(v, 0), default=0)
     p.add_argument("--ready", help="a file to create once listening")
     p.add_argument("--done", help="forge: a file to create once all are sent")
     return p

@@ -35,8 +35,8 @@ pub(crate) trait TcpHooks: 'static {
     fn transmit(sk: &Sock, seg: &mut TxSegment<'_>);
 
     /// A SYN reached the listener `sk`: its TCP header, options and IPv4
-    /// (source, destination) addresses. False refuses it: TCP answers with
-    /// a RST.
+    /// (source, destination) addresses. False drops it unanswered (TCP
+    /// ignores what `conn_request` returns: no RST is sent).
     fn syn_received(sk: &Sock, th: &TcpHeader, options: &[u8], addrs: ([u8; 4], [u8; 4])) -> bool;
 
     /// `child` was created by `listener` from a request, completed by a
@@ -180,7 +180,7 @@ unsafe extern "C" fn conn_request_cb<H: TcpHooks>(
     unsafe {
         if let Some((th, options, addrs)) = rx_header(skb) {
             if !H::syn_received(Sock::from_raw(sk), &th, options, addrs) {
-                // (A negative answer makes `tcp_rcv_state_process` reset.)
+                // Not handed to TCP: dropped.
                 return -1;
             }
         }

@@ -324,6 +324,8 @@ pub(crate) struct Mpcb {
     work: Work<Mpcb>,
     #[pin]
     timer: Timer<Mpcb>,
+    /// When [`Mpcb::timer`] was last armed to expire (jiffies).
+    timer_at: AtomicU64,
     /// Dropped last: the module stays loaded while the connection lives.
     _module: ModuleRef,
 }
@@ -392,6 +394,7 @@ impl Mpcb {
                 allocations: AtomicU32::new(0),
                 work <- new_work!("Mpcb::work"),
                 timer <- Timer::new(),
+                timer_at: AtomicU64::new(0),
                 _module: ModuleRef::new(&crate::THIS_MODULE),
             }),
             flags,
@@ -1151,8 +1154,11 @@ impl Mpcb {
     }
 
     /// Arms the timer for the core's next deadline (or the linger deadline
-    /// of a closed connection), unless it is armed already: it expires at
-    /// the old deadline at worst, and is re-armed then.
+    /// of a closed connection, or the path manager's), unless it is armed
+    /// for that time or earlier already: an earlier expiry finds nothing to
+    /// do and re-arms it. (A later one would hold back what is due now: a
+    /// third ACK of MP_JOIN to send again, once the data-level timer is far
+    /// away.)
     fn sync_timer(self: &Arc<Self>, inner: &mut Inner) {
         let pm = inner.pm.pm.as_ref().and_then(PathManager::poll_timeout);
         let deadline = [inner.conn.poll_timeout(), inner.linger_until, pm]
@@ -1160,12 +1166,19 @@ impl Mpcb {
             .flatten()
             .min();
         let Some(deadline) = deadline else { return };
-        if self.timer.armed() {
+        let wait = deadline.saturating_sub(ktime_us());
+        self.arm_timer(jiffies().saturating_add(us_to_jiffies(wait)));
+    }
+
+    /// Arms the timer to expire at `expires` (jiffies), unless it is armed
+    /// to expire before.
+    fn arm_timer(self: &Arc<Self>, expires: u64) {
+        let armed_at = self.timer_at.load(Ordering::Acquire);
+        if self.timer.armed() && armed_at <= expires {
             return;
         }
-        let wait = deadline.saturating_sub(ktime_us());
-        self.timer
-            .arm(self, jiffies().saturating_add(us_to_jiffies(wait)));
+        self.timer_at.store(expires, Ordering::Release);
+        self.timer.arm(self, expires);
     }
 
     // --- the work item ------------------------------------------------
@@ -1486,7 +1499,7 @@ impl Mpcb {
         }
         // TCP queues the child once this returns: look a jiffy later.
         self.pending.fetch_or(todo::ADOPT, Ordering::AcqRel);
-        self.timer.arm(self, jiffies().saturating_add(1));
+        self.arm_timer(jiffies().saturating_add(1));
     }
 
     /// Takes this connection's joined children off the listener's accept
@@ -1518,7 +1531,7 @@ impl Mpcb {
         };
         if again {
             self.pending.fetch_or(todo::ADOPT, Ordering::AcqRel);
-            self.timer.arm(self, jiffies().saturating_add(1));
+            self.arm_timer(jiffies().saturating_add(1));
         }
     }
 

@@ -213,7 +213,9 @@ pub(crate) struct Inner {
 /// established (`ip mptcp endpoint|limits`).
 struct PmState {
     pm: Option<PathManager>,
-    endpoints: [Option<Endpoint>; MAX_ENDPOINTS],
+    /// The first [`PmState::n_endpoints`] are the endpoints.
+    endpoints: [Endpoint; MAX_ENDPOINTS],
+    n_endpoints: usize,
     /// Additional subflows allowed (the `subflows` limit).
     subflows: u8,
     /// MPTCP is established: the work item starts the path manager.
@@ -228,9 +230,18 @@ struct PmState {
 
 impl PmState {
     const fn new() -> Self {
+        const NONE: Endpoint = Endpoint {
+            id: 0,
+            addr: Addr {
+                ip: [0; 4],
+                port: 0,
+            },
+            flags: 0,
+        };
         Self {
             pm: None,
-            endpoints: [None; MAX_ENDPOINTS],
+            endpoints: [NONE; MAX_ENDPOINTS],
+            n_endpoints: 0,
             subflows: 0,
             start: false,
             early: [None; 4],
@@ -238,29 +249,26 @@ impl PmState {
         }
     }
 
-    fn endpoints(&self) -> ([Endpoint; MAX_ENDPOINTS], usize) {
-        let mut out = [Endpoint {
-            id: 0,
-            addr: Addr {
-                ip: [0; 4],
-                port: 0,
-            },
-            flags: 0,
-        }; MAX_ENDPOINTS];
-        let mut n = 0;
-        for ep in self.endpoints.iter().flatten() {
-            out[n] = *ep;
-            n += 1;
+    fn endpoints(&self) -> &[Endpoint] {
+        &self.endpoints[..self.n_endpoints]
+    }
+
+    /// Additional subflows a join may make: the `subflows` limit, or the
+    /// namespace's before the path manager started (a listener's child not
+    /// accepted yet).
+    fn join_limit(&self, net: &Net) -> u8 {
+        match self.pm {
+            Some(_) => self.subflows,
+            None => MptcpNet::get(net).map_or(0, MptcpNet::subflows_limit),
         }
-        (out, n)
     }
 
     /// The peer announced `addr` as `id` (`Some`), or removed `id` (`None`).
     fn peer_addr(&mut self, id: u8, addr: Option<Addr>) {
-        let (endpoints, n) = self.endpoints();
+        let endpoints = &self.endpoints[..self.n_endpoints];
         match (self.pm.as_mut(), addr) {
             (Some(pm), Some(addr)) => {
-                pm.add_addr_received(id, addr, &endpoints[..n]);
+                pm.add_addr_received(id, addr, endpoints);
             }
             (Some(pm), None) => pm.rm_addr_received(id),
             (None, _) => {
@@ -478,6 +486,15 @@ impl Mpcb {
             }
         }
         socks
+    }
+
+    /// The socket of subflow `id`, if there is one.
+    fn subflow_sock(&self, id: SubflowId) -> Option<ARef<TcpSock>> {
+        self.lock()
+            .subflows
+            .get(id as usize)
+            .and_then(Option::as_ref)
+            .map(|s| s.sk.clone())
     }
 
     /// The application's socket is `master` from now on: received data is
@@ -703,7 +720,13 @@ impl Mpcb {
     /// Pushes on every subflow, taking each one's lock in turn (process
     /// context).
     pub(crate) fn push_all(self: &Arc<Self>) {
-        for (id, sk) in self.subflow_socks(u32::MAX).iter().enumerate() {
+        self.push_on(u32::MAX);
+    }
+
+    /// Pushes on the subflows whose bit ([`subflow_bit`]) is in `mask`, as
+    /// [`Mpcb::push_all`].
+    fn push_on(self: &Arc<Self>, mask: u32) {
+        for (id, sk) in self.subflow_socks(mask).iter().enumerate() {
             if let Some(sk) = sk {
                 let guard = sk.lock();
                 self.push(id as SubflowId, guard.locked());
@@ -1224,12 +1247,7 @@ impl Mpcb {
         if todo & todo::RETRY != 0 {
             self.retry();
         } else if todo & todo::PUSH != 0 {
-            let wanted = self.push_wanted.swap(0, Ordering::AcqRel);
-            for (id, sk) in self.subflow_socks(wanted).iter().enumerate() {
-                if let Some(sk) = sk {
-                    self.push(id as SubflowId, sk.lock().locked());
-                }
-            }
+            self.push_on(self.push_wanted.swap(0, Ordering::AcqRel));
         }
         if todo & (todo::FINISH | todo::TIMEOUT | todo::RESET) != 0 {
             self.finish_if_done();
@@ -1320,7 +1338,7 @@ impl Mpcb {
     /// (less an endpoint for the initial subflow's own address, which is
     /// address id 0) and the initial subflow's peer.
     fn start_pm(self: &Arc<Self>) {
-        let Some(first) = self.subflow_socks(subflow_bit(0))[0].clone() else {
+        let Some(first) = self.subflow_sock(0) else {
             return;
         };
         let Some((all, limits)) = MptcpNet::get(first.net()).map(|n| n.pm().lock().snapshot())
@@ -1328,13 +1346,6 @@ impl Mpcb {
             return;
         };
         let addrs = first.addrs4();
-        let mut endpoints = [None; MAX_ENDPOINTS];
-        for (out, ep) in endpoints
-            .iter_mut()
-            .zip(all.iter().flatten().filter(|ep| ep.addr.ip != addrs.local))
-        {
-            *out = Some(*ep);
-        }
         let peer = Addr {
             ip: addrs.remote,
             port: addrs.remote_port,
@@ -1343,11 +1354,16 @@ impl Mpcb {
         if inner.pm.pm.is_some() {
             return;
         }
-        inner.pm.endpoints = endpoints;
+        let ours = all.iter().flatten().filter(|ep| ep.addr.ip != addrs.local);
+        let mut n = 0;
+        for (out, ep) in inner.pm.endpoints.iter_mut().zip(ours) {
+            *out = *ep;
+            n += 1;
+        }
+        inner.pm.n_endpoints = n;
         inner.pm.subflows = limits.subflows;
         let mut pm = PathManager::new(limits, PmMode::Endpoints, peer);
-        let (eps, n) = inner.pm.endpoints();
-        pm.established(&eps[..n]);
+        pm.established(inner.pm.endpoints());
         inner.pm.pm = Some(pm);
         let early = core::mem::take(&mut inner.pm.early);
         for (id, addr) in early.into_iter().flatten() {
@@ -1428,18 +1444,11 @@ impl Mpcb {
         local: [u8; 4],
     ) -> Option<JoinRequest> {
         let mut inner = self.lock();
-        // Before its path manager started (the connection is not accepted
-        // yet), the namespace's limit.
-        let limit = if inner.pm.pm.is_some() {
-            inner.pm.subflows
-        } else {
-            MptcpNet::get(net).map_or(0, MptcpNet::subflows_limit)
-        };
+        let limit = inner.pm.join_limit(net);
         let endpoint = inner
             .pm
-            .endpoints
+            .endpoints()
             .iter()
-            .flatten()
             .find(|e| e.addr.ip == local)
             .copied();
         let local_id = endpoint.map_or(0, |e| e.id);
@@ -1469,11 +1478,7 @@ impl Mpcb {
     ) {
         let joined = {
             let mut inner = self.lock();
-            let limit = if inner.pm.pm.is_some() {
-                inner.pm.subflows
-            } else {
-                MptcpNet::get(listener.net()).map_or(0, MptcpNet::subflows_limit)
-            };
+            let limit = inner.pm.join_limit(listener.net());
             let joined = inner.conn.join_ack(req, options, iss, irs, limit);
             inner
                 .conn
@@ -1573,7 +1578,7 @@ impl Mpcb {
             return;
         }
         // What came before is moved, what waits is sent.
-        if let Some(sk) = self.subflow_socks(subflow_bit(id))[id as usize].as_ref() {
+        if let Some(sk) = self.subflow_sock(id) {
             let guard = sk.lock();
             let rcvbuf = self.rcvbuf();
             self.receive(id, guard.locked(), rcvbuf, true);
@@ -1584,7 +1589,7 @@ impl Mpcb {
     /// Sends an ACK on subflow `id` now (it carries what the core has to
     /// say: an address signal, the DATA_ACK).
     fn send_ack_on(&self, id: SubflowId) {
-        if let Some(sk) = self.subflow_socks(subflow_bit(id))[id as usize].as_ref() {
+        if let Some(sk) = self.subflow_sock(id) {
             sk.lock().locked().send_ack();
         }
     }
@@ -1602,9 +1607,7 @@ impl Mpcb {
         remote: Addr,
         backup: bool,
     ) -> Result {
-        let first = self.subflow_socks(subflow_bit(0))[0]
-            .clone()
-            .ok_or_else(errno::enotconn)?;
+        let first = self.subflow_sock(0).ok_or_else(errno::enotconn)?;
         let port = match remote.port {
             0 => first.addrs4().remote_port,
             p => p,

@@ -386,9 +386,9 @@ impl StreamOps for Mptcp {
             if let Some(tcp) = TcpSock::from_sock(child.sk()) {
                 ctx.mpcb.set_subflow(ctx.id, tcp);
             }
-            let token = ctx.mpcb.lock().conn.local().token;
+            // (Joins reach it already: its token was published when TCP
+            // created the child.)
             let state = MptcpSock::new(ctx.mpcb.clone(), child, Some(callbacks))?;
-            keys::publish(&ctx.mpcb, token);
             ctx.mpcb.start_path_manager();
             return Ok(state);
         }

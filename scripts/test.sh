@@ -124,7 +124,12 @@ record_vm() { # name vm_ok outputs...
 	for out in "$@"; do
 		read -r tp tf < <(tap_count "$out" 2>/dev/null || echo "0 0")
 		p=$((p + tp)) f=$((f + tf))
-		grep -E '^not ok' "$out" 2>/dev/null | sed "s/^/[$name] /" >&2 || true
+		while IFS= read -r line; do
+			echo "[$name] $line" >&2
+			failures+=("vm: [$name] $line")
+		done < <(awk '/^not ok/ { if (l) print l; l = $0; n = 0; next }
+			l && /^ *#/ && n < 3 { l = l " | " $0; n++; next }
+			l { print l; l = "" } END { if (l) print l }' "$out" 2>/dev/null)
 		rc=$(cat "${out%.tap}.rc" 2>/dev/null || echo 0)
 		if [ "$rc" != 0 ] && [ "$tf" = 0 ]; then
 			failures+=("vm: $name exited with $rc ($out)")

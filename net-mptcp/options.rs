@@ -164,8 +164,11 @@ impl TcpHooks for MptcpHooks {
         let irs = th.seq.wrapping_sub(1);
         let mut conn = Conn::server(local, remote, iss, irs, first_data);
         let net = MptcpNet::get(listener.net());
-        if net.is_some_and(MptcpNet::idsn_near_wrap) {
-            conn.set_idsn_near_wrap();
+        if let Some(net) = net {
+            if net.idsn_near_wrap() {
+                conn.set_idsn_near_wrap();
+            }
+            conn.set_scheduler(net.scheduler());
         }
         let fail = net.map_or(0, MptcpNet::fail_alloc);
         // The mpcb owns the token from here (it releases it when dropped).

@@ -4,22 +4,39 @@
 //!
 //! Names and semantics follow Linux's own MPTCP, so that the tools and
 //! habits of its users carry over: `net.mptcp.enabled` (0 or 1, default 1)
-//! decides whether new MPTCP sockets can be created in the namespace.
+//! decides whether new MPTCP sockets can be created in the namespace;
+//! `net.mptcp.scheduler` (default "default") names the packet scheduler of
+//! new connections, one of `net.mptcp.available_schedulers`.
 
 use crate::kernel_net::{
     net::Net,
     netfilter::NetHooks,
     pernet::{Pernet, PernetData, PernetRegistration},
     procfs::NetProcFile,
-    sysctl::SysctlTable,
+    sysctl::{Choices, SysctlTable},
 };
 use crate::mib::{MibFile, Mibs};
+use crate::mptcp_core::sched::AnyScheduler;
 use crate::options::{MptcpHooks, NF_OPS};
 use crate::pm_netlink::PmConfig;
 use core::sync::atomic::{AtomicU8, Ordering};
 use kernel::{c_str, new_mutex, prelude::*, str::CStr, sync::Mutex};
 
 static MPTCP_PERNET: Pernet<MptcpNet> = Pernet::new();
+
+/// What `net.mptcp.scheduler` accepts ("default" first: the default): the
+/// core's schedulers but "redundant", whose selection of several subflows
+/// the data path does not yet turn into copies of the same data.
+static SCHEDULERS: Choices = Choices(&["default", "roundrobin", "blest"]);
+
+/// The scheduler called `name`, if the module offers it (a socket option).
+pub(crate) fn scheduler_by_name(name: &[u8]) -> Option<AnyScheduler> {
+    SCHEDULERS
+        .0
+        .iter()
+        .find(|s| s.as_bytes() == name)
+        .and_then(|s| AnyScheduler::from_name(s.as_bytes()))
+}
 
 /// The MPTCP state of one network namespace.
 pub(crate) struct MptcpNet {
@@ -31,6 +48,9 @@ pub(crate) struct MptcpNet {
     _mib_file: NetProcFile,
     /// `net.mptcp.enabled`.
     enabled: AtomicU8,
+    /// `net.mptcp.scheduler`: the index in [`SCHEDULERS`] of new
+    /// connections' scheduler.
+    scheduler: AtomicU8,
     /// `net.mptcp.debug_idsn_near_wrap`: new connections move their IDSNs to
     /// within 1 MiB of 2^64 (to test the wrap of the data sequence space;
     /// both ends must run mptcp_rs with it set: their IDSNs are no longer
@@ -73,6 +93,17 @@ impl MptcpNet {
         self.fail_alloc.load(Ordering::Relaxed)
     }
 
+    /// A scheduler of the kind `net.mptcp.scheduler` names, for a new
+    /// connection.
+    pub(crate) fn scheduler(&self) -> AnyScheduler {
+        let chosen = usize::from(self.scheduler.load(Ordering::Relaxed));
+        SCHEDULERS
+            .0
+            .get(chosen)
+            .and_then(|name| AnyScheduler::from_name(name.as_bytes()))
+            .unwrap_or_default()
+    }
+
     /// The in-kernel path manager's configuration.
     pub(crate) fn pm(&self) -> &Mutex<PmConfig> {
         &self.pm
@@ -107,6 +138,7 @@ impl PernetData for MptcpNet {
             _hooks: NF_OPS.register(net)?,
             _mib_file: NetProcFile::create::<MibFile>(net, c_str!("mptcp_rs"))?,
             enabled: AtomicU8::new(1),
+            scheduler: AtomicU8::new(0),
             idsn_near_wrap: AtomicU8::new(0),
             fail_alloc: AtomicU8::new(0),
             mib: Mibs::new(),
@@ -117,6 +149,8 @@ impl PernetData for MptcpNet {
 
     fn sysctls<'a>(&'a self, table: &mut SysctlTable<'a>) -> Result {
         table.add_u8(c_str!("enabled"), &self.enabled, &0, &1)?;
+        table.add_choice(c_str!("scheduler"), &self.scheduler, &SCHEDULERS)?;
+        table.add_choice_list(c_str!("available_schedulers"), &SCHEDULERS)?;
         table.add_u8(c_str!("debug_idsn_near_wrap"), &self.idsn_near_wrap, &0, &1)?;
         table.add_u8(c_str!("debug_fail_alloc"), &self.fail_alloc, &0, &255)
     }

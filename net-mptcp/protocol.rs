@@ -30,8 +30,9 @@ use crate::kernel_net::{
 use crate::keys;
 use crate::mpcb::{Mpcb, Orphaned};
 use crate::mptcp_core::conn::Mode;
+use crate::mptcp_core::sched::Scheduler;
 use crate::options::{unhook, AF_OPS};
-use crate::pernet::MptcpNet;
+use crate::pernet::{scheduler_by_name, MptcpNet};
 use crate::platform::Conn;
 use crate::subflow::SubflowCtx;
 use kernel::{
@@ -51,6 +52,10 @@ const SOL_MPTCP: c_int = 284;
 /// Our own `SOL_MPTCP` option: the connection's memory and tables
 /// ([`MptcpSock::info`]), for tests and debugging.
 const MPTCP_RS_INFO: c_int = 0x7273;
+/// Our own `SOL_MPTCP` option: the connection's scheduler from now on, by
+/// name (as `TCP_CONGESTION` names an algorithm), one of
+/// `net.mptcp.available_schedulers`; an unknown name gets `ENOENT`.
+const MPTCP_RS_SCHEDULER: c_int = 0x7274;
 const SHUT_WR: c_int = 1;
 const MSG_PEEK: c_int = 0x2;
 const MSG_DONTWAIT: c_int = 0x40;
@@ -298,6 +303,7 @@ impl StreamOps for Mptcp {
         if net.idsn_near_wrap() {
             conn.set_idsn_near_wrap();
         }
+        conn.set_scheduler(net.scheduler());
         let token = conn.local().token;
         let mpcb = Mpcb::new(conn, net.fail_alloc(), GFP_KERNEL)?;
         AF_OPS.install(first.sk());
@@ -472,6 +478,15 @@ impl StreamOps for Mptcp {
     }
 
     fn setsockopt(m: &Master<'_, Self>, level: c_int, name: c_int, val: &UserOptVal) -> Result {
+        if level == SOL_MPTCP && name == MPTCP_RS_SCHEDULER {
+            let mut buf = [0u8; 32];
+            let len = val.read_bytes(&mut buf)?;
+            // A C string, or the bytes as given.
+            let len = buf[..len].iter().position(|&b| b == 0).unwrap_or(len);
+            let scheduler = scheduler_by_name(&buf[..len]).ok_or(ENOENT)?;
+            m.state().mpcb.lock().conn.set_scheduler(scheduler);
+            return Ok(());
+        }
         if level == SOL_SOCKET {
             // The master keeps the value (getsockopt reads it there), the
             // subflow applies it.
@@ -488,6 +503,10 @@ impl StreamOps for Mptcp {
                 chunk.copy_from_slice(&v.to_ne_bytes());
             }
             return len.write(&bytes);
+        }
+        if level == SOL_MPTCP && name == MPTCP_RS_SCHEDULER {
+            let name = m.state().mpcb.lock().conn.scheduler().name();
+            return len.write(name.as_bytes());
         }
         m.state().first().getsockopt(level, name, len)
     }

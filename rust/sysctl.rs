@@ -3,9 +3,19 @@
 //! Per-network-namespace sysctl tables (`register_net_sysctl_sz`).
 
 use super::{bindings, net::Net};
-use core::{marker::PhantomData, ptr::NonNull, sync::atomic::AtomicU8};
-use kernel::ffi::c_void;
-use kernel::{alloc::flags::GFP_KERNEL, alloc::KVec, error::code::ENOMEM, prelude::*, str::CStr};
+use core::{
+    marker::PhantomData,
+    ptr::NonNull,
+    sync::atomic::{AtomicU8, Ordering},
+};
+use kernel::ffi::{c_int, c_void};
+use kernel::{
+    alloc::flags::GFP_KERNEL,
+    alloc::KVec,
+    error::code::{ENOENT, ENOMEM, EPERM},
+    prelude::*,
+    str::CStr,
+};
 
 /// A sysctl directory under construction whose entries point at values that
 /// live for `'a`.
@@ -51,6 +61,45 @@ impl<'a> SysctlTable<'a> {
         })
     }
 
+    /// A read-write entry whose value is one of `choices`, by name: reads
+    /// give the chosen name, writes take a name (a trailing newline is
+    /// ignored) and refuse any other with `ENOENT`, as Linux's
+    /// `net.mptcp.scheduler` does. `value` holds the index in `choices`.
+    pub(crate) fn add_choice(
+        &mut self,
+        name: &'static CStr,
+        value: &'a AtomicU8,
+        choices: &'static Choices,
+    ) -> Result {
+        self.push(bindings::ctl_table {
+            procname: name.as_char_ptr(),
+            data: value.as_ptr().cast::<c_void>(),
+            maxlen: CHOICE_MAX as c_int,
+            mode: 0o644,
+            proc_handler: Some(proc_dochoice),
+            extra1: core::ptr::from_ref(choices).cast_mut().cast::<c_void>(),
+            ..Default::default()
+        })
+    }
+
+    /// A read-only entry listing `choices`, separated by spaces (as
+    /// `net.mptcp.available_schedulers`).
+    pub(crate) fn add_choice_list(
+        &mut self,
+        name: &'static CStr,
+        choices: &'static Choices,
+    ) -> Result {
+        self.push(bindings::ctl_table {
+            procname: name.as_char_ptr(),
+            data: core::ptr::null_mut(),
+            maxlen: CHOICE_MAX as c_int,
+            mode: 0o444,
+            proc_handler: Some(proc_dochoice_list),
+            extra1: core::ptr::from_ref(choices).cast_mut().cast::<c_void>(),
+            ..Default::default()
+        })
+    }
+
     /// Registers the table as `/proc/sys/<path>` in `net`.
     pub(crate) fn register(
         mut self,
@@ -79,6 +128,137 @@ impl<'a> SysctlTable<'a> {
             _values: PhantomData,
         })
     }
+}
+
+/// The names a choice entry accepts (at most 255 of them), each shorter
+/// than [`CHOICE_MAX`], and all of them together with their separators too.
+pub(crate) struct Choices(pub(crate) &'static [&'static str]);
+
+/// The longest text a choice entry reads or writes, with its NUL.
+const CHOICE_MAX: usize = 128;
+
+/// A NUL-terminated buffer for `proc_dostring`.
+struct ChoiceText {
+    buf: [u8; CHOICE_MAX],
+    len: usize,
+}
+
+impl ChoiceText {
+    fn new() -> Self {
+        Self {
+            buf: [0; CHOICE_MAX],
+            len: 0,
+        }
+    }
+
+    /// Appends `s`, or nothing if it does not fit (with the NUL).
+    fn push(&mut self, s: &str) {
+        if self.len + s.len() < CHOICE_MAX {
+            self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
+            self.len += s.len();
+        }
+    }
+
+    /// The text up to its first NUL.
+    fn text(&self) -> &[u8] {
+        let end = self.buf.iter().position(|&b| b == 0).unwrap_or(CHOICE_MAX);
+        &self.buf[..end]
+    }
+
+    /// Runs `proc_dostring` on this buffer for the entry `table`.
+    ///
+    /// # Safety
+    ///
+    /// The arguments are those the kernel passed to the entry's handler.
+    unsafe fn proc_dostring(
+        &mut self,
+        table: &bindings::ctl_table,
+        write: c_int,
+        buffer: *mut c_void,
+        lenp: *mut usize,
+        ppos: *mut bindings::loff_t,
+    ) -> c_int {
+        let tmp = bindings::ctl_table {
+            data: self.buf.as_mut_ptr().cast::<c_void>(),
+            maxlen: CHOICE_MAX as c_int,
+            ..*table
+        };
+        // SAFETY: `tmp` is a copy of the kernel's entry whose data points at our
+        // buffer of `maxlen` bytes, NUL-terminated (it starts zeroed and `push`
+        // keeps a NUL); `buffer`, `lenp` and `ppos` are the kernel's own, valid
+        // for this call as the caller guarantees.
+        unsafe { bindings::proc_dostring(&tmp, write, buffer, lenp, ppos) }
+    }
+}
+
+/// The handler of [`SysctlTable::add_choice`] entries.
+///
+/// # Safety
+///
+/// Called by the sysctl core only, for an entry built by `add_choice`: its
+/// `data` points at a live `AtomicU8` (the registration lives no longer than
+/// it) and `extra1` at a static [`Choices`].
+unsafe extern "C" fn proc_dochoice(
+    table: *const bindings::ctl_table,
+    write: c_int,
+    buffer: *mut c_void,
+    lenp: *mut usize,
+    ppos: *mut bindings::loff_t,
+) -> c_int {
+    // SAFETY: the sysctl core passes the registered entry, valid for the call.
+    let table = unsafe { &*table };
+    // SAFETY: `data` points at the entry's live `AtomicU8` (see above).
+    let value = unsafe { &*table.data.cast::<AtomicU8>() };
+    // SAFETY: `extra1` points at a static `Choices` (see above).
+    let choices = unsafe { &*table.extra1.cast::<Choices>() };
+    let mut text = ChoiceText::new();
+    if write == 0 {
+        let chosen = usize::from(value.load(Ordering::Relaxed));
+        text.push(choices.0.get(chosen).copied().unwrap_or(""));
+    }
+    // SAFETY: the kernel's arguments, passed on.
+    let ret = unsafe { text.proc_dostring(table, write, buffer, lenp, ppos) };
+    if write == 0 || ret != 0 {
+        return ret;
+    }
+    let wanted = text.text();
+    match choices.0.iter().position(|c| c.as_bytes() == wanted) {
+        Some(i) => {
+            value.store(i as u8, Ordering::Relaxed);
+            0
+        }
+        None => ENOENT.to_errno(),
+    }
+}
+
+/// The handler of [`SysctlTable::add_choice_list`] entries.
+///
+/// # Safety
+///
+/// As [`proc_dochoice`]'s, for an entry built by `add_choice_list`.
+unsafe extern "C" fn proc_dochoice_list(
+    table: *const bindings::ctl_table,
+    write: c_int,
+    buffer: *mut c_void,
+    lenp: *mut usize,
+    ppos: *mut bindings::loff_t,
+) -> c_int {
+    if write != 0 {
+        return EPERM.to_errno();
+    }
+    // SAFETY: the sysctl core passes the registered entry, valid for the call.
+    let table = unsafe { &*table };
+    // SAFETY: `extra1` points at a static `Choices` (see above).
+    let choices = unsafe { &*table.extra1.cast::<Choices>() };
+    let mut text = ChoiceText::new();
+    for (i, name) in choices.0.iter().enumerate() {
+        if i > 0 {
+            text.push(" ");
+        }
+        text.push(name);
+    }
+    // SAFETY: the kernel's arguments, passed on.
+    unsafe { text.proc_dostring(table, write, buffer, lenp, ppos) }
 }
 
 /// A registered sysctl table whose entries point at values that live for

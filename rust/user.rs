@@ -177,6 +177,24 @@ impl UserOptVal {
         self.len
     }
 
+    /// Copies the value into `buf` (an option that is a string, as a name):
+    /// its length, or `EINVAL` if `buf` cannot hold it.
+    pub(crate) fn read_bytes(&self, buf: &mut [u8]) -> Result<usize> {
+        let len = self.len as usize;
+        if len > buf.len() {
+            return Err(EINVAL);
+        }
+        // SAFETY: `buf` has room for `len` bytes; the helper copies from the
+        // sockptr (user or kernel) with `copy_from_sockptr`, which checks user
+        // addresses.
+        let ret =
+            unsafe { bindings::mptcp_rs_copy_from_sockptr(buf.as_mut_ptr().cast(), self.ptr, len) };
+        if ret != 0 {
+            return Err(EFAULT);
+        }
+        Ok(len)
+    }
+
     /// The value as an `int`, as most options carry (copied from user space).
     pub(crate) fn read_int(&self) -> Result<c_int> {
         if (self.len as usize) < core::mem::size_of::<c_int>() {

@@ -3,7 +3,9 @@
 # qemu-vm-args: --module
 #
 # net.mptcp.enabled: per network namespace, 0 or 1, default 1, as in
-# Linux's own MPTCP.
+# Linux's own MPTCP. net.mptcp.scheduler: the name of one of
+# net.mptcp.available_schedulers (read-only), "default" by default; any
+# other name is refused with ENOENT, as Linux does.
 . "$(dirname "$0")/tap.sh"
 f=/proc/sys/net/mptcp/enabled
 
@@ -20,7 +22,26 @@ for bad in 2 -1 256 abc; do
 done
 expect_eq "value unchanged after refused writes" 1 "$(cat $f)"
 
+s=/proc/sys/net/mptcp/scheduler
+expect_eq "available_schedulers" "default roundrobin blest" \
+	"$(cat /proc/sys/net/mptcp/available_schedulers)"
+expect_eq "available_schedulers is read-only (0444)" 444 "$(stat -c %a /proc/sys/net/mptcp/available_schedulers)"
+expect_eq "scheduler is default after load" default "$(cat $s)"
+for name in roundrobin blest default; do
+	check "write scheduler $name" sh -c "echo $name > $s"
+	expect_eq "scheduler reads back $name" $name "$(cat $s)"
+done
+check "sysctl(8) sets scheduler roundrobin" sysctl -q -w net.mptcp.scheduler=roundrobin
+for bad in cubic Default roundrobinx redundant; do
+	err=$(bash -c "printf '%s' '$bad' > $s" 2>&1) && not_ok "scheduler '$bad' is refused" ||
+		{ case $err in *"No such file"*) ok "scheduler '$bad' is refused with ENOENT" ;;
+			*) not_ok "scheduler '$bad': expected ENOENT, got: $err" ;; esac; }
+done
+expect_eq "scheduler unchanged after refused writes" roundrobin "$(cat $s)"
+
 ip netns add mp-a && ip netns add mp-b
+expect_eq "a new namespace starts with scheduler default" default "$(ip netns exec mp-a cat $s)"
+sysctl -q -w net.mptcp.scheduler=default
 expect_eq "a new namespace starts with enabled=1" 1 "$(ip netns exec mp-a cat $f)"
 check "set enabled=0 in namespace a" ip netns exec mp-a sysctl -q -w net.mptcp.enabled=0
 expect_eq "namespace a reads 0" 0 "$(ip netns exec mp-a cat $f)"

@@ -1296,7 +1296,7 @@ impl<S: Platform> Connection<S> {
             max = tx.size_goal - tx.size_goal % mss;
         }
         // Reinjections first: data another subflow failed to deliver.
-        if let Some(range) = self.sender.next_reinjection(self.sender.snd_una()) {
+        if let Some(range) = self.sender.next_reinjection_for(self.sender.snd_una(), id) {
             if !range.data_fin {
                 let len = (range.len.min(u64::from(max)) as u32).min(tx.room);
                 let sf = self.subflow(id)?;
@@ -1674,9 +1674,10 @@ impl<S: Platform> Connection<S> {
     }
 
     /// Time passed. If the DATA_ACK did not advance for a timeout with data
-    /// in flight, the oldest unacknowledged octets (one mapping's worth) go
-    /// again (RFC 8684, section 3.3.6: the sender may retransmit on any
-    /// subflow), and the timeout doubles; an unacknowledged DATA_FIN asks
+    /// in flight, the octets not DATA_ACKed that the subflow holding the
+    /// oldest of them carried go again on other subflows (RFC 8684, section
+    /// 3.3.6: the sender may retransmit on any subflow), and the timeout
+    /// doubles; an unacknowledged DATA_FIN asks
     /// for an ACK ([`Connection::take_ack_wanted`]); a third ACK of
     /// MP_JOIN not acknowledged in time asks for an ACK on its subflow
     /// ([`Connection::take_join_acks`]). Returns whether anything was
@@ -1726,8 +1727,12 @@ impl<S: Platform> Connection<S> {
         if !elsewhere {
             return false;
         }
-        let len = range.len.min(u64::from(MAX_MAPPING));
-        self.sender.mark_for_reinjection(range.dsn, len)
+        // The subflow holding the oldest octets delivered nothing for a
+        // timeout: it is taken as stalled (a failed path), and everything it
+        // holds goes again elsewhere, not only those octets (one mapping per
+        // doubling timeout would take seconds to drain a large window). If
+        // it was only slow, the peer drops the duplicates.
+        self.sender.fail_subflow(holder) > 0
     }
 }
 

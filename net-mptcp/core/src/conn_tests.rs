@@ -1313,6 +1313,36 @@ fn the_data_level_timer_retransmits_when_data_acks_stop() {
 }
 
 #[test]
+fn at_a_data_level_timeout_all_a_stalled_subflow_holds_goes_elsewhere() {
+    let mut p = Pair::connect();
+    p.client.conn.set_rto(300_000);
+    p.join(0x5000, 0x6000);
+    // Several mappings' worth on subflow 0, whose path then stalls (a link
+    // down): TCP keeps them, nothing arrives.
+    let data = stream(300_000, 14);
+    p.client.write(&data);
+    p.client.tcp[0].as_mut().unwrap().stalled = true;
+    p.client.push(0);
+    assert!(p.client.emit(0).is_empty());
+    let held = p
+        .client
+        .conn
+        .snd_nxt()
+        .wrapping_sub(p.client.conn.snd_una());
+    assert!(held > 2 * 65_536, "held {held}");
+    // One timeout: all of it is marked, not one mapping, and it goes on
+    // subflow 1, never back to the stalled subflow 0 (whose TCP still has
+    // room in its buffer).
+    let deadline = p.client.conn.poll_timeout().expect("armed");
+    p.client.now = deadline;
+    assert!(p.client.conn.handle_timeout(deadline));
+    p.drive();
+    assert!(p.server.received == data);
+    assert_eq!(p.client.count("DataLevelRetransmit"), 1);
+    assert_eq!(p.client.count("Reinjected"), held as u32);
+}
+
+#[test]
 fn a_data_ack_beyond_what_was_sent_is_ignored() {
     let mut p = Pair::connect();
     p.client.write(&stream(10_000, 12));

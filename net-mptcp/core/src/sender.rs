@@ -37,11 +37,19 @@ pub struct SentEntry {
     pub len: u64,
     /// The subflow that carries it, or `None` if it awaits reinjection.
     pub subflow: Option<SubflowId>,
+    /// Awaiting reinjection: a bit per subflow (id below 8) it must not go
+    /// back to, the one it was taken from as failed or stalled.
+    pub avoid: u8,
     /// The offset, from that subflow's initial sequence number, at which its
     /// first octet was sent there (0 for the DATA_FIN).
     pub subflow_seq: u64,
     /// Whether this is the DATA_FIN.
     pub data_fin: bool,
+}
+
+/// The bit of `subflow` in [`SentEntry::avoid`] (none above 7).
+fn subflow_bit(subflow: SubflowId) -> u8 {
+    1u8.checked_shl(subflow).unwrap_or(0)
 }
 
 /// A range of DSNs as reported by [`Sender::next_range`] and
@@ -207,6 +215,7 @@ impl<M: SeqMap<SentEntry>> Sender<M> {
             let entry = SentEntry {
                 len,
                 subflow: Some(subflow),
+                avoid: 0,
                 subflow_seq,
                 data_fin,
             };
@@ -296,6 +305,7 @@ impl<M: SeqMap<SentEntry>> Sender<M> {
                 break;
             }
             entry.subflow = None;
+            entry.avoid = 0;
             cursor = self.map.next_after(key);
         }
         true
@@ -364,6 +374,7 @@ impl<M: SeqMap<SentEntry>> Sender<M> {
         while let Some((key, entry)) = cursor {
             if entry.subflow == Some(subflow) {
                 entry.subflow = None;
+                entry.avoid = subflow_bit(subflow);
                 let end = key.saturating_add(entry.len);
                 marked = marked.saturating_add(end - key.max(self.snd_una));
             }
@@ -385,6 +396,15 @@ impl<M: SeqMap<SentEntry>> Sender<M> {
     /// and records that with [`Sender::resend`].
     pub fn next_reinjection(&mut self, from: u64) -> Option<SentRange> {
         self.find_range(from, |entry| entry.subflow.is_none())
+    }
+
+    /// As [`Sender::next_reinjection`], for `subflow` to send: the ranges
+    /// taken from it (it failed or stalled with them) are left to others.
+    pub fn next_reinjection_for(&mut self, from: u64, subflow: SubflowId) -> Option<SentRange> {
+        let bit = subflow_bit(subflow);
+        self.find_range(from, |entry| {
+            entry.subflow.is_none() && entry.avoid & bit == 0
+        })
     }
 
     fn find_range(&mut self, from: u64, wanted: impl Fn(&SentEntry) -> bool) -> Option<SentRange> {
@@ -481,6 +501,13 @@ pub fn selftest<M: SeqMap<SentEntry> + Default>(c: &mut dyn super::check::Check)
     // Subflow 1 fails: its unacknowledged octets await reinjection.
     check_eq!(c, s.fail_subflow(1), 28);
     check_eq!(c, s.fail_subflow(1), 0);
+    // Not back to subflow 1, which failed with them.
+    check_eq!(c, s.next_reinjection_for(s.snd_una(), 1), None);
+    check_eq!(
+        c,
+        s.next_reinjection_for(s.snd_una(), 2),
+        Some(range(12, 18, None, 13))
+    );
     check_eq!(
         c,
         s.next_reinjection(s.snd_una()),

@@ -175,6 +175,27 @@ pub(crate) fn unpublish(token: u32) {
     drop(gone);
 }
 
+/// Calls `f` on every connection that joins may reach, each outside the
+/// table's lock (a path manager's command acting on the live connections).
+pub(crate) fn for_each_published(mut f: impl FnMut(Arc<Mpcb>)) {
+    let Some(tables) = TABLES.get() else { return };
+    let mut next = 0u64;
+    loop {
+        let found = {
+            let mut tokens = tables.tokens.lock();
+            tokens.ceil(next).map(|(k, slot)| (k, slot.clone()))
+        };
+        let Some((token, mpcb)) = found else { break };
+        if token > u64::from(u32::MAX) {
+            break;
+        }
+        if let Some(mpcb) = mpcb {
+            f(mpcb);
+        }
+        next = token + 1;
+    }
+}
+
 /// The connection that `token` names, if joins may reach it.
 pub(crate) fn lookup(token: u32) -> Option<Arc<Mpcb>> {
     let tables = TABLES.get()?;

@@ -1432,6 +1432,34 @@ impl Mpcb {
         }
     }
 
+    /// The endpoint `id` of the namespace `net` was deleted (`ip mptcp
+    /// endpoint delete|flush`): if this connection lives there, its path
+    /// manager forgets it, tells the peer if it had announced it
+    /// (REMOVE_ADDR), and closes the subflows it opened from it.
+    pub(crate) fn endpoint_removed(self: &Arc<Self>, net: &Net, id: u8) {
+        let Some(first) = self.subflow_sock(0) else {
+            return;
+        };
+        if first.net().as_raw() != net.as_raw() {
+            return;
+        }
+        let mut inner = self.lock();
+        let pm = &mut inner.pm;
+        let n = pm.n_endpoints;
+        if let Some(i) = pm.endpoints[..n].iter().position(|ep| ep.id == id) {
+            pm.endpoints.copy_within(i + 1..n, i);
+            pm.n_endpoints = n - 1;
+        }
+        let Some(core_pm) = pm.pm.as_mut() else {
+            return;
+        };
+        core_pm.endpoint_removed(id);
+        if pm.collect() {
+            drop(inner);
+            self.schedule(todo::PM);
+        }
+    }
+
     // --- joins from the peer (MP_JOIN, as responder) ---------------------
 
     /// A SYN with MP_JOIN (`syn`) came to our address `local`: the request

@@ -19,6 +19,7 @@ use crate::kernel_net::errno;
 use crate::kernel_net::genetlink::{
     Attr, AttrType, Command, Dump, Family, FamilyRegistration, GenlFamily, Msg, Request,
 };
+use crate::keys;
 use crate::mptcp_core::pm::{Addr, Endpoint, Limits, BACKUP, FULLMESH, SIGNAL, SUBFLOW};
 use crate::pernet::MptcpNet;
 use kernel::{c_str, prelude::*, str::CStr};
@@ -230,9 +231,14 @@ impl GenlFamily for PmFamily {
             }
             cmd::DEL_ADDR => {
                 let ep = endpoint_of(req, false).map_err(refused)?;
-                let mut pm = net.pm().lock();
-                let i = pm.find(ep.id).ok_or_else(|| refused(not_found()))?;
-                pm.endpoints[i] = None;
+                let id = {
+                    let mut pm = net.pm().lock();
+                    let i = pm.find(ep.id).ok_or_else(|| refused(not_found()))?;
+                    pm.endpoints[i].take().map(|e| e.id)
+                };
+                if let Some(id) = id {
+                    keys::for_each_published(|mpcb| mpcb.endpoint_removed(req.net(), id));
+                }
                 Ok(())
             }
             cmd::GET_ADDR => {
@@ -245,9 +251,14 @@ impl GenlFamily for PmFamily {
                 req.reply(cmd::GET_ADDR, |msg| put_endpoint(msg, &found))
             }
             cmd::FLUSH_ADDRS => {
-                let mut pm = net.pm().lock();
-                pm.endpoints = [None; MAX_ENDPOINTS];
-                pm.next_id = 1;
+                let gone = {
+                    let mut pm = net.pm().lock();
+                    pm.next_id = 1;
+                    core::mem::replace(&mut pm.endpoints, [None; MAX_ENDPOINTS])
+                };
+                for id in gone.iter().flatten().map(|e| e.id) {
+                    keys::for_each_published(|mpcb| mpcb.endpoint_removed(req.net(), id));
+                }
                 Ok(())
             }
             cmd::SET_LIMITS => {

@@ -71,15 +71,8 @@ impl<'a> SysctlTable<'a> {
         value: &'a AtomicU8,
         choices: &'static Choices,
     ) -> Result {
-        self.push(bindings::ctl_table {
-            procname: name.as_char_ptr(),
-            data: value.as_ptr().cast::<c_void>(),
-            maxlen: CHOICE_MAX as c_int,
-            mode: 0o644,
-            proc_handler: Some(proc_dochoice),
-            extra1: core::ptr::from_ref(choices).cast_mut().cast::<c_void>(),
-            ..Default::default()
-        })
+        let data = value.as_ptr().cast::<c_void>();
+        self.push_choice(name, data, 0o644, proc_dochoice, choices)
     }
 
     /// A read-only entry listing `choices`, separated by spaces (as
@@ -89,12 +82,25 @@ impl<'a> SysctlTable<'a> {
         name: &'static CStr,
         choices: &'static Choices,
     ) -> Result {
+        let data = core::ptr::null_mut();
+        self.push_choice(name, data, 0o444, proc_dochoice_list, choices)
+    }
+
+    /// An entry of one of the two kinds above.
+    fn push_choice(
+        &mut self,
+        name: &'static CStr,
+        data: *mut c_void,
+        mode: bindings::umode_t,
+        handler: ChoiceHandler,
+        choices: &'static Choices,
+    ) -> Result {
         self.push(bindings::ctl_table {
             procname: name.as_char_ptr(),
-            data: core::ptr::null_mut(),
+            data,
             maxlen: CHOICE_MAX as c_int,
-            mode: 0o444,
-            proc_handler: Some(proc_dochoice_list),
+            mode,
+            proc_handler: Some(handler),
             extra1: core::ptr::from_ref(choices).cast_mut().cast::<c_void>(),
             ..Default::default()
         })
@@ -133,6 +139,15 @@ impl<'a> SysctlTable<'a> {
 /// The names a choice entry accepts (at most 255 of them), each shorter
 /// than [`CHOICE_MAX`], and all of them together with their separators too.
 pub(crate) struct Choices(pub(crate) &'static [&'static str]);
+
+/// The handlers of choice entries (`proc_handler`'s type).
+type ChoiceHandler = unsafe extern "C" fn(
+    *const bindings::ctl_table,
+    c_int,
+    *mut c_void,
+    *mut usize,
+    *mut bindings::loff_t,
+) -> c_int;
 
 /// The longest text a choice entry reads or writes, with its NUL.
 const CHOICE_MAX: usize = 128;

@@ -34,7 +34,7 @@ iperf() {
 	sleep 1
 	json=$(ip netns exec cli timeout $((secs * 4 + 30)) "${wrap[@]}" iperf3 -4 -c "$srv" -p $port -t "$secs" -J "$@" 2>/dev/null)
 	wait $spid 2>/dev/null
-	python3 -c '
+	python3 -S -c '
 import json, sys
 label, scen, proto = sys.argv[1:4]
 try:
@@ -54,12 +54,12 @@ rr() {
 	local proto=$1 flag=()
 	[ "$proto" = mptcp ] && flag=(--mptcp)
 	port=$((port + 1))
-	ip netns exec srv python3 "$here/rr.py" serve --port $port "${flag[@]}" &
+	ip netns exec srv python3 -S "$here/rr.py" serve --port $port "${flag[@]}" &
 	local spid=$!
 	local out
-	out=$(ip netns exec cli timeout $((secs * 4 + 30)) python3 "$here/rr.py" run "$srv" --port $port --seconds "$secs" "${flag[@]}" 2>&1)
+	out=$(ip netns exec cli timeout $((secs * 4 + 30)) python3 -S "$here/rr.py" run "$srv" --port $port --seconds "$secs" "${flag[@]}" 2>&1)
 	wait $spid 2>/dev/null
-	python3 -c '
+	python3 -S -c '
 import json, sys
 label, proto = sys.argv[1:3]
 try:

@@ -8,7 +8,7 @@
 here=$(dirname "$0")
 . "$here/../tests/tap.sh"
 . "$here/../pair-net.sh"
-xfer() { python3 "$here/../tests/xfer.py" "$@"; }
+xfer() { python3 -S "$here/../tests/xfer.py" "$@"; }
 
 # Not through `check`: pair_setup sets PAIR_ADDR/PAIR_OTHER in this shell.
 if pair_setup "$PAIR_ROLE"; then ok "configure the $PAIR_ROLE side of both links"; else not_ok "configure the $PAIR_ROLE side of both links"; fi

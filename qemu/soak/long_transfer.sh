@@ -14,10 +14,10 @@
 out=${MPTCP_RS_OUT:-/tmp}
 bytes=${SOAK_BYTES:-1000000000}
 check "a 1-path topology" topo_create 1
-srv timeout 3000 python3 "$here/xfer.py" serve --port 47001 --mptcp --send "$bytes" --recv "$bytes" \
+srv timeout 3000 python3 -S "$here/xfer.py" serve --port 47001 --mptcp --send "$bytes" --recv "$bytes" \
 	--label soak >"$out/soak.server.json" 2>&1 &
 spid=$!
-if cli timeout 3000 python3 "$here/xfer.py" connect "${TOPO_SRV_ADDR[1]}" --port 47001 --mptcp \
+if cli timeout 3000 python3 -S "$here/xfer.py" connect "${TOPO_SRV_ADDR[1]}" --port 47001 --mptcp \
 	--send "$bytes" --recv "$bytes" --retry 60 --timeout 3000 --label soak >"$out/soak.client.json" 2>&1; then
 	ok "client: $bytes bytes each way, SHA-256 matches"
 else
@@ -28,10 +28,10 @@ if wait $spid; then ok "server: $bytes bytes each way, SHA-256 matches"; else no
 # Across the wrap of the data sequence space: IDSNs within 1 MiB of 2^64.
 wrap=${SOAK_WRAP_BYTES:-100000000}
 for ns in cli srv; do in_ns $ns sysctl -q -w net.mptcp.debug_idsn_near_wrap=1; done
-srv timeout 3000 python3 "$here/xfer.py" serve --port 47002 --mptcp --recv "$wrap" --send 10000000 \
+srv timeout 3000 python3 -S "$here/xfer.py" serve --port 47002 --mptcp --recv "$wrap" --send 10000000 \
 	>"$out/wrap.server.json" 2>&1 &
 spid=$!
-if cli timeout 3000 python3 "$here/xfer.py" connect "${TOPO_SRV_ADDR[1]}" --port 47002 --mptcp \
+if cli timeout 3000 python3 -S "$here/xfer.py" connect "${TOPO_SRV_ADDR[1]}" --port 47002 --mptcp \
 	--send "$wrap" --recv 10000000 --retry 60 >"$out/wrap.client.json" 2>&1 && wait $spid; then
 	ok "across the DSN wrap: $wrap bytes up, 10 MB down, SHA-256 matches"
 else

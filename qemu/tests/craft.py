@@ -342,11 +342,16 @@ def parser():
 
 def cases(p):
     """One process for many commands (scapy is imported once): each line of
-    stdin is a command line of this script; one JSON line per command."""
+    stdin is a command line of this script; one JSON line per command; a
+    line "end" (or the end of stdin) ends it. (With stdin a FIFO, the end of
+    the input may never come: processes started meanwhile hold the writing
+    end open too.)"""
     status = 0
     for line in sys.stdin:
         if not line.strip():
             continue
+        if line.strip() == "end":
+            break
         a = p.parse_args(line.split())
         if a.mode == "cases":
             raise SystemExit("cases: no nesting")

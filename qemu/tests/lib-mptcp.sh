@@ -6,6 +6,7 @@
 #   mib NS NAME             the MPTcpExt counter NAME of mptcp_rs in netns NS
 #                           ("-" for the current one)
 #   expect_mib NS NAME OP N a TAP case: the counter compares to N (OP: -eq, -ge)
+#   expect_zero NS NAME...  a TAP case per counter: it is 0 (one read for all)
 #   capture_start NS IF FILE / capture_stop
 #                           tcpdump of whole TCP segments to FILE (keep it
 #                           for small transfers)
@@ -15,7 +16,7 @@
 #                           null spelled as Python does (True, False, None)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-xfer() { python3 "$here/xfer.py" "$@"; }
+xfer() { python3 -S "$here/xfer.py" "$@"; }
 
 # (jq, not python3: Python takes about 3 s to start under TCG.)
 json_get() {
@@ -31,6 +32,20 @@ in_ns() { # NS command...
 mib() {
 	in_ns "$1" awk -v n="$2" 'NR == 1 { for (i = 2; i <= NF; i++) name[i] = $i }
 		NR == 2 { for (i = 2; i <= NF; i++) if (name[i] == n) print $i }' /proc/net/mptcp_rs
+}
+
+# expect_zero NS NAME...: each counter is 0 (one read of the file: a
+# process costs about a second under TCG).
+expect_zero() {
+	local ns=$1 m v
+	shift
+	local all
+	all=$(in_ns "$ns" awk 'NR == 1 { for (i = 2; i <= NF; i++) n[i] = $i }
+		NR == 2 { for (i = 2; i <= NF; i++) print n[i], $i }' /proc/net/mptcp_rs)
+	for m in "$@"; do
+		v=$(awk -v n="$m" '$1 == n { print $2 }' <<<"$all")
+		if [ "$v" = 0 ]; then ok "ns $ns: $m = 0"; else not_ok "ns $ns: $m = ${v:-missing}, expected 0"; fi
+	done
 }
 
 expect_mib() { # NS NAME OP N

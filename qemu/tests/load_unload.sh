@@ -39,9 +39,9 @@ out=${MPTCP_RS_OUT:-/tmp}
 check "insmod for the traffic" insmod "$ko"
 check "a 1-path topology" topo_create 1
 SRV=${TOPO_SRV_ADDR[1]}
-srv timeout 600 python3 "$here/xfer.py" serve --port 47101 --mptcp --recv 5000000 >"$out/unload.server.json" 2>&1 &
+srv timeout 600 python3 -S "$here/xfer.py" serve --port 47101 --mptcp --recv 5000000 >"$out/unload.server.json" 2>&1 &
 spid=$!
-cli timeout 600 python3 "$here/xfer.py" connect "$SRV" --port 47101 --mptcp --send 5000000 --retry 60 \
+cli timeout 600 python3 -S "$here/xfer.py" connect "$SRV" --port 47101 --mptcp --send 5000000 --retry 60 \
 	>"$out/unload.client.json" 2>&1 &
 cpid=$!
 # Under way once a subflow is established (Python takes seconds to start
@@ -64,7 +64,7 @@ check "the transfer completes intact (server)" wait $spid
 # A connection whose application closed its socket with data still to
 # deliver finishes in the background; unloading is refused meanwhile, and
 # works once it is done.
-srv timeout 600 python3 -c '
+srv timeout 600 python3 -S -c '
 import socket, sys, time, hashlib
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -79,7 +79,7 @@ while True:
 print(len(got), hashlib.sha256(got).hexdigest())
 ' >"$out/orphan.server.txt" 2>&1 &
 spid=$!
-cli timeout 120 python3 -c '
+cli timeout 120 python3 -S -c '
 import socket, sys, hashlib
 data = bytes(range(256)) * 20000
 import time

@@ -30,10 +30,10 @@ SRV=${TOPO_SRV_ADDR[1]}
 # transfer NAME PORT UP DOWN: both ways at once, SHA-256 checked.
 transfer() {
 	local name=$1 port=$2 up=$3 down=$4
-	srv timeout 900 python3 "$here/xfer.py" serve --port "$port" --mptcp --recv "$up" --send "$down" \
+	srv timeout 900 python3 -S "$here/xfer.py" serve --port "$port" --mptcp --recv "$up" --send "$down" \
 		>"$out/$name.server.json" 2>&1 &
 	local spid=$!
-	cli timeout 900 python3 "$here/xfer.py" connect "$SRV" --port "$port" --mptcp --send "$up" --recv "$down" \
+	cli timeout 900 python3 -S "$here/xfer.py" connect "$SRV" --port "$port" --mptcp --send "$up" --recv "$down" \
 		--retry 60 >"$out/$name.client.json" 2>&1
 	local crc=$?
 	wait $spid
@@ -47,20 +47,20 @@ transfer() {
 }
 
 # --- an application-limited sender -------------------------------------------
-srv timeout 300 python3 "$here/memcheck.py" limited-recv --port 46001 >"$out/limited.server.json" 2>&1 &
+srv timeout 300 python3 -S "$here/memcheck.py" limited-recv --port 46001 >"$out/limited.server.json" 2>&1 &
 spid=$!
-r=$(cli timeout 300 python3 "$here/memcheck.py" limited-send "$SRV" --port 46001 --writes 1000 --size 16)
+r=$(cli timeout 300 python3 -S "$here/memcheck.py" limited-send "$SRV" --port 46001 --writes 500 --size 16)
 wait $spid
 echo "# application-limited sender: $r"
-expect_eq "1000 writes of 16 bytes arrive" 16000 "$(json_get "$(cat "$out/limited.server.json")" .received)"
+expect_eq "500 writes of 16 bytes arrive" 8000 "$(json_get "$(cat "$out/limited.server.json")" .received)"
 expect_eq "the sender's records of what it sent stay at most 4" True "$(json_get "$r" '.peak.sent_records <= 4')"
 expect_eq "its sent mappings stay at most 4" True "$(json_get "$r" '.peak.tx_mappings <= 4')"
 expect_eq "its send buffer is empty at the end" 0 "$(json_get "$r" '.final.sndbuf_bytes')"
 
 # --- 1-byte segments to a slow reader -----------------------------------------
-srv timeout 600 python3 "$here/memcheck.py" tiny-recv --port 46002 --count 2000 --hold 8 >"$out/tiny.server.json" 2>&1 &
+srv timeout 600 python3 -S "$here/memcheck.py" tiny-recv --port 46002 --count 2000 --hold 8 >"$out/tiny.server.json" 2>&1 &
 spid=$!
-cli timeout 600 python3 "$here/memcheck.py" tiny-send "$SRV" --port 46002 --count 2000 >"$out/tiny.client.json" 2>&1
+cli timeout 600 python3 -S "$here/memcheck.py" tiny-send "$SRV" --port 46002 --count 2000 >"$out/tiny.client.json" 2>&1
 wait $spid
 r=$(cat "$out/tiny.server.json")
 echo "# slow reader of 1-byte segments: $r"
@@ -72,7 +72,7 @@ expect_eq "and goes back to nothing once read" 0 "$(json_get "$r" .rmem_after_re
 
 # --- allocation failures -------------------------------------------------------
 for ns in cli srv; do in_ns $ns sysctl -q -w net.mptcp.debug_fail_alloc=5; done
-transfer fail-alloc 46003 3000000 3000000
+transfer fail-alloc 46003 2000000 2000000
 for ns in cli srv; do in_ns $ns sysctl -q -w net.mptcp.debug_fail_alloc=0; done
 expect_mib srv RcvRetry -ge 1
 expect_mib cli RcvRetry -ge 1
@@ -88,9 +88,8 @@ expect_eq "the client's data went past 2^64: its snd_una wrapped to a small DSN"
 expect_eq "and the DATA_ACK of what it received from the server wrapped too" True "$(json_get "$r" '.mptcp_rs.data_ack < 1099511627776')"
 
 for ns in cli srv; do
-	for m in MPCapableFallbackSYNACK MPCapableFallbackACK MPFallbackNoDSS DSSNotMatching DSSNoMapping SubflowReset DataFinMismatch; do
-		expect_mib $ns $m -eq 0
-	done
+	expect_zero $ns MPCapableFallbackSYNACK MPCapableFallbackACK MPFallbackNoDSS DSSNotMatching \
+		DSSNoMapping SubflowReset DataFinMismatch
 done
 topo_destroy
 tap_done

@@ -35,11 +35,6 @@ run() {
 	fi
 }
 
-# Bytes sent and received on an interface.
-link_bytes() {
-	echo $(($(cat "/sys/class/net/$1/statistics/tx_bytes") + $(cat "/sys/class/net/$1/statistics/rx_bytes")))
-}
-
 expect_link2() { # NAME BYTES: the second link carried data (64 KB or more)
 	if [ "$2" -ge 65536 ]; then
 		ok "$1: the second link carried $2 bytes"
@@ -82,9 +77,9 @@ if [ "$PAIR_ROLE" = dut ]; then
 	# manager opens a subflow to it, our listener takes the MP_JOIN to the
 	# connection.
 	ip mptcp endpoint add "${PAIR_ADDR[2]}" dev eth1 signal
-	link2_before=$(link_bytes eth1)
+	link2_before=$(link_bytes - eth1)
 	BIND=0.0.0.0 run peer-client-dut-server-join 45008 serve --mptcp
-	link2=$(($(link_bytes eth1) - link2_before))
+	link2=$(($(link_bytes - eth1) - link2_before))
 	ip mptcp endpoint flush
 	expect_mib - AddAddrTx -ge 1
 	expect_mib - MPJoinSynRx -ge 1

@@ -14,6 +14,8 @@
 #                           malformed field or MPTCP warning
 #   json_get JSON FILTER    the value of a jq FILTER on JSON, with booleans and
 #                           null spelled as Python does (True, False, None)
+#   mp_transfer[_start|_wait] NAME BYTES, each_path_carried, link_bytes,
+#   established_between     multipath helpers (see their section)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 xfer() { python3 -S "$here/xfer.py" "$@"; }
@@ -110,4 +112,78 @@ check_capture() { # FILE
 	else
 		not_ok "$name: tshark reports problems in frames$(cut -d' ' -f1-10 <<<" $bad")"
 	fi
+}
+
+# --- multipath (mptcp_multipath.sh, qemu/soak/multipath_failover.sh) ------
+# Over qemu/topo.sh, with $port and $out set by the script.
+
+# Bytes through an interface of a namespace ("-": this one), both ways.
+link_bytes() { # NS IF
+	in_ns "$1" cat "/sys/class/net/$2/statistics/tx_bytes" "/sys/class/net/$2/statistics/rx_bytes" |
+		awk '{ s += $1 } END { print s }'
+}
+
+# mp_transfer_start NAME BYTES: both ways at once, server on every address, in
+# the background; mp_transfer_wait NAME BYTES: its result, a TAP case.
+mp_transfer_start() {
+	local name=$1 bytes=$2
+	port=$((port + 1))
+	srv timeout 600 python3 -S "$here/xfer.py" serve --port $port --mptcp --send "$bytes" --recv "$bytes" \
+		--label "$name" >"$out/$name.server.json" 2>&1 &
+	XFER_SPID=$!
+	cli timeout 600 python3 -S "$here/xfer.py" connect "${TOPO_SRV_ADDR[1]}" --port $port --mptcp \
+		--send "$bytes" --recv "$bytes" --retry 60 --label "$name" >"$out/$name.client.json" 2>&1 &
+	XFER_CPID=$!
+}
+
+mp_transfer_wait() {
+	local name=$1 bytes=$2 crc src
+	wait $XFER_CPID
+	crc=$?
+	wait $XFER_SPID
+	src=$?
+	if [ $crc = 0 ] && [ $src = 0 ]; then
+		ok "$name: $bytes bytes each way, SHA-256 matches ($(jq -r '.seconds' "$out/$name.client.json") s)"
+	else
+		not_ok "$name: $bytes bytes each way (client $crc, server $src)"
+		sed 's/^/#   /' "$out/$name.client.json" "$out/$name.server.json" | cut -c1-300
+	fi
+}
+
+mp_transfer() {
+	mp_transfer_start "$@"
+	mp_transfer_wait "$@"
+}
+
+# each_path_carried NAME N BEFORE...: a TAP case per path: its client link
+# moved at least 64 KB since the byte counts BEFORE (of link_bytes).
+each_path_carried() {
+	local name=$1 n=$2 i moved
+	shift 2
+	local before=("" "$@")
+	for i in $(seq 1 "$n"); do
+		moved=$(($(link_bytes cli "c$i") - before[i]))
+		if [ "$moved" -ge 65536 ]; then
+			ok "$name: path $i carried $moved bytes"
+		else
+			not_ok "$name: path $i carried only $moved bytes"
+		fi
+	done
+}
+
+# established_between NS LOCAL REMOTE up|gone: polls the TCP sockets of NS
+# (every 0.1 s for 30 s, one process with shell builtins) until one from the
+# address LOCAL to REMOTE (as /proc/net/tcp spells them) is established
+# (up) or none is (gone); prints the tenths of a second that took, or
+# "never".
+established_between() {
+	in_ns "$1" bash -c 'exec 9<> <(:)
+	for ((i = 0; i < 300; i++)); do
+		mapfile -t lines </proc/net/tcp
+		n=0
+		for l in "${lines[@]}"; do [[ $l == *": $1:"????" $2:"????" 01 "* ]] && n=1; done
+		if [ "$3" = up ] && [ $n = 1 ] || [ "$3" = gone ] && [ $n = 0 ]; then echo $i; exit; fi
+		read -rt 0.1 -u 9 || :
+	done
+	echo never' - "$2" "$3" "$4"
 }

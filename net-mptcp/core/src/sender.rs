@@ -283,34 +283,6 @@ impl<M: SeqMap<SentEntry>> Sender<M> {
         Ok(())
     }
 
-    /// Marks the DSNs `[dsn, dsn + len)`, sent and not DATA_ACKed, as
-    /// awaiting reinjection (the data-level retransmission timer fired): the
-    /// scheduler sends them again, on any subflow. Records are split where
-    /// the range starts and ends inside them; returns false if that needed
-    /// memory there was none of (nothing is marked then).
-    pub fn mark_for_reinjection(&mut self, dsn: u64, len: u64) -> bool {
-        if len == 0 || seq::before64(dsn, self.snd_una()) {
-            return false;
-        }
-        let Some(start) = self.snd_una.checked_add(dsn.wrapping_sub(self.snd_una())) else {
-            return false;
-        };
-        let end = start.saturating_add(len).min(self.snd_nxt);
-        if start >= end || self.split_at(start).is_err() || self.split_at(end).is_err() {
-            return false;
-        }
-        let mut cursor = self.map.ceil(start);
-        while let Some((key, entry)) = cursor {
-            if key >= end {
-                break;
-            }
-            entry.subflow = None;
-            entry.avoid = 0;
-            cursor = self.map.next_after(key);
-        }
-        true
-    }
-
     /// Splits the record that contains `at` (not at its start) in two.
     fn split_at(&mut self, at: u64) -> Result<(), SendError> {
         let Some((key, entry)) = self.map.floor(at) else {

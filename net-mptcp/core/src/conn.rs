@@ -49,6 +49,7 @@ pub use super::subflow::SubflowId;
 pub mod join;
 #[path = "scheduling.rs"]
 mod scheduling;
+pub use scheduling::{Opportunism, PathSample};
 #[path = "signal.rs"]
 pub mod signal;
 
@@ -239,6 +240,8 @@ counters! {
     RmAddrTx: "A REMOVE_ADDR of ours was sent.",
     MPPrioTx: "An MP_PRIO of ours was sent.",
     MPPrioRx: "An MP_PRIO arrived.",
+    OpportunisticRetransmit: "Octets at the head of the window sent again on a faster subflow while the peer's window was full.",
+    Penalized: "A slow subflow holding the head of a full window had its congestion window halved.",
 }
 
 const COUNTERS: usize = Counter::ALL.len();
@@ -502,6 +505,13 @@ pub struct Connection<S: Platform> {
     /// Subflows (a bit per id) the scheduler chose while another asked:
     /// the caller pushes on them.
     push_wanted: u8,
+    /// Opportunistic retransmission and penalisation, if on.
+    opportunism: Opportunism,
+    /// Penalties decided and not yet applied by the caller, by subflow id:
+    /// the new congestion window and slow-start threshold.
+    penalties: [Option<(u32, u32)>; MAX_SUBFLOWS],
+    /// The time of the latest [`Connection::subflow_sample`] (µs).
+    sampled_at_us: u64,
     /// The data-level retransmission timer: its deadline (µs), the timeout
     /// it was armed with, and `snd_una` when it was armed.
     rto_deadline: Option<u64>,
@@ -600,6 +610,12 @@ impl<S: Platform> Connection<S> {
             signals: signal::Signals::new(),
             scheduler: AnyScheduler::Default(sched::DefaultScheduler),
             push_wanted: 0,
+            opportunism: Opportunism {
+                retransmit: false,
+                penalize: false,
+            },
+            penalties: [None; MAX_SUBFLOWS],
+            sampled_at_us: 0,
             rto_deadline: None,
             rto_us: MIN_RTO_US,
             rto_backoff: 0,
@@ -1298,26 +1314,9 @@ impl<S: Platform> Connection<S> {
         // Reinjections first: data another subflow failed to deliver.
         if let Some(range) = self.sender.next_reinjection_for(self.sender.snd_una(), id) {
             if !range.data_fin {
-                let len = (range.len.min(u64::from(max)) as u32).min(tx.room);
-                let sf = self.subflow(id)?;
-                if !sf.record_sent(offset, range.dsn, len) {
-                    self.count(Counter::MapAllocFail);
-                    return None;
-                }
-                if self
-                    .sender
-                    .resend(range.dsn, u64::from(len), id, offset)
-                    .is_err()
-                {
-                    return None;
-                }
-                self.add_count(Counter::Reinjected, len);
-                return Some(Transmit {
-                    dsn: range.dsn,
-                    len,
-                    end_of_mapping: true,
-                    new_mapping: true,
-                });
+                let t = self.resend_on(id, range, offset, max.min(tx.room))?;
+                self.add_count(Counter::Reinjected, t.len);
+                return Some(t);
             }
         }
         let snd_nxt = self.sender.snd_nxt();
@@ -1335,6 +1334,11 @@ impl<S: Platform> Connection<S> {
             avail = avail.min(allowed);
         }
         if avail == 0 {
+            if self.write_seq != snd_nxt {
+                // Data waits for the peer's window: the head of it may be
+                // stuck on a slow subflow.
+                return self.opportunistic(id, offset, max.min(tx.room));
+            }
             return None;
         }
         if !self.scheduled_here(id) {

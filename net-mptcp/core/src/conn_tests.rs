@@ -73,6 +73,9 @@ struct Wire {
     payload: Vec<u8>,
     /// The MPTCP options, as bytes (written by the codec).
     options: Vec<u8>,
+    /// The window in the TCP header: the sender's connection-level
+    /// receive window (RFC 8684, section 3.3.4).
+    window: u32,
 }
 
 impl Wire {
@@ -117,6 +120,7 @@ struct Tcp {
     /// congestion window (segments; 0: unknown).
     srtt_us: u32,
     cwnd: u32,
+    ssthresh: u32,
     /// Payload octets sent (retransmissions would count again; the model
     /// has none).
     data_sent: u64,
@@ -141,6 +145,7 @@ impl Tcp {
             stalled: false,
             srtt_us: 0,
             cwnd: 0,
+            ssthresh: 0,
             data_sent: 0,
             sndbuf: 0,
         }
@@ -181,6 +186,10 @@ struct End {
     /// Data stays on the subflows, not handed (a listener's child that the
     /// application did not accept yet).
     hold: bool,
+    /// The receive buffer, if limited: the window this end advertises is
+    /// what the data held beyond a gap leaves of it (what is in order is
+    /// read at once).
+    rcv_limit: Option<u32>,
 }
 
 impl End {
@@ -200,6 +209,7 @@ impl End {
             fail_data: 0,
             pending: VecDeque::new(),
             hold: false,
+            rcv_limit: None,
         }
     }
 
@@ -250,7 +260,15 @@ impl End {
         let Some(tcp) = self.tcp[id].as_mut() else {
             return;
         };
-        self.conn.subflow_sample(id as u32, tcp.srtt_us, tcp.cwnd);
+        self.conn.subflow_sample(
+            id as u32,
+            PathSample {
+                srtt_us: tcp.srtt_us,
+                cwnd: tcp.cwnd,
+                ssthresh: tcp.ssthresh,
+            },
+            self.now,
+        );
         loop {
             let room = TxRoom {
                 room: match tcp.sndbuf {
@@ -295,6 +313,7 @@ impl End {
     /// The segments subflow `id` sends now.
     fn emit(&mut self, id: usize) -> Vec<Wire> {
         let mut out = Vec::new();
+        let window = self.advertised_window();
         let Some(tcp) = self.tcp[id].as_mut() else {
             return out;
         };
@@ -344,6 +363,7 @@ impl End {
                 flags: flags::ACK,
                 payload,
                 options,
+                window,
             });
             tcp.snd_nxt = tcp.snd_nxt.wrapping_add(n as u32);
             tcp.data_sent += n as u64;
@@ -357,6 +377,13 @@ impl End {
         out
     }
 
+    /// The window this end advertises (see [`End::rcv_limit`]).
+    fn advertised_window(&self) -> u32 {
+        self.rcv_limit.map_or(1 << 24, |limit| {
+            limit.saturating_sub(self.conn.rx_queued() as u32)
+        })
+    }
+
     /// A segment from the peer reaches subflow `id`.
     fn deliver(&mut self, id: usize, w: &Wire) {
         let rx = Received::parse(&w.options);
@@ -368,7 +395,7 @@ impl End {
         };
         let seg = w.segment_in(&rx);
         self.conn
-            .handle_segment(id as u32, &seg, &window, 1 << 24, self.now);
+            .handle_segment(id as u32, &seg, &window, w.window, self.now);
         if self.conn.take_ack_wanted() {
             if let Some(tcp) = self.tcp[id].as_mut() {
                 tcp.ack_due = true;
@@ -1121,6 +1148,7 @@ fn out_of_window_segments_change_nothing() {
     for options in forged {
         for seq in [far, old] {
             let w = Wire {
+                window: 1 << 24,
                 seq,
                 ack: snd_nxt,
                 flags: flags::ACK,
@@ -1149,6 +1177,7 @@ fn out_of_window_segments_change_nothing() {
     p.server.deliver(0, &segs[0]);
     let tcp = p.server.tcp[0].as_ref().unwrap();
     let w = Wire {
+        window: 1 << 24,
         seq: tcp.rcv_nxt,
         ack: tcp.snd_nxt,
         flags: flags::ACK,
@@ -1168,6 +1197,7 @@ fn mp_fastclose_with_our_key_resets_the_connection() {
     let mut p = Pair::connect();
     let tcp = p.server.tcp[0].as_ref().unwrap();
     let wrong = Wire {
+        window: 1 << 24,
         seq: tcp.rcv_nxt,
         ack: tcp.snd_nxt,
         flags: flags::ACK,
@@ -1177,6 +1207,7 @@ fn mp_fastclose_with_our_key_resets_the_connection() {
     p.server.deliver(0, &wrong);
     assert_eq!(p.server.conn.mode(), Mode::Mptcp);
     let right = Wire {
+        window: 1 << 24,
         options: write_option(MptcpOption::MpFastclose(MpFastclose {
             receiver_key: key(0x2222).key,
         })),
@@ -1351,6 +1382,7 @@ fn a_data_ack_beyond_what_was_sent_is_ignored() {
     let una = p.client.conn.snd_una();
     let tcp = p.client.tcp[0].as_ref().unwrap();
     let w = Wire {
+        window: 1 << 24,
         seq: tcp.rcv_nxt,
         ack: tcp.snd_una,
         flags: flags::ACK,
@@ -1537,6 +1569,7 @@ fn a_client_falls_back_when_data_comes_without_dss() {
     let mut p = Pair::connect();
     let tcp = p.client.tcp[0].as_ref().unwrap();
     let w = Wire {
+        window: 1 << 24,
         seq: tcp.rcv_nxt,
         ack: tcp.snd_nxt,
         flags: flags::ACK,
@@ -1578,7 +1611,12 @@ fn data_beyond_a_gap_is_not_in_order_and_the_gap_filler_is() {
     let id = p.join(7000, 9000);
     // Each subflow takes one write, so that both carry a mapping (the new
     // one first: subflow 0 looks slow to the scheduler).
-    p.client.conn.subflow_sample(0, 1_000_000, 10);
+    let slow = PathSample {
+        srtt_us: 1_000_000,
+        cwnd: 10,
+        ssthresh: 0,
+    };
+    p.client.conn.subflow_sample(0, slow, 0);
     let data = stream(4 * MSS as usize, 3);
     let mut wires = Vec::new();
     for (sf, part) in [

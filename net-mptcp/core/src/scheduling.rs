@@ -24,18 +24,183 @@
 //! octet once, so under "redundant" a subflow of its set takes the data.
 
 use super::super::sched::{self, AnyScheduler, ConnSnapshot, Scheduler, Selection};
+use super::super::sender::SentRange;
 use super::super::subflow::{Stage, Subflow};
-use super::{Connection, Platform, SubflowId, MAX_SUBFLOWS};
+use super::{Connection, Counter, Platform, SubflowId, Transmit, MAX_SUBFLOWS};
+
+/// What a subflow's TCP says of its path, for the scheduler.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PathSample {
+    /// Smoothed RTT, µs.
+    pub srtt_us: u32,
+    /// Congestion window, segments.
+    pub cwnd: u32,
+    /// Slow-start threshold, segments.
+    pub ssthresh: u32,
+}
+
+/// Opportunistic retransmission and penalisation (seed 004, section 4.2):
+/// when the peer's window is full and its head is held by a slower
+/// subflow, a faster one sends the head again (`retransmit`) and the slow
+/// one's congestion window is halved, at most once per its RTT
+/// (`penalize`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Opportunism {
+    /// Resend the head of the window on a faster subflow.
+    pub retransmit: bool,
+    /// Halve the congestion window of the slow subflow that holds it.
+    pub penalize: bool,
+}
 
 impl<S: Platform> Connection<S> {
-    /// Subflow `id`'s smoothed RTT (µs) and congestion window (segments),
-    /// for the scheduler.
-    pub fn subflow_sample(&mut self, id: SubflowId, srtt_us: u32, cwnd: u32) {
+    /// What subflow `id`'s TCP says of its path at `now_us`, for the
+    /// scheduler.
+    pub fn subflow_sample(&mut self, id: SubflowId, path: PathSample, now_us: u64) {
+        self.sampled_at_us = now_us;
         if let Some(sf) = self.subflow(id) {
             let sample = sf.tx_sample_mut();
-            sample.srtt_us = srtt_us;
-            sample.cwnd = cwnd;
+            sample.srtt_us = path.srtt_us;
+            sample.cwnd = path.cwnd;
+            sample.ssthresh = path.ssthresh;
         }
+    }
+
+    /// Switches opportunistic retransmission and penalisation.
+    pub fn set_opportunism(&mut self, opportunism: Opportunism) {
+        self.opportunism = opportunism;
+    }
+
+    /// Whether a penalty waits for [`Connection::take_penalty`].
+    pub fn has_penalty(&self) -> bool {
+        self.penalties.iter().any(Option::is_some)
+    }
+
+    /// A penalty decided for a subflow's TCP: its id, its new congestion
+    /// window and slow-start threshold (segments), for the caller to set
+    /// under that subflow's lock. Each is returned once.
+    pub fn take_penalty(&mut self) -> Option<(SubflowId, u32, u32)> {
+        let (id, slot) = self
+            .penalties
+            .iter_mut()
+            .enumerate()
+            .find(|(_, p)| p.is_some())?;
+        let (cwnd, ssthresh) = slot.take()?;
+        Some((id as SubflowId, cwnd, ssthresh))
+    }
+
+    /// Sends `range` (not the DATA_FIN) again on subflow `id`, whose next
+    /// octet is at `offset`, at most `max` octets: a mapping of its own.
+    pub(super) fn resend_on(
+        &mut self,
+        id: SubflowId,
+        range: SentRange,
+        offset: u64,
+        max: u32,
+    ) -> Option<Transmit> {
+        let len = range.len.min(u64::from(max)) as u32;
+        if len == 0 {
+            return None;
+        }
+        let sf = self.subflow(id)?;
+        if !sf.record_sent(offset, range.dsn, len) {
+            self.count(Counter::MapAllocFail);
+            return None;
+        }
+        self.sender
+            .resend(range.dsn, u64::from(len), id, offset)
+            .ok()?;
+        Some(Transmit {
+            dsn: range.dsn,
+            len,
+            end_of_mapping: true,
+            new_mapping: true,
+        })
+    }
+
+    /// Subflow `id` asks for data while the peer's window is full: if a
+    /// slower subflow holds the head of the window, the fastest subflow
+    /// that can send resends it (this one, or the caller pushes on that
+    /// one), and the slow one is penalised (see [`Opportunism`]).
+    pub(super) fn opportunistic(
+        &mut self,
+        id: SubflowId,
+        offset: u64,
+        max: u32,
+    ) -> Option<Transmit> {
+        let Opportunism {
+            retransmit,
+            penalize,
+        } = self.opportunism;
+        if !retransmit && !penalize {
+            return None;
+        }
+        let head = self.sender.next_range(self.sender.snd_una())?;
+        let holder = head.subflow.filter(|&h| h != id && !head.data_fin)?;
+        let (snaps, n) = self.snapshots();
+        let snaps = &snaps[..n];
+        let una_subflow = snaps.iter().position(|s| s.id == holder)?;
+        let conn = ConnSnapshot {
+            now_us: self.sampled_at_us,
+            send_window: 0,
+            window_exhausted: true,
+            snd_una: head.dsn,
+            una_subflow: Some(una_subflow),
+            una_sent_on: Selection::single(una_subflow),
+        };
+        let decided = sched::opportunistic_retransmit(snaps, &conn)?;
+        if let Some(p) = decided.penalize.filter(|_| penalize) {
+            let slow = snaps[p.subflow].id;
+            let now = self.sampled_at_us;
+            if let Some(sf) = self.subflow(slow) {
+                sf.tx_sample_mut().penalized_at_us = Some(now);
+                self.penalties[slow as usize] = Some((p.cwnd, p.ssthresh));
+                self.count(Counter::Penalized);
+            }
+        }
+        let fast = snaps[decided.reinject.filter(|_| retransmit)?.subflow].id;
+        if fast != id {
+            self.push_wanted |= 1 << fast;
+            return None;
+        }
+        let t = self.resend_on(id, head, offset, max)?;
+        self.add_count(Counter::OpportunisticRetransmit, t.len);
+        Some(t)
+    }
+
+    /// The scheduler's view of the established subflows (the first of the
+    /// array), and how many there are.
+    fn snapshots(&self) -> ([sched::Subflow; MAX_SUBFLOWS], usize) {
+        let established = |sf: &&Subflow<S>| sf.stage() == Stage::Established;
+        let mut snaps = [sched::Subflow::new(0); MAX_SUBFLOWS];
+        let mut n = 0;
+        for (i, slot) in self.subflows.iter().enumerate() {
+            let Some(sf) = slot.as_ref().filter(established) else {
+                continue;
+            };
+            let t = sf.tx_sample().unwrap_or_default();
+            let never = sf.tx_sample().is_none();
+            snaps[n] = sched::Subflow {
+                id: i as u32,
+                backup: sf.backup(),
+                srtt_us: t.srtt_us,
+                cwnd: if t.cwnd == 0 { u32::MAX } else { t.cwnd },
+                ssthresh: if t.ssthresh == 0 {
+                    sched::INFINITE_SSTHRESH
+                } else {
+                    t.ssthresh
+                },
+                in_flight: t.in_flight,
+                mss: t.mss,
+                // The data-level window is the connection's, checked by the
+                // caller for every subflow alike.
+                wnd_space: u32::MAX,
+                sndbuf_full: !never && t.room == 0,
+                penalized_at_us: t.penalized_at_us,
+                ..sched::Subflow::new(i as u32)
+            };
+            n += 1;
+        }
+        (snaps, n)
     }
 
     /// The scheduler for new data from now on.
@@ -56,32 +221,9 @@ impl<S: Platform> Connection<S> {
 
     /// Whether new data goes on subflow `id`, which asks for it.
     pub(super) fn scheduled_here(&mut self, id: SubflowId) -> bool {
-        let established = |sf: &&Subflow<S>| sf.stage() == Stage::Established;
-        if self.subflows.iter().flatten().filter(established).count() <= 1 {
+        let (snaps, n) = self.snapshots();
+        if n <= 1 {
             return true;
-        }
-        let mut snaps = [sched::Subflow::new(0); MAX_SUBFLOWS];
-        let mut n = 0;
-        for (i, slot) in self.subflows.iter().enumerate() {
-            let Some(sf) = slot.as_ref().filter(established) else {
-                continue;
-            };
-            let t = sf.tx_sample().unwrap_or_default();
-            let never = sf.tx_sample().is_none();
-            snaps[n] = sched::Subflow {
-                id: i as u32,
-                backup: sf.backup(),
-                srtt_us: t.srtt_us,
-                cwnd: if t.cwnd == 0 { u32::MAX } else { t.cwnd },
-                in_flight: t.in_flight,
-                mss: t.mss,
-                // The data-level window is the connection's, checked by the
-                // caller for every subflow alike.
-                wnd_space: u32::MAX,
-                sndbuf_full: !never && t.room == 0,
-                ..sched::Subflow::new(i as u32)
-            };
-            n += 1;
         }
         let snd_una = self.sender.snd_una();
         let send_window = self

@@ -116,6 +116,7 @@ fn an_add_addr_with_a_wrong_hmac_is_dropped() {
         truncated_hmac: Some(0x0123_4567_89ab_cdef),
     };
     let w = Wire {
+        window: 1 << 24,
         seq: tcp.rcv_nxt,
         ack: tcp.snd_nxt,
         flags: flags::ACK,

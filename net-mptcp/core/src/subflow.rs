@@ -73,6 +73,10 @@ pub struct TxSample {
     pub mss: u32,
     /// Room in its send buffer, octets.
     pub room: u32,
+    /// Slow-start threshold, segments (0: not known).
+    pub ssthresh: u32,
+    /// When it was last penalised (opportunistic retransmission), µs.
+    pub penalized_at_us: Option<u64>,
 }
 
 /// A subflow's state in the connection core.

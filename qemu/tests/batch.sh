@@ -38,7 +38,11 @@ for script in "$@"; do
 	fi
 	echo $rc >"$out/$name.rc"
 	echo "mptcp-rs batch: $name ends (exit $rc)" >/dev/kmsg
-	echo "# $name: exit $rc in $(<"$out/$name.time") s"
+	# Connections still ending each hold the module: a count that only
+	# grows from script to script points at the one that leaks.
+	held=
+	[ ! -e /sys/module/mptcp_rs/refcnt ] || held=", module refcnt $(</sys/module/mptcp_rs/refcnt)"
+	echo "# $name: exit $rc in $(<"$out/$name.time") s$held"
 	# What a failed script left behind must not disturb the next one.
 	ip -all netns delete 2>/dev/null
 done

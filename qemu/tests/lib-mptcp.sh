@@ -182,7 +182,7 @@ established_between() {
 		mapfile -t lines </proc/net/tcp
 		n=0
 		for l in "${lines[@]}"; do [[ $l == *": $1:"????" $2:"????" 01 "* ]] && n=1; done
-		if [ "$3" = up ] && [ $n = 1 ] || [ "$3" = gone ] && [ $n = 0 ]; then echo $i; exit; fi
+		if { [ "$3" = up ] && [ $n = 1 ]; } || { [ "$3" = gone ] && [ $n = 0 ]; }; then echo $i; exit; fi
 		read -rt 0.1 -u 9 || :
 	done
 	echo never' - "$2" "$3" "$4"

@@ -242,6 +242,7 @@ counters! {
     MPPrioRx: "An MP_PRIO arrived.",
     OpportunisticRetransmit: "Octets at the head of the window sent again on a faster subflow while the peer's window was full.",
     Penalized: "A slow subflow holding the head of a full window had its congestion window halved.",
+    InitialSubflowLost: "The initial subflow closed before the peer's DATA_FIN while others carried the connection on.",
 }
 
 const COUNTERS: usize = Counter::ALL.len();
@@ -719,6 +720,18 @@ impl<S: Platform> Connection<S> {
     /// The subflow `id`, if it exists.
     pub fn subflow(&mut self, id: SubflowId) -> Option<&mut Subflow<S>> {
         self.subflows.get_mut(id as usize)?.as_mut()
+    }
+
+    /// Whether a subflow other than `id` can carry data (established at
+    /// the MPTCP level): the connection does not depend on `id` alone.
+    pub fn has_other_subflow(&self, id: SubflowId) -> bool {
+        self.mode == Mode::Mptcp
+            && self.subflows.iter().enumerate().any(|(i, sf)| {
+                i != id as usize
+                    && sf
+                        .as_ref()
+                        .is_some_and(|sf| sf.stage() == Stage::Established)
+            })
     }
 
     /// The next event, if any.
@@ -1631,6 +1644,17 @@ impl<S: Platform> Connection<S> {
         if let Some(slot) = self.subflows.get_mut(id as usize) {
             *slot = None;
         }
+    }
+
+    /// The initial subflow closed while another carries data: the
+    /// connection goes on without it, and what it carried goes again on
+    /// the others. Returns the octets marked.
+    pub fn initial_subflow_lost(&mut self) -> u64 {
+        // (After the peer's DATA_FIN its closing is the connection's end.)
+        if !self.rx.as_ref().is_some_and(|rx| rx.fin_reached()) {
+            self.count(Counter::InitialSubflowLost);
+        }
+        self.subflow_closed(0)
     }
 
     /// Subflow `id` failed or closed with data in flight: what it carried

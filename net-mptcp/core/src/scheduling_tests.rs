@@ -164,3 +164,31 @@ fn penalisation_alone_resends_nothing() {
     assert_eq!(p.client.count("OpportunisticRetransmit"), 0);
     assert_eq!(p.client.conn.take_penalty(), Some((0, 20, 15)));
 }
+
+#[test]
+fn the_connection_survives_the_loss_of_its_initial_subflow() {
+    let mut p = Pair::connect();
+    assert!(!p.client.conn.has_other_subflow(0));
+    assert_eq!(p.join(0x7000, 0x8000), 1);
+    assert!(p.client.conn.has_other_subflow(0));
+    assert!(p.client.conn.has_other_subflow(1));
+    // Data on the initial subflow, whose path then dies with it.
+    p.client.tcp[1].as_mut().unwrap().srtt_us = 50_000;
+    p.client.tcp[0].as_mut().unwrap().srtt_us = 1_000;
+    p.client.push(1);
+    let data = stream(100_000, 51);
+    p.client.write(&data);
+    p.client.push(0);
+    let tcp = p.client.tcp[0].as_mut().unwrap();
+    assert!(!tcp.queue.is_empty());
+    tcp.cut = true;
+    p.client.emit(0);
+    let moved = p.client.conn.initial_subflow_lost();
+    assert_eq!(moved, 100_000);
+    assert!(!p.client.conn.has_other_subflow(1));
+    p.client.tcp[0] = None;
+    p.drive();
+    assert!(p.server.received == data);
+    assert_eq!(p.client.count("InitialSubflowLost"), 1);
+    assert_eq!(p.client.count("Reinjected"), 100_000);
+}

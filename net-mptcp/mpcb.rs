@@ -54,10 +54,12 @@ use crate::mib::{self, Mib};
 use crate::mptcp_core::{
     conn::join::{JoinRequest, JoinSyn},
     conn::{
-        DataOutcome, Event, Mode, SegmentIn, SegmentOut, SubflowId, TcpWindow, TxRoom, MAX_SUBFLOWS,
+        DataOutcome, Event, Mode, PathSample, Role, SegmentIn, SegmentOut, SubflowId, TcpWindow,
+        TxRoom, MAX_SUBFLOWS,
     },
     option::{MptcpOption, Received},
-    pm::{Addr, Endpoint, PathManager, PmAction, PmMode},
+    pm::{Addr, Endpoint, PathManager, PmAction, PmMode, BACKUP},
+    subflow::Stage,
 };
 use crate::options::AF_OPS;
 use crate::pernet::MptcpNet;
@@ -92,6 +94,9 @@ mod todo {
     pub(super) const PUSH: u32 = 1 << 5;
     /// Joined children wait on a listener's accept queue: take them.
     pub(super) const ADOPT: u32 = 1 << 6;
+    /// A slow subflow is penalised: its congestion window is halved
+    /// (under its own lock).
+    pub(super) const PENALIZE: u32 = 1 << 7;
 }
 
 /// How many times (a jiffy apart) the connection looks for a joined child
@@ -600,6 +605,8 @@ impl Mpcb {
         // Whether TCP took bytes after a fallback, which freed the send
         // buffer (no DATA_ACK will).
         let mut freed = false;
+        // Whether a slow subflow is to be penalised.
+        let mut penalize = false;
         loop {
             let tcp = sk.snapshot();
             let room = TxRoom {
@@ -616,8 +623,16 @@ impl Mpcb {
             let planned = {
                 let mut inner = self.lock();
                 inner.conn.set_rto(jiffies_to_us(u64::from(tcp.rto)));
-                inner.conn.subflow_sample(id, tcp.srtt_us, tcp.snd_cwnd);
+                let path = PathSample {
+                    srtt_us: tcp.srtt_us,
+                    cwnd: tcp.snd_cwnd,
+                    ssthresh: tcp.snd_ssthresh,
+                };
+                inner.conn.subflow_sample(id, path, ktime_us());
                 let t = inner.conn.poll_transmit(id, &room);
+                if inner.conn.has_penalty() {
+                    penalize = true;
+                }
                 let wanted = u32::from(inner.conn.take_push_wanted()) & !subflow_bit(id);
                 if wanted != 0 {
                     self.push_wanted.fetch_or(wanted, Ordering::AcqRel);
@@ -674,6 +689,9 @@ impl Mpcb {
         let mut wake = Wake::default();
         if others {
             wake.work |= todo::PUSH;
+        }
+        if penalize {
+            wake.work |= todo::PENALIZE;
         }
         let fin = {
             let mut inner = self.lock();
@@ -1053,14 +1071,33 @@ impl Mpcb {
         self.wake(wake);
     }
 
-    /// A subflow got an error: the master reports it (`SO_ERROR`, poll).
-    pub(crate) fn subflow_error(self: &Arc<Self>, err: i32) {
-        let wake = Wake {
-            master: self.lock().master.clone(),
-            error: err,
-            ..Wake::default()
+    /// Subflow `id` got an error: the master reports it (`SO_ERROR`, poll)
+    /// if the connection depends on that subflow alone; otherwise the
+    /// connection goes on without it (its data goes on the others).
+    pub(crate) fn subflow_error(self: &Arc<Self>, id: SubflowId, err: i32) {
+        let wake = {
+            let inner = self.lock();
+            if inner.conn.has_other_subflow(id) {
+                Wake {
+                    work: todo::FINISH,
+                    ..Wake::default()
+                }
+            } else {
+                Wake {
+                    master: inner.master.clone(),
+                    error: err,
+                    ..Wake::default()
+                }
+            }
         };
         self.wake(wake);
+    }
+
+    /// Whether the initial subflow's fate is the connection's: unless
+    /// MPTCP runs and another subflow carries data, when the connection
+    /// survives its loss (the application's socket no longer follows it).
+    pub(crate) fn first_decides(&self) -> bool {
+        !self.lock().conn.has_other_subflow(0)
     }
 
     // --- events, timers, wake-ups -------------------------------------
@@ -1235,6 +1272,9 @@ impl Mpcb {
         if todo & todo::ADOPT != 0 {
             self.adopt_joins();
         }
+        if todo & todo::PENALIZE != 0 {
+            self.penalize();
+        }
         if todo & todo::RESET != 0 {
             self.reset_subflows();
         }
@@ -1251,6 +1291,19 @@ impl Mpcb {
         }
         if todo & (todo::FINISH | todo::TIMEOUT | todo::RESET) != 0 {
             self.finish_if_done();
+        }
+    }
+
+    /// Halves the congestion windows of the slow subflows that the core
+    /// penalised (opportunistic retransmission), each under its lock.
+    fn penalize(&self) {
+        loop {
+            let Some((id, cwnd, ssthresh)) = self.lock().conn.take_penalty() else {
+                break;
+            };
+            if let Some(sk) = self.subflow_sock(id) {
+                sk.lock().locked().set_cwnd(cwnd, ssthresh);
+            }
         }
     }
 
@@ -1341,10 +1394,11 @@ impl Mpcb {
         let Some(first) = self.subflow_sock(0) else {
             return;
         };
-        let Some((all, limits)) = MptcpNet::get(first.net()).map(|n| n.pm().lock().snapshot())
-        else {
+        let Some(net) = MptcpNet::get(first.net()) else {
             return;
         };
+        let (all, limits) = net.pm().lock().snapshot();
+        let ndiffports = net.ndiffports();
         let addrs = first.addrs4();
         let peer = Addr {
             ip: addrs.remote,
@@ -1362,7 +1416,13 @@ impl Mpcb {
         }
         inner.pm.n_endpoints = n;
         inner.pm.subflows = limits.subflows;
-        let mut pm = PathManager::new(limits, PmMode::Endpoints, peer);
+        // ndiffports is the client's way to open subflows; a server still
+        // follows its endpoints (it may announce them).
+        let mode = match ndiffports {
+            Some(n) if inner.conn.role() == Role::Client => PmMode::NDiffPorts(n),
+            _ => PmMode::Endpoints,
+        };
+        let mut pm = PathManager::new(limits, mode, peer);
         pm.established(inner.pm.endpoints());
         inner.pm.pm = Some(pm);
         let early = core::mem::take(&mut inner.pm.early);
@@ -1432,31 +1492,81 @@ impl Mpcb {
         }
     }
 
-    /// The endpoint `id` of the namespace `net` was deleted (`ip mptcp
+    /// Whether the connection lives in namespace `net` (a path manager's
+    /// command acts only there).
+    fn lives_in(&self, net: &Net) -> bool {
+        self.subflow_sock(0)
+            .is_some_and(|first| first.net().as_raw() == net.as_raw())
+    }
+
+    /// The endpoints `ids` of the namespace `net` were deleted (`ip mptcp
     /// endpoint delete|flush`): if this connection lives there, its path
-    /// manager forgets it, tells the peer if it had announced it
-    /// (REMOVE_ADDR), and closes the subflows it opened from it.
-    pub(crate) fn endpoint_removed(self: &Arc<Self>, net: &Net, id: u8) {
-        let Some(first) = self.subflow_sock(0) else {
-            return;
-        };
-        if first.net().as_raw() != net.as_raw() {
+    /// manager forgets them, tells the peer of those it had announced
+    /// (REMOVE_ADDR), and closes the subflows it opened from them.
+    pub(crate) fn endpoints_removed(self: &Arc<Self>, net: &Net, ids: &[u8]) {
+        if !self.lives_in(net) {
             return;
         }
         let mut inner = self.lock();
         let pm = &mut inner.pm;
-        let n = pm.n_endpoints;
-        if let Some(i) = pm.endpoints[..n].iter().position(|ep| ep.id == id) {
-            pm.endpoints.copy_within(i + 1..n, i);
-            pm.n_endpoints = n - 1;
+        let mut n = pm.n_endpoints;
+        for &id in ids {
+            if let Some(i) = pm.endpoints[..n].iter().position(|ep| ep.id == id) {
+                pm.endpoints.copy_within(i + 1..n, i);
+                n -= 1;
+            }
         }
+        pm.n_endpoints = n;
         let Some(core_pm) = pm.pm.as_mut() else {
             return;
         };
-        core_pm.endpoint_removed(id);
+        for &id in ids {
+            core_pm.endpoint_removed(id);
+        }
         if pm.collect() {
             drop(inner);
             self.schedule(todo::PM);
+        }
+    }
+
+    /// The endpoint of our address `ip` in namespace `net` became a backup,
+    /// or no longer (`ip mptcp endpoint change ... [no]backup`): if this
+    /// connection lives there, each of its subflows from that address
+    /// tells the peer (MP_PRIO, on a pure ACK of the subflow), and our
+    /// scheduler follows at once.
+    pub(crate) fn endpoint_backup(&self, net: &Net, ip: [u8; 4], backup: bool) {
+        if !self.lives_in(net) {
+            return;
+        }
+        let mut changed = 0u32;
+        {
+            let mut inner = self.lock();
+            let Inner {
+                conn, pm, subflows, ..
+            } = &mut *inner;
+            for (id, slot) in subflows.iter().enumerate() {
+                let Some(slot) = slot else { continue };
+                if slot.sk.addrs4().local != ip {
+                    continue;
+                }
+                conn.set_subflow_backup(id as SubflowId, backup);
+                changed |= subflow_bit(id as SubflowId);
+            }
+            // Subflows the path manager opens from it later join so too.
+            for ep in pm.endpoints[..pm.n_endpoints].iter_mut() {
+                if ep.addr.ip == ip {
+                    ep.flags = if backup {
+                        ep.flags | BACKUP
+                    } else {
+                        ep.flags & !BACKUP
+                    };
+                }
+            }
+        }
+        for id in 0..MAX_SUBFLOWS as SubflowId {
+            if changed & subflow_bit(id) != 0 {
+                self.send_ack_on(id);
+            }
         }
     }
 
@@ -1705,9 +1815,25 @@ impl Mpcb {
     fn reap_subflows(self: &Arc<Self>) {
         let mut dead: [Option<Owned>; MAX_SUBFLOWS] = [const { None }; MAX_SUBFLOWS];
         let mut slots: [Option<Slot>; MAX_SUBFLOWS] = [const { None }; MAX_SUBFLOWS];
+        let mut reinject_first = false;
         {
             let mut inner = self.lock();
             let now = ktime_us();
+            // The initial subflow's socket is the application's socket's
+            // (or the orphaned connection's) to release: when it closes
+            // while others carry data, only its data moves to them.
+            let first_closed = inner.subflows[0]
+                .as_ref()
+                .is_some_and(|s| s.sk.state() == state::CLOSE);
+            let first_carried = inner
+                .conn
+                .subflow(0)
+                .is_some_and(|sf| sf.stage() != Stage::Closed);
+            if first_closed && first_carried && inner.conn.has_other_subflow(0) {
+                let moved = inner.conn.initial_subflow_lost();
+                pr_debug!("mptcp_rs: initial subflow closed, {} octets move\n", moved);
+                reinject_first = true;
+            }
             for id in 1..MAX_SUBFLOWS {
                 let closed = inner.subflows[id]
                     .as_ref()
@@ -1732,7 +1858,7 @@ impl Mpcb {
             self.sync_timer(&mut inner);
         }
         drop(slots);
-        let mut any = false;
+        let mut any = reinject_first;
         for owned in dead.into_iter().flatten() {
             owned.discard();
             any = true;
@@ -1740,6 +1866,14 @@ impl Mpcb {
         if any {
             // What they had in flight goes on the others.
             self.push_all();
+            // The application's socket may depend on the initial subflow
+            // alone now (see `first_decides`): it looks again.
+            let wake = Wake {
+                master: self.lock().master.clone(),
+                state: true,
+                ..Wake::default()
+            };
+            self.wake(wake);
         }
     }
 

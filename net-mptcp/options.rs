@@ -169,6 +169,7 @@ impl TcpHooks for MptcpHooks {
                 conn.set_idsn_near_wrap();
             }
             conn.set_scheduler(net.scheduler());
+            conn.set_opportunism(net.opportunism());
         }
         let fail = net.map_or(0, MptcpNet::fail_alloc);
         // The mpcb owns the token from here (it releases it when dropped).

@@ -16,6 +16,7 @@ use crate::kernel_net::{
     sysctl::{Choices, SysctlTable},
 };
 use crate::mib::{MibFile, Mibs};
+use crate::mptcp_core::conn::Opportunism;
 use crate::mptcp_core::sched::AnyScheduler;
 use crate::options::{MptcpHooks, NF_OPS};
 use crate::pm_netlink::PmConfig;
@@ -60,6 +61,19 @@ pub(crate) struct MptcpNet {
     /// path's allocations of new connections fail (fault injection: the
     /// send buffer's, and the handing of received data to the connection).
     fail_alloc: AtomicU8,
+    /// `net.mptcp.ndiffports`: 0 (or 1), the path manager follows the
+    /// endpoints of `ip mptcp`; N >= 2, the client of a new connection
+    /// opens N subflows in all between the initial pair of addresses, each
+    /// from its own port (the seeds' "ndiffports" path manager, for
+    /// datacenters with ECMP), within the `subflows` limit.
+    ndiffports: AtomicU8,
+    /// `net.mptcp.opportunistic_retransmit` and `net.mptcp.penalize` (1 by
+    /// default, each): when the peer's window is full and a slower subflow
+    /// holds its head, a faster subflow sends the head again, and the slow
+    /// one's congestion window is halved, at most once per its RTT (seed
+    /// 004's remedies for paths of unlike delays).
+    opportunistic_retransmit: AtomicU8,
+    penalize: AtomicU8,
     /// What MPTCP did and saw here.
     pub(crate) mib: Mibs,
     /// The in-kernel path manager's endpoints and limits (`ip mptcp`).
@@ -119,12 +133,31 @@ impl MptcpNet {
         self.subflows_limit.store(limit, Ordering::Relaxed);
     }
 
+    /// How many subflows the client of a new connection opens between the
+    /// initial pair of addresses (`net.mptcp.ndiffports`), if that mode is
+    /// on.
+    pub(crate) fn ndiffports(&self) -> Option<u8> {
+        let n = self.ndiffports.load(Ordering::Relaxed);
+        (n >= 2).then_some(n)
+    }
+
+    /// Opportunistic retransmission and penalisation for a new connection.
+    pub(crate) fn opportunism(&self) -> Opportunism {
+        Opportunism {
+            retransmit: self.opportunistic_retransmit.load(Ordering::Relaxed) != 0,
+            penalize: self.penalize.load(Ordering::Relaxed) != 0,
+        }
+    }
+
     /// Whether new connections move their IDSNs near 2^64
     /// (`net.mptcp.debug_idsn_near_wrap`).
     pub(crate) fn idsn_near_wrap(&self) -> bool {
         self.idsn_near_wrap.load(Ordering::Relaxed) != 0
     }
 }
+
+/// The most subflows `net.mptcp.ndiffports` asks for: one connection's.
+const MAX_NDIFFPORTS: u32 = crate::mptcp_core::conn::MAX_SUBFLOWS as u32;
 
 impl PernetData for MptcpNet {
     const SYSCTL_PATH: &'static CStr = c_str!("net/mptcp");
@@ -141,6 +174,9 @@ impl PernetData for MptcpNet {
             scheduler: AtomicU8::new(0),
             idsn_near_wrap: AtomicU8::new(0),
             fail_alloc: AtomicU8::new(0),
+            ndiffports: AtomicU8::new(0),
+            opportunistic_retransmit: AtomicU8::new(1),
+            penalize: AtomicU8::new(1),
             mib: Mibs::new(),
             pm: KBox::pin_init(new_mutex!(PmConfig::new(), "MptcpNet::pm"), GFP_KERNEL)?,
             subflows_limit: AtomicU8::new(PmConfig::new().limits().subflows),
@@ -151,6 +187,14 @@ impl PernetData for MptcpNet {
         table.add_u8(c_str!("enabled"), &self.enabled, &0, &1)?;
         table.add_choice(c_str!("scheduler"), &self.scheduler, &SCHEDULERS)?;
         table.add_choice_list(c_str!("available_schedulers"), &SCHEDULERS)?;
+        table.add_u8(c_str!("ndiffports"), &self.ndiffports, &0, &MAX_NDIFFPORTS)?;
+        table.add_u8(
+            c_str!("opportunistic_retransmit"),
+            &self.opportunistic_retransmit,
+            &0,
+            &1,
+        )?;
+        table.add_u8(c_str!("penalize"), &self.penalize, &0, &1)?;
         table.add_u8(c_str!("debug_idsn_near_wrap"), &self.idsn_near_wrap, &0, &1)?;
         table.add_u8(c_str!("debug_fail_alloc"), &self.fail_alloc, &0, &255)
     }

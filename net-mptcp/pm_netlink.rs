@@ -237,7 +237,7 @@ impl GenlFamily for PmFamily {
                     pm.endpoints[i].take().map(|e| e.id)
                 };
                 if let Some(id) = id {
-                    keys::for_each_published(|mpcb| mpcb.endpoint_removed(req.net(), id));
+                    keys::for_each_published(|mpcb| mpcb.endpoints_removed(req.net(), &[id]));
                 }
                 Ok(())
             }
@@ -256,8 +256,14 @@ impl GenlFamily for PmFamily {
                     pm.next_id = 1;
                     core::mem::replace(&mut pm.endpoints, [None; MAX_ENDPOINTS])
                 };
-                for id in gone.iter().flatten().map(|e| e.id) {
-                    keys::for_each_published(|mpcb| mpcb.endpoint_removed(req.net(), id));
+                let mut ids = [0u8; MAX_ENDPOINTS];
+                let mut n = 0;
+                for (out, ep) in ids.iter_mut().zip(gone.iter().flatten()) {
+                    *out = ep.id;
+                    n += 1;
+                }
+                if n > 0 {
+                    keys::for_each_published(|mpcb| mpcb.endpoints_removed(req.net(), &ids[..n]));
                 }
                 Ok(())
             }
@@ -316,7 +322,15 @@ impl GenlFamily for PmFamily {
                 if flags & SIGNAL_FLAG != 0 && flags & FULLMESH_FLAG != 0 {
                     return Err(refused((EINVAL, c_str!("invalid addr flags"))));
                 }
+                let backup_changed = (cur.flags ^ flags) & BACKUP_FLAG != 0;
                 cur.flags = flags;
+                let ip = cur.addr;
+                drop(pm);
+                // Live connections follow a change of "backup" (MP_PRIO).
+                if backup_changed {
+                    let backup = flags & BACKUP_FLAG != 0;
+                    keys::for_each_published(|mpcb| mpcb.endpoint_backup(req.net(), ip, backup));
+                }
                 Ok(())
             }
             _ => Err(errno::eopnotsupp()),

@@ -219,6 +219,23 @@ impl MptcpSock {
         &self.first
     }
 
+    /// The initial subflow's pending error (positive errno, or 0), if the
+    /// connection depends on that subflow (see [`Mpcb::first_decides`]).
+    fn first_error(&self) -> i32 {
+        let err = self.first.sk().error();
+        if err != 0 && self.mpcb.first_decides() {
+            err
+        } else {
+            0
+        }
+    }
+
+    /// Whether the initial subflow closed and the connection depended on
+    /// it: the peer is gone.
+    fn first_closed(&self) -> bool {
+        self.first.sk().state() == state::CLOSE && self.mpcb.first_decides()
+    }
+
     /// Whether the application's calls go straight to the subflow (the
     /// handshake is on, or the connection fell back and nothing of ours is
     /// pending); while the handshake is on and the subflow still connects,
@@ -304,6 +321,7 @@ impl StreamOps for Mptcp {
             conn.set_idsn_near_wrap();
         }
         conn.set_scheduler(net.scheduler());
+        conn.set_opportunism(net.opportunism());
         let token = conn.local().token;
         let mpcb = Mpcb::new(conn, net.fail_alloc(), GFP_KERNEL)?;
         AF_OPS.install(first.sk());
@@ -440,11 +458,11 @@ impl StreamOps for Mptcp {
                 }
             }
         }
-        if sub.error() != 0 {
+        if st.first_error() != 0 {
             mask |= EPOLLERR;
         }
         let fin_acked = st.mpcb.lock().conn.data_fin_acked();
-        if (eof && fin_acked) || sub.state() == state::CLOSE {
+        if (eof && fin_acked) || st.first_closed() {
             mask |= EPOLLHUP;
         }
         mask
@@ -546,7 +564,7 @@ impl StreamOps for Mptcp {
                     Err(e) => Err(e),
                 };
             }
-            let err = sub.error();
+            let err = st.first_error();
             if err != 0 {
                 break Err(Error::from_errno(-err));
             }
@@ -565,7 +583,7 @@ impl StreamOps for Mptcp {
                 lock = m.sk().lock();
                 // DATA_ACKs free room and wake us (the master's write_space).
                 let waited = lock.wait(&mut timeo, |_| {
-                    st.mpcb.can_write(sndbuf) || sub.error() != 0 || st.mpcb.passthrough()
+                    st.mpcb.can_write(sndbuf) || st.first_error() != 0 || st.mpcb.passthrough()
                 });
                 st.mpcb.writer_enter();
                 if let Err(e) = waited {
@@ -594,7 +612,7 @@ impl StreamOps for Mptcp {
                     unpushed = 0;
                     lock = m.sk().lock();
                     let mut pause = MEMORY_WAIT;
-                    let _ = lock.wait(&mut pause, |_| sub.error() != 0);
+                    let _ = lock.wait(&mut pause, |_| st.first_error() != 0);
                     st.mpcb.writer_enter();
                     continue;
                 }
@@ -666,14 +684,14 @@ impl StreamOps for Mptcp {
                 // Fallen back: the rest comes from the subflow, next call.
                 break;
             }
-            let err = sub.error();
+            let err = st.first_error();
             if err != 0 {
                 if copied > 0 {
                     break;
                 }
                 return Err(Error::from_errno(-err));
             }
-            if sub.state() == state::CLOSE {
+            if st.first_closed() {
                 // The subflow died without a DATA_FIN: the peer is gone.
                 if copied > 0 {
                     break;
@@ -682,7 +700,7 @@ impl StreamOps for Mptcp {
             }
             let waited = lock.wait(&mut timeo, |_| {
                 let (queued, eof) = st.mpcb.readable();
-                queued > 0 || eof || sub.error() != 0 || sub.state() == state::CLOSE
+                queued > 0 || eof || st.first_error() != 0 || st.first_closed()
             });
             if let Err(e) = waited {
                 if copied > 0 {

@@ -129,6 +129,6 @@ impl SockEvents for SubflowCtx {
     }
 
     fn error_report(&self, sk: &TcpLocked<'_>) {
-        self.mpcb.subflow_error(sk.error());
+        self.mpcb.subflow_error(self.id, sk.error());
     }
 }

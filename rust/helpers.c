@@ -271,6 +271,15 @@ void mptcp_rs_tcp_close_tail_record(struct sock *sk)
 		TCP_SKB_CB(skb)->eor = 1;
 }
 
+/* Penalisation of a slow subflow (tcp_snd_cwnd_set is a static inline). */
+void mptcp_rs_tcp_set_cwnd(struct sock *sk, u32 cwnd, u32 ssthresh)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tcp_snd_cwnd_set(tp, max(cwnd, 1U));
+	tp->snd_ssthresh = max(ssthresh, 2U);
+}
+
 unsigned char *mptcp_rs_skb_network_header(const struct sk_buff *skb)
 {
 	return skb_network_header(skb);

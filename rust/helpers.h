@@ -120,6 +120,7 @@ void mptcp_rs_consume_skb(struct sk_buff *skb);
 bool mptcp_rs_sk_flush_backlog(struct sock *sk);
 bool mptcp_rs_in_pingpong_mode(struct sock *sk);
 void mptcp_rs_tcp_mark_eor(struct sock *sk);
+void mptcp_rs_tcp_set_cwnd(struct sock *sk, u32 cwnd, u32 ssthresh);
 struct page_frag *mptcp_rs_sk_page_frag(struct sock *sk);
 void mptcp_rs_get_page(struct page *page);
 void mptcp_rs_put_page(struct page *page);

@@ -75,6 +75,7 @@ pub(crate) struct TcpSnapshot {
     /// The retransmission timeout, in jiffies.
     pub(crate) rto: u32,
     pub(crate) snd_cwnd: u32,
+    pub(crate) snd_ssthresh: u32,
     pub(crate) packets_out: u32,
     pub(crate) mss_cache: u32,
     /// Segments per skb that `tcp_sendmsg_locked` last aimed at (its
@@ -145,6 +146,7 @@ impl TcpSock {
                 srtt_us: core::ptr::read_volatile(&(*tp).srtt_us) >> 3,
                 rto: core::ptr::read_volatile(&(*icsk).icsk_rto),
                 snd_cwnd: core::ptr::read_volatile(&(*tp).snd_cwnd),
+                snd_ssthresh: core::ptr::read_volatile(&(*tp).snd_ssthresh),
                 packets_out: core::ptr::read_volatile(&(*tp).packets_out),
                 mss_cache: core::ptr::read_volatile(&(*tp).mss_cache),
                 gso_segs: core::ptr::read_volatile(&(*tp).gso_segs),
@@ -487,6 +489,15 @@ impl<'a> TcpLocked<'a> {
         // leaves `copied_seq` as it is: it only runs the autotuning, which
         // reads and writes fields of the socket under its lock.
         unsafe { bindings::tcp_read_done(self.sk.as_raw(), 0) };
+    }
+
+    /// Sets the congestion window and slow-start threshold (segments; at
+    /// least 1 and 2): a slow subflow penalised by the connection.
+    pub(crate) fn set_cwnd(&self, cwnd: u32, ssthresh: u32) {
+        // SAFETY: we hold the lock of this live TCP socket (type
+        // invariant), under which TCP's congestion control writes the
+        // same two fields.
+        unsafe { bindings::mptcp_rs_tcp_set_cwnd(self.sk.as_raw(), cwnd, ssthresh) };
     }
 
     /// Whether the receive queue holds an skb.

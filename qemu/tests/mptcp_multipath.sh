@@ -7,7 +7,10 @@
 # (`signal` endpoints, ADD_ADDR), the client joins them from its own
 # (`subflow fullmesh` endpoints, MP_JOIN); every transfer checked by a
 # SHA-256 of the bytes, each path's links shown to carry data, the counters
-# of both ends showing real joins and no reset. Then joins refused: over
+# of both ends showing real joins and no reset; opportunistic
+# retransmission over paths of unlike delays; the initial subflow dying
+# mid-transfer; a subflow made a backup mid-connection (MP_PRIO);
+# ndiffports. Then joins refused: over
 # the server's `subflows` limit, and for a token nobody has.
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/lib-mptcp.sh"
@@ -38,7 +41,7 @@ multipath() {
 	expect_mib srv MPJoinAckRx -ge $((n - 1))
 	for ns in cli srv; do
 		expect_zero $ns MPJoinSynAckHMacFailure MPJoinAckHMacFailure MPJoinAckTimeout \
-			SubflowReset DSSNotMatching DSSNoMapping
+			SubflowReset DSSNotMatching DSSNoMapping InitialSubflowLost
 	done
 	for ns in cli srv; do
 		echo "# $ns: $(in_ns $ns awk 'NR == 1 { for (i = 2; i <= NF; i++) n[i] = $i }
@@ -55,6 +58,115 @@ before=$(link_bytes cli c1) before2=$(link_bytes cli c2)
 mp_transfer paths2-roundrobin 1000000
 each_path_carried paths2-roundrobin 2 "$before" "$before2"
 for ns in cli srv; do ip netns exec $ns sysctl -q -w net.mptcp.scheduler=default; done
+
+# Paths of unlike delays and a small receive buffer (path 2 100 ms slower
+# both ways, the server's tcp_rmem at most 64 KB), data spread over both
+# (round-robin): the window fills with data beyond what the slow path
+# holds. With net.mptcp.opportunistic_retransmit and net.mptcp.penalize off
+# nothing is resent that way; with them on (the default) the fast path
+# sends the head again while the slow one's congestion window is halved.
+topo_shape 2 - 50ms
+rmem=$(srv sysctl -n net.ipv4.tcp_rmem)
+srv sysctl -q -w net.ipv4.tcp_rmem="4096 32768 65536"
+for ns in cli srv; do ip netns exec $ns sysctl -q -w net.mptcp.scheduler=roundrobin; done
+for on in 0 1; do
+	for ns in cli srv; do
+		ip netns exec $ns sysctl -q -w net.mptcp.opportunistic_retransmit=$on net.mptcp.penalize=$on
+	done
+	opp=$(mib cli OpportunisticRetransmit) pen=$(mib cli Penalized)
+	mp_transfer "opportunistic-$on" 500000
+	if [ $on = 0 ]; then
+		expect_mib cli OpportunisticRetransmit -eq "$opp"
+		expect_mib cli Penalized -eq "$pen"
+	else
+		expect_mib cli OpportunisticRetransmit -gt "$opp"
+		expect_mib cli Penalized -gt "$pen"
+	fi
+done
+for ns in cli srv; do ip netns exec $ns sysctl -q -w net.mptcp.scheduler=default; done
+srv sysctl -q -w net.ipv4.tcp_rmem="$rmem"
+topo_shape 2 - 0ms
+
+# The initial subflow dies mid-transfer: once path 2 carries data, path 1
+# drops everything from and to the client's first address and TCP gives up
+# on that subflow (tcp_retries2 = 3 at both ends: a few seconds). The
+# connection goes on over path 2; the applications see no error and every
+# byte arrives.
+lost_c=$(mib cli InitialSubflowLost) lost_s=$(mib srv InitialSubflowLost)
+before2=$(link_bytes cli c2)
+mp_transfer_start first-dies 3000000
+for _ in $(seq 1 100); do
+	[ $(($(link_bytes cli c2) - before2)) -ge 65536 ] && break
+	sleep 0.3
+done
+for ns in cli srv; do ip netns exec $ns sysctl -q -w net.ipv4.tcp_retries2=3; done
+rtr iptables -A FORWARD -s "${TOPO_CLI_ADDR[1]}" -j DROP
+rtr iptables -A FORWARD -d "${TOPO_CLI_ADDR[1]}" -j DROP
+mp_transfer_wait first-dies 3000000
+expect_mib cli InitialSubflowLost -eq $((lost_c + 1))
+echo "# first-dies: the server lost its initial subflow $(($(mib srv InitialSubflowLost) - lost_s)) time(s) (it does only if it had data in flight there)"
+rtr iptables -F FORWARD
+for ns in cli srv; do ip netns exec $ns sysctl -q -w net.ipv4.tcp_retries2=15; done
+
+# The client makes its second address a backup mid-connection (`ip mptcp
+# endpoint change ... backup`): its subflow from there says so (MP_PRIO) and
+# carries no new data. The client sends 1 MB, pauses (what was queued
+# drains), the flag changes, then it sends 1 MB more: path 2 must carry
+# almost nothing of the second half, path 1 all of it.
+prio_tx=$(mib cli MPPrioTx) prio_rx=$(mib srv MPPrioRx)
+port=$((port + 1))
+rm -f "$out/prio-resume"
+srv timeout 300 python3 -S "$here/xfer.py" serve --port $port --mptcp --send 0 --recv 2000000 \
+	--label mp-prio >"$out/mp-prio.server.json" 2>&1 &
+spid=$!
+cli timeout 300 python3 -S "$here/xfer.py" connect "${TOPO_SRV_ADDR[1]}" --port $port --mptcp \
+	--send 2000000 --recv 0 --pause-at 1000000 --until "$out/prio-resume" --retry 60 \
+	--label mp-prio >"$out/mp-prio.client.json" 2>&1 &
+cpid=$!
+# Path 2 carries data before the change (its subflow is up).
+before2=$(link_bytes cli c2)
+for _ in $(seq 1 100); do
+	[ $(($(link_bytes cli c2) - before2)) -ge 65536 ] && break
+	sleep 0.3
+done
+carried2=$(($(link_bytes cli c2) - before2))
+ip -n cli mptcp endpoint change "${TOPO_CLI_ADDR[2]}" backup
+sleep 1
+c1=$(link_bytes cli c1) c2=$(link_bytes cli c2)
+touch "$out/prio-resume"
+wait $cpid
+crc=$?
+wait $spid
+src=$?
+moved1=$(($(link_bytes cli c1) - c1)) moved2=$(($(link_bytes cli c2) - c2))
+echo "# mp-prio: before the change path 2 moved $carried2 bytes; after it path 1 moved $moved1 bytes, path 2 $moved2"
+expect_eq "mp-prio: 2 MB with a pause, SHA-256 matches at both ends" "0 0" "$crc $src"
+if [ "$carried2" -ge 16384 ] && [ "$moved1" -ge 900000 ] && [ "$moved2" -lt 65536 ]; then
+	ok "mp-prio: path 2 carried $carried2 bytes before, $moved2 of the second MB once a backup (path 1 $moved1)"
+else
+	not_ok "mp-prio: path 2 moved $carried2 bytes before the change, then path 1 $moved1 and path 2 $moved2 (expected >= 16384, then >= 900000 and < 65536)"
+fi
+expect_mib cli MPPrioTx -ge $((prio_tx + 1))
+expect_mib srv MPPrioRx -ge $((prio_rx + 1))
+
+# ndiffports (net.mptcp.ndiffports = 3 at the client, no endpoints): three
+# subflows between the initial pair of addresses, each from its own port;
+# path 2 carries nothing.
+ip -n cli mptcp endpoint flush
+ip -n srv mptcp endpoint flush
+cli sysctl -q -w net.mptcp.ndiffports=3
+syn_tx=$(mib cli MPJoinSynTx) ack_rx=$(mib srv MPJoinAckRx)
+before2=$(link_bytes cli c2)
+mp_transfer ndiffports 1000000
+expect_mib cli MPJoinSynTx -eq $((syn_tx + 2))
+expect_mib srv MPJoinAckRx -eq $((ack_rx + 2))
+moved2=$(($(link_bytes cli c2) - before2))
+if [ "$moved2" -lt 16384 ]; then
+	ok "ndiffports: path 2 carried $moved2 bytes (the subflows share path 1)"
+else
+	not_ok "ndiffports: path 2 carried $moved2 bytes"
+fi
+cli sysctl -q -w net.mptcp.ndiffports=0
 
 for ns in cli srv; do
 	expect_zero $ns DSSNotMatching DSSNoMapping

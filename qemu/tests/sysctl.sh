@@ -5,7 +5,8 @@
 # net.mptcp.enabled: per network namespace, 0 or 1, default 1, as in
 # Linux's own MPTCP. net.mptcp.scheduler: the name of one of
 # net.mptcp.available_schedulers (read-only), "default" by default; any
-# other name is refused with ENOENT, as Linux does.
+# other name is refused with ENOENT, as Linux does. net.mptcp.ndiffports:
+# 0 to 8; net.mptcp.opportunistic_retransmit and net.mptcp.penalize: 0 or 1.
 . "$(dirname "$0")/tap.sh"
 f=/proc/sys/net/mptcp/enabled
 
@@ -42,6 +43,33 @@ expect_eq "scheduler unchanged after refused writes" roundrobin "$(cat $s)"
 ip netns add mp-a && ip netns add mp-b
 expect_eq "a new namespace starts with scheduler default" default "$(ip netns exec mp-a cat $s)"
 sysctl -q -w net.mptcp.scheduler=default
+
+# net.mptcp.ndiffports: 0 by default (the endpoints of `ip mptcp`), up to 8
+# subflows between the initial pair of addresses.
+d=/proc/sys/net/mptcp/ndiffports
+expect_eq "ndiffports is 0 after load" 0 "$(cat $d)"
+check "sysctl(8) sets ndiffports 8" sysctl -q -w net.mptcp.ndiffports=8
+expect_eq "ndiffports reads back 8" 8 "$(cat $d)"
+for bad in 9 -1 abc; do
+	err=$(bash -c "echo $bad > $d" 2>&1) && not_ok "ndiffports $bad is refused" ||
+		{ case $err in *"Invalid argument"*) ok "ndiffports $bad is refused with EINVAL" ;;
+			*) not_ok "ndiffports $bad: expected EINVAL, got: $err" ;; esac; }
+done
+expect_eq "ndiffports unchanged after refused writes" 8 "$(cat $d)"
+sysctl -q -w net.mptcp.ndiffports=0
+
+# net.mptcp.opportunistic_retransmit and net.mptcp.penalize: 0 or 1, 1 by
+# default.
+for name in opportunistic_retransmit penalize; do
+	o=/proc/sys/net/mptcp/$name
+	expect_eq "$name is 1 after load" 1 "$(cat $o)"
+	check "sysctl(8) sets $name 0" sysctl -q -w net.mptcp.$name=0
+	expect_eq "$name reads back 0" 0 "$(cat $o)"
+	err=$(bash -c "echo 2 > $o" 2>&1) && not_ok "$name 2 is refused" ||
+		{ case $err in *"Invalid argument"*) ok "$name 2 is refused with EINVAL" ;;
+			*) not_ok "$name 2: expected EINVAL, got: $err" ;; esac; }
+	sysctl -q -w net.mptcp.$name=1
+done
 expect_eq "a new namespace starts with enabled=1" 1 "$(ip netns exec mp-a cat $f)"
 check "set enabled=0 in namespace a" ip netns exec mp-a sysctl -q -w net.mptcp.enabled=0
 expect_eq "namespace a reads 0" 0 "$(ip netns exec mp-a cat $f)"

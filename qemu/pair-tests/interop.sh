@@ -118,6 +118,10 @@ else
 	expect_linux_mib EchoAddTx -ge 1
 	expect_linux_mib MPJoinSynTx -ge 1
 	expect_linux_mib MPJoinSynAckRx -ge 1
+	# (If Linux did not join: what it counted, its connect errors among
+	# them, for the record.)
+	[ "$(linux_mib MPJoinSynTx)" != 0 ] ||
+		echo "# Linux MPTcpExt: $(nstat -az 2>/dev/null | awk '/^MPTcpExt/ && $2 != 0 { printf "%s=%s ", $1, $2 }')"
 	for m in MPJoinSynAckHMacFailure MPRstRx MPRstTx AddAddrDrop; do
 		expect_linux_mib $m -eq 0
 	done

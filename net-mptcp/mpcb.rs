@@ -1822,15 +1822,16 @@ impl Mpcb {
             // The initial subflow's socket is the application's socket's
             // (or the orphaned connection's) to release: when it closes
             // while others carry data, only its data moves to them.
-            let first_closed = inner.subflows[0]
-                .as_ref()
-                .is_some_and(|s| s.sk.state() == state::CLOSE);
+            let (first_closed, first_failed) =
+                inner.subflows[0].as_ref().map_or((false, false), |s| {
+                    (s.sk.state() == state::CLOSE, s.sk.error() != 0)
+                });
             let first_carried = inner
                 .conn
                 .subflow(0)
                 .is_some_and(|sf| sf.stage() != Stage::Closed);
             if first_closed && first_carried && inner.conn.has_other_subflow(0) {
-                let moved = inner.conn.initial_subflow_lost();
+                let moved = inner.conn.initial_subflow_closed(first_failed);
                 pr_debug!("mptcp_rs: initial subflow closed, {} octets move\n", moved);
                 reinject_first = true;
             }

@@ -242,7 +242,7 @@ counters! {
     MPPrioRx: "An MP_PRIO arrived.",
     OpportunisticRetransmit: "Octets at the head of the window sent again on a faster subflow while the peer's window was full.",
     Penalized: "A slow subflow holding the head of a full window had its congestion window halved.",
-    InitialSubflowLost: "The initial subflow closed before the peer's DATA_FIN while others carried the connection on.",
+    InitialSubflowLost: "The initial subflow failed (a reset, a timeout) while others carried the connection on.",
 }
 
 const COUNTERS: usize = Counter::ALL.len();
@@ -1648,10 +1648,10 @@ impl<S: Platform> Connection<S> {
 
     /// The initial subflow closed while another carries data: the
     /// connection goes on without it, and what it carried goes again on
-    /// the others. Returns the octets marked.
-    pub fn initial_subflow_lost(&mut self) -> u64 {
-        // (After the peer's DATA_FIN its closing is the connection's end.)
-        if !self.rx.as_ref().is_some_and(|rx| rx.fin_reached()) {
+    /// the others; if it `failed` (a reset, a timeout: not the end of the
+    /// connection) that is counted. Returns the octets marked.
+    pub fn initial_subflow_closed(&mut self, failed: bool) -> u64 {
+        if failed {
             self.count(Counter::InitialSubflowLost);
         }
         self.subflow_closed(0)

@@ -179,11 +179,6 @@ impl<P: Payload, M: SeqMap<P>> Reassembly<P, M> {
         end - self.read_nxt
     }
 
-    /// Whether the DATA_FIN was reached in order (read or not).
-    pub fn fin_reached(&self) -> bool {
-        self.data_fin.is_some_and(|fin| self.rcv_nxt > fin)
-    }
-
     /// Whether the reader is at the end of the stream: the DATA_FIN was
     /// consumed and every octet before it read.
     pub fn at_eof(&self) -> bool {

@@ -183,7 +183,7 @@ fn the_connection_survives_the_loss_of_its_initial_subflow() {
     assert!(!tcp.queue.is_empty());
     tcp.cut = true;
     p.client.emit(0);
-    let moved = p.client.conn.initial_subflow_lost();
+    let moved = p.client.conn.initial_subflow_closed(true);
     assert_eq!(moved, 100_000);
     assert!(!p.client.conn.has_other_subflow(1));
     p.client.tcp[0] = None;

@@ -136,16 +136,32 @@ mp_transfer_start() {
 	XFER_CPID=$!
 }
 
+# mp_upload_start NAME BYTES PAUSE_AT: the client sends BYTES to the server
+# (nothing back), pausing after PAUSE_AT until `touch "$out/NAME.resume"`,
+# in the background; mp_transfer_wait NAME BYTES "one way": its result.
+mp_upload_start() {
+	local name=$1 bytes=$2 pause=$3
+	port=$((port + 1))
+	rm -f "$out/$name.resume"
+	srv timeout 300 python3 -S "$here/xfer.py" serve --port $port --mptcp --send 0 --recv "$bytes" \
+		--label "$name" >"$out/$name.server.json" 2>&1 &
+	XFER_SPID=$!
+	cli timeout 300 python3 -S "$here/xfer.py" connect "${TOPO_SRV_ADDR[1]}" --port $port --mptcp \
+		--send "$bytes" --recv 0 --pause-at "$pause" --until "$out/$name.resume" --retry 60 \
+		--label "$name" >"$out/$name.client.json" 2>&1 &
+	XFER_CPID=$!
+}
+
 mp_transfer_wait() {
-	local name=$1 bytes=$2 crc src
+	local name=$1 bytes=$2 way=${3:-each way} crc src
 	wait $XFER_CPID
 	crc=$?
 	wait $XFER_SPID
 	src=$?
 	if [ $crc = 0 ] && [ $src = 0 ]; then
-		ok "$name: $bytes bytes each way, SHA-256 matches ($(jq -r '.seconds' "$out/$name.client.json") s)"
+		ok "$name: $bytes bytes $way, SHA-256 matches ($(jq -r '.seconds' "$out/$name.client.json") s)"
 	else
-		not_ok "$name: $bytes bytes each way (client $crc, server $src)"
+		not_ok "$name: $bytes bytes $way (client $crc, server $src)"
 		sed 's/^/#   /' "$out/$name.client.json" "$out/$name.server.json" | cut -c1-300
 	fi
 }

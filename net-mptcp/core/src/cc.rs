@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Coupled congestion control in integer arithmetic: LIA (RFC 6356) and
+//! Coupled congestion control in integer arithmetic: LIA (RFC 6356),
 //! OLIA (Khalili et al., "MPTCP is not Pareto-optimal", CoNEXT 2012;
-//! draft-khalili-mptcp-congestion-control).
+//! draft-khalili-mptcp-congestion-control) and BALIA (Peng et al., IEEE/ACM
+//! ToN 2016; [`balia_threshold`], [`balia_ssthresh`]).
 //!
-//! Both algorithms keep Reno's slow start and its halving on loss on every
+//! LIA and OLIA keep Reno's slow start and its halving on loss on every
 //! subflow, and replace only the increase of congestion avoidance with one
-//! that looks at all the subflows of the connection. This module computes
+//! that looks at all the subflows of the connection; BALIA also couples
+//! the decrease. This module computes
 //! that increase from a snapshot of the subflows ([`Path`]) and applies it
 //! in the form that a Linux `tcp_congestion_ops::cong_avoid` needs: the
 //! window `snd_cwnd` in segments and the counter `snd_cwnd_cnt` of ACKed
@@ -804,6 +806,114 @@ pub fn olia_cong_avoid(
     cong_avoid_signed(cwnd, cwnd_cnt, acked, step)
 }
 
+// ---------------------------------------------------------------------
+// BALIA
+// ---------------------------------------------------------------------
+
+/// `m_r * 2^16` in bytes: `max_k w_k * rtt_r / rtt_k` over the coupled
+/// paths (the largest term of `S_r`; at least `w_r`, its own term).
+fn max_rtt_weighted(paths: &[Path], r: usize) -> u128 {
+    let Some(pr) = paths.get(r) else {
+        return 0;
+    };
+    let rr = pr.srtt_us as u128;
+    paths
+        .iter()
+        .filter(|p| p.is_coupled())
+        .map(|p| div_u128_by_u32(((p.bytes() as u128) * rr) << 16, p.srtt_us as u64))
+        .max()
+        .unwrap_or(0)
+}
+
+/// BALIA's threshold for path `r` (Peng, Walid, Hwang, Low, "Multipath TCP:
+/// analysis, design and implementation", IEEE/ACM ToN 2016): the number of
+/// ACKed segments per segment of growth.
+///
+/// BALIA increases `w_r` for each ACKed segment by
+///
+/// ```text
+///     (x_r / rtt_r) / (sum_k x_k)^2 * (1 + a_r) / 2 * (4 + a_r) / 5,
+///     x_k = w_k / rtt_k,   a_r = max_k x_k / x_r
+/// ```
+///
+/// Reorganised around `rtt_r` as LIA's is (`S_r = sum_k w_k rtt_r /
+/// rtt_k`, `m_r = max_k w_k rtt_r / rtt_k`, so `a_r = m_r / w_r`), the
+/// increase in segments is `mss_r (w_r + m_r) (4 w_r + m_r) / (10 w_r
+/// S_r^2)`, and its inverse
+///
+/// ```text
+///     T_r = 10 * cwnd_r * (S_r / (w_r + m_r)) * (S_r / (4 w_r + m_r))
+/// ```
+///
+/// two factors between 1/5 and 8 with no `a_r` to bound. It is never below
+/// `cwnd_r` (the increase is at most Reno's: `sum_k x_k >= a_r x_r` and
+/// `(1 + a)(4 + a) <= 10 a^2` for `a >= 1`), and it is exactly `cwnd_r`
+/// with one subflow or when `r` is not coupled. Relative error of `1 / T_r`
+/// at most 1e-6 in the documented range.
+pub fn balia_threshold(paths: &[Path], r: usize) -> AckThreshold {
+    let Some(p) = paths.get(r) else {
+        return AckThreshold::reno(1);
+    };
+    let reno = AckThreshold::reno(p.cwnd);
+    if !p.is_coupled() || paths.iter().filter(|q| q.is_coupled()).count() < 2 {
+        return reno;
+    }
+    let s = rtt_weighted_sum(paths, r); // S_r * 2^16
+    let m = max_rtt_weighted(paths, r); // m_r * 2^16
+    let w = (p.bytes() as u128) << 16;
+    let z1 = div_fx(s, w.saturating_add(m), 32); // 32 fractional bits, < 2^36
+    let z2 = div_fx(s, w.saturating_mul(4).saturating_add(m), 32);
+    let t = z1
+        .checked_mul(z2)
+        .and_then(|z| z.checked_mul(10 * u128::from(p.cwnd)))
+        .map_or(u64::MAX, |v| sat64(v >> (64 - ACK_THRESHOLD_SHIFT)));
+    max(AckThreshold(t), reno)
+}
+
+/// BALIA's slow-start threshold (and window) for path `r` after a loss:
+/// `cwnd_r - cwnd_r / 2 * min(a_r, 3/2)`, at least 2 segments: Reno's
+/// halving with one subflow, down to a quarter for a path much slower
+/// than the best one (`a_r >= 3/2`). Reno's when `r` is not coupled.
+pub fn balia_ssthresh(paths: &[Path], r: usize) -> u32 {
+    let Some(p) = paths.get(r) else {
+        return 2;
+    };
+    if !p.is_coupled() {
+        return reno_ssthresh(p.cwnd);
+    }
+    let m = max_rtt_weighted(paths, r);
+    let w = (p.bytes() as u128) << 16;
+    let cwnd = u64::from(p.cwnd);
+    // cwnd * min(a, 3/2) / 2, with a = m / w (32 fractional bits).
+    let decrease = if m.saturating_mul(2) >= w.saturating_mul(3) {
+        cwnd * 3 / 4
+    } else {
+        let a = sat64(div_fx(m, w, 32));
+        sat64((u128::from(cwnd) * u128::from(a)) >> 33)
+    };
+    let left = cwnd.saturating_sub(decrease);
+    max(left, 2).min(u64::from(u32::MAX)) as u32
+}
+
+/// A full BALIA `cong_avoid` for path `r` (its `cwnd` is `paths[r].cwnd`):
+/// Reno's slow start below `ssthresh`, then congestion avoidance with
+/// [`balia_threshold`] for the ACKs left over, never faster than Reno.
+pub fn balia_cong_avoid(
+    paths: &[Path],
+    r: usize,
+    ssthresh: u32,
+    cwnd_cnt: u32,
+    acked: u32,
+) -> CwndUpdate {
+    let cwnd = paths.get(r).map_or(1, |p| p.cwnd);
+    let (cwnd, acked) = slow_start(cwnd, ssthresh, acked);
+    if acked == 0 {
+        return CwndUpdate { cwnd, cwnd_cnt };
+    }
+    let t = max(balia_threshold(paths, r), AckThreshold::reno(cwnd));
+    cong_avoid_ai(cwnd, cwnd_cnt, acked, t)
+}
+
 /// Hand vectors, run on the host and as KUnit cases (no float).
 #[cfg(any(test, CONFIG_KUNIT))]
 pub fn selftest(c: &mut dyn super::check::Check) {
@@ -1086,6 +1196,21 @@ pub fn selftest(c: &mut dyn super::check::Check) {
     check_eq!(c, wide_mul(u128::MAX, u128::MAX), (u128::MAX - 1, 1));
     check_eq!(c, wide_mul(1 << 64, 1 << 64), (1, 0));
     check_eq!(c, wide_mul(3, 5), (0, 15));
+
+    // BALIA: Reno with one subflow; two equal paths grow at a quarter of
+    // Reno's pace (a = 1: T = 10 cwnd * (2w / 2w) * (2w / 5w) = 4 cwnd),
+    // and halve on a loss; a path much slower than the best one (a >= 3/2)
+    // keeps a quarter of its window.
+    let one = [p(40, 20_000, 1400, 0)];
+    check_eq!(c, balia_threshold(&one, 0), AckThreshold::reno(40));
+    check_eq!(c, balia_ssthresh(&one, 0), 20);
+    let two = [p(40, 20_000, 1400, 0), p(40, 20_000, 1400, 0)];
+    check!(c, balia_threshold(&two, 0).whole_acks() == 160);
+    check_eq!(c, balia_ssthresh(&two, 1), 20);
+    let unlike = [p(40, 20_000, 1400, 0), p(40, 200_000, 1400, 0)];
+    check_eq!(c, balia_ssthresh(&unlike, 1), 10);
+    check_eq!(c, balia_ssthresh(&unlike, 0), 20);
+    check!(c, balia_threshold(&unlike, 1) >= AckThreshold::reno(40));
 }
 
 #[cfg(test)]
@@ -1093,6 +1218,32 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::vec::Vec;
+
+    #[test]
+    fn balia_with_one_subflow_is_reno_and_two_equal_paths_take_a_quarter() {
+        let p = Path {
+            cwnd: 40,
+            srtt_us: 20_000,
+            mss: 1_400,
+            loss_interval: 0,
+        };
+        assert_eq!(balia_threshold(&[p], 0), AckThreshold::reno(40));
+        assert_eq!(balia_ssthresh(&[p], 0), 20);
+        // Two equal paths: a = 1, the increase 1 / (4 cwnd), halving on loss.
+        let t = balia_threshold(&[p, p], 1);
+        assert!((rate(t) - 1.0 / 160.0).abs() < 1e-9, "rate {}", rate(t));
+        assert_eq!(balia_ssthresh(&[p, p], 1), 20);
+        // A path much slower than the other (a >= 3/2): down to a quarter.
+        let slow = Path {
+            srtt_us: 200_000,
+            ..p
+        };
+        assert_eq!(balia_ssthresh(&[p, slow], 1), 10);
+        assert_eq!(balia_ssthresh(&[p, slow], 0), 20);
+        // Slow start below ssthresh, then BALIA's pace.
+        let u = balia_cong_avoid(&[p, p], 0, 100, 0, 10);
+        assert_eq!((u.cwnd, u.cwnd_cnt), (50, 0));
+    }
 
     #[test]
     fn vectors() {
@@ -1172,6 +1323,21 @@ mod tests {
         let t1 = (w(p) / (r(p) * r(p))) / (sum * sum) * p.mss as f64;
         let t2 = alpha / p.cwnd as f64;
         (t1 + t2, t1, t2.abs())
+    }
+
+    /// BALIA's increase in segments per ACKed segment, straight from the
+    /// paper's formula (windows in bytes, weighted by MSS), and its window
+    /// after a loss.
+    fn ref_balia(paths: &[Path], i: usize) -> (f64, f64) {
+        let c: Vec<&Path> = coupled(paths).collect();
+        let p = &paths[i];
+        let x = |q: &Path| w(q) / r(q);
+        let sum: f64 = c.iter().map(|q| x(q)).sum();
+        let best = c.iter().map(|q| x(q)).fold(0.0, f64::max);
+        let a = best / x(p);
+        let inc = x(p) / r(p) / (sum * sum) * p.mss as f64 * (1.0 + a) / 2.0 * (4.0 + a) / 5.0;
+        let after_loss = p.cwnd as f64 * (1.0 - a.min(1.5) / 2.0);
+        (inc, after_loss)
     }
 
     fn rate(t: AckThreshold) -> f64 {
@@ -1287,6 +1453,21 @@ mod tests {
             let total: u64 = v.iter().map(|p| p.bytes()).sum();
             let t2 = lia_threshold_from_alpha(lia_alpha(&v).unwrap(), total, v[i].cwnd, v[i].mss);
             prop_assert!((rate(t2) - want).abs() <= 2.0 * LIA_RATE_REL * want);
+        }
+
+        #[test]
+        fn balia_matches_reference(v in paths(), i in 0usize..8) {
+            let i = i % v.len();
+            let (inc, after_loss) = ref_balia(&v, i);
+            let t = balia_threshold(&v, i);
+            let got = rate(t);
+            // Never more aggressive than Reno: the formula's own bound.
+            prop_assert!(inc <= (1.0 + 1e-9) / v[i].cwnd as f64, "increase {inc} above Reno");
+            prop_assert!(t >= AckThreshold::reno(v[i].cwnd));
+            prop_assert!((got - inc).abs() <= LIA_RATE_REL * inc, "rate {got} want {inc}");
+            let ss = balia_ssthresh(&v, i) as f64;
+            let want = after_loss.max(2.0);
+            prop_assert!((ss - want).abs() <= 1.0 + 1e-6 * want, "after a loss {ss}, want {want}");
         }
 
         #[test]

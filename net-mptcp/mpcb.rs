@@ -622,13 +622,14 @@ impl Mpcb {
             let mut frags = FragList::new();
             let planned = {
                 let mut inner = self.lock();
+                let now = ktime_us();
                 inner.conn.set_rto(jiffies_to_us(u64::from(tcp.rto)));
                 let path = PathSample {
                     srtt_us: tcp.srtt_us,
                     cwnd: tcp.snd_cwnd,
                     ssthresh: tcp.snd_ssthresh,
                 };
-                inner.conn.subflow_sample(id, path, ktime_us());
+                inner.conn.subflow_sample(id, path, now);
                 let t = inner.conn.poll_transmit(id, &room);
                 if inner.conn.has_penalty() {
                     penalize = true;
@@ -641,7 +642,7 @@ impl Mpcb {
                 if let Some(t) = t {
                     let offset = t.dsn.wrapping_sub(inner.conn.local().idsn);
                     let lent = inner.sndbuf.share(offset, t.len, &mut frags);
-                    inner.conn.on_transmit(ktime_us());
+                    inner.conn.on_transmit(now);
                     self.sync_timer(&mut inner);
                     Some((t, lent))
                 } else {

@@ -605,6 +605,20 @@ pub fn lia_cong_avoid(
     cwnd_cnt: u32,
     acked: u32,
 ) -> CwndUpdate {
+    coupled_cong_avoid(paths, i, ssthresh, cwnd_cnt, acked, lia_threshold)
+}
+
+/// Reno's slow start below `ssthresh`, then congestion avoidance at the
+/// pace of `threshold(paths, i)` (LIA's or BALIA's), never faster than
+/// Reno.
+fn coupled_cong_avoid(
+    paths: &[Path],
+    i: usize,
+    ssthresh: u32,
+    cwnd_cnt: u32,
+    acked: u32,
+    threshold: fn(&[Path], usize) -> AckThreshold,
+) -> CwndUpdate {
     let cwnd = paths.get(i).map_or(1, |p| p.cwnd);
     let (cwnd, acked) = slow_start(cwnd, ssthresh, acked);
     if acked == 0 {
@@ -613,7 +627,7 @@ pub fn lia_cong_avoid(
     // If slow start just ended within this ACK, the coupled threshold was
     // computed with the smaller window; Reno's cap uses the window reached,
     // so the result is never more aggressive than Reno.
-    let t = max(lia_threshold(paths, i), AckThreshold::reno(cwnd));
+    let t = max(threshold(paths, i), AckThreshold::reno(cwnd));
     cong_avoid_ai(cwnd, cwnd_cnt, acked, t)
 }
 
@@ -905,13 +919,7 @@ pub fn balia_cong_avoid(
     cwnd_cnt: u32,
     acked: u32,
 ) -> CwndUpdate {
-    let cwnd = paths.get(r).map_or(1, |p| p.cwnd);
-    let (cwnd, acked) = slow_start(cwnd, ssthresh, acked);
-    if acked == 0 {
-        return CwndUpdate { cwnd, cwnd_cnt };
-    }
-    let t = max(balia_threshold(paths, r), AckThreshold::reno(cwnd));
-    cong_avoid_ai(cwnd, cwnd_cnt, acked, t)
+    coupled_cong_avoid(paths, r, ssthresh, cwnd_cnt, acked, balia_threshold)
 }
 
 /// Hand vectors, run on the host and as KUnit cases (no float).

@@ -611,10 +611,7 @@ impl<S: Platform> Connection<S> {
             signals: signal::Signals::new(),
             scheduler: AnyScheduler::Default(sched::DefaultScheduler),
             push_wanted: 0,
-            opportunism: Opportunism {
-                retransmit: false,
-                penalize: false,
-            },
+            opportunism: Opportunism::default(),
             penalties: [None; MAX_SUBFLOWS],
             sampled_at_us: 0,
             rto_deadline: None,

@@ -1817,6 +1817,19 @@ impl Mpcb {
         let mut dead: [Option<Owned>; MAX_SUBFLOWS] = [const { None }; MAX_SUBFLOWS];
         let mut slots: [Option<Slot>; MAX_SUBFLOWS] = [const { None }; MAX_SUBFLOWS];
         let mut reinject_first = false;
+        // What a closed subflow's TCP took in order goes to the connection
+        // first, whatever the receive buffer: our DATA_ACKs on that subflow
+        // covered it (see the core's `data_ack_for`), so the peer freed it
+        // and will not send it again. (Once the application has closed its
+        // socket nobody reads it: it stays where it is.)
+        if self.lock().master.is_some() {
+            for (id, sk) in self.subflow_socks(u32::MAX).iter().enumerate() {
+                if let Some(sk) = sk.as_ref().filter(|sk| sk.state() == state::CLOSE) {
+                    let guard = sk.lock();
+                    self.receive(id as SubflowId, guard.locked(), u32::MAX, true);
+                }
+            }
+        }
         {
             let mut inner = self.lock();
             let now = ktime_us();

@@ -110,9 +110,25 @@ else
 	expect_linux_mib AddAddrTx -ge 1
 	expect_linux_mib EchoAdd -ge 1
 	ip mptcp endpoint flush
-	# Linux's client accepts our announcement and joins it.
+	# Linux's client accepts our announcement and joins it. Linux joins
+	# only while its connection is ESTABLISHED (__mptcp_subflow_connect
+	# gives up silently otherwise): a client that wrote its 3 MB and shut
+	# down its write side before our ADD_ADDR came would never join. So it
+	# pauses after 1 MB until it has joined (or about 2 minutes passed:
+	# the DUT's server may start late).
 	ip mptcp limits set subflow 2 add_addr_accepted 2
-	run peer-client-dut-server-join 45008 connect --mptcp
+	joins_before=$(linux_mib MPJoinSynAckRx)
+	rm -f "$out/joined"
+	(
+		for _ in $(seq 240); do
+			[ "$(linux_mib MPJoinSynAckRx)" -gt "${joins_before:-0}" ] && break
+			sleep 0.5
+		done
+		touch "$out/joined"
+	) &
+	waiter=$!
+	run peer-client-dut-server-join 45008 connect --mptcp --pause-at 1000000 --until "$out/joined"
+	wait "$waiter"
 	ip mptcp limits set subflow 2 add_addr_accepted 0
 	expect_linux_mib AddAddr -ge 1
 	expect_linux_mib EchoAddTx -ge 1

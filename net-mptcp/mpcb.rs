@@ -35,8 +35,10 @@
 //!    calls our hook, which takes it), waking a socket or freeing one;
 //! 4. the timer's own lock; the key tables' locks.
 
+use crate::coupled::Coupling;
 use crate::kernel_net::{
     callbacks::Callbacks,
+    cong::CaName,
     errno,
     global::random_u64,
     global::{jiffies, jiffies_to_us, ktime_us, us_to_jiffies, ModuleRef},
@@ -211,6 +213,10 @@ pub(crate) struct Inner {
     join_listener: Option<ARef<Sock>>,
     joins_queued: u32,
     adopt_tries: u32,
+    /// The congestion control the connection's subflows use, if it chose
+    /// one (`net.mptcp.congestion_control`, `TCP_CONGESTION`); otherwise
+    /// each has TCP's default (or its listener's).
+    congestion: Option<CaName>,
 }
 
 /// The in-kernel path manager of the connection (`mptcp_core::pm`), with
@@ -339,6 +345,9 @@ pub(crate) struct Mpcb {
     timer: Timer<Mpcb>,
     /// When [`Mpcb::timer`] was last armed to expire (jiffies).
     timer_at: AtomicU64,
+    /// What coupled congestion control reads of each subflow (see
+    /// `coupled.rs`).
+    pub(crate) coupling: Coupling,
     /// Dropped last: the module stays loaded while the connection lives.
     _module: ModuleRef,
 }
@@ -394,6 +403,7 @@ impl Mpcb {
                         join_listener: None,
                         joins_queued: 0,
                         adopt_tries: 0,
+                        congestion: None,
                     },
                     "Mpcb::inner"
                 ),
@@ -408,6 +418,7 @@ impl Mpcb {
                 work <- new_work!("Mpcb::work"),
                 timer <- Timer::new(),
                 timer_at: AtomicU64::new(0),
+                coupling: Coupling::new(),
                 _module: ModuleRef::new(&crate::THIS_MODULE),
             }),
             flags,
@@ -1718,10 +1729,33 @@ impl Mpcb {
         }
         // What came before is moved, what waits is sent.
         if let Some(sk) = self.subflow_sock(id) {
+            self.apply_congestion(&sk);
             let guard = sk.lock();
             let rcvbuf = self.rcvbuf();
             self.receive(id, guard.locked(), rcvbuf, true);
             self.push(id, guard.locked());
+        }
+    }
+
+    /// Makes every subflow use congestion control `name` from now on, new
+    /// ones too (`TCP_CONGESTION` on the application's socket; the caller
+    /// set it on the initial subflow). Process context.
+    pub(crate) fn set_congestion(&self, name: CaName) {
+        self.lock().congestion = Some(name);
+        for sk in self.subflow_socks(u32::MAX).iter().skip(1).flatten() {
+            self.apply_congestion(sk);
+        }
+    }
+
+    /// Makes subflow socket `sk` use the connection's congestion control,
+    /// if it chose one: process context, not holding `sk`'s lock.
+    fn apply_congestion(&self, sk: &TcpSock) {
+        let Some(name) = self.lock().congestion else {
+            return;
+        };
+        if let Err(e) = sk.set_congestion(&name) {
+            // TCP's default stays (the algorithm's module was unloaded).
+            pr_debug!("mptcp_rs: congestion control not set: {:?}\n", e);
         }
     }
 
@@ -1756,6 +1790,7 @@ impl Mpcb {
             sock.bind(&SockAddrIn::new(local.ip, 0).as_sockaddr())?;
         }
         let tcp = TcpSock::from_sock(sock.sk()).ok_or(EINVAL)?;
+        self.apply_congestion(tcp);
         let id = {
             let mut inner = self.lock();
             let limit = inner.pm.subflows;
@@ -1806,6 +1841,7 @@ impl Mpcb {
     fn forget_subflow(&self, id: SubflowId) -> Option<Slot> {
         let mut inner = self.lock();
         inner.conn.remove_subflow(id);
+        self.coupling.forget(id);
         inner.subflows.get_mut(id as usize).and_then(Option::take)
     }
 
@@ -1860,6 +1896,7 @@ impl Mpcb {
                     continue;
                 };
                 inner.conn.remove_subflow(id as SubflowId);
+                self.coupling.forget(id as SubflowId);
                 // A subflow that ends with the connection (the peer's
                 // DATA_FIN came, or our application closed) is not tried
                 // again; one that failed is, after a while.

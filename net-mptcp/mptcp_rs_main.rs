@@ -25,6 +25,7 @@ mod kernel_net;
 #[path = "core/src/lib.rs"]
 mod mptcp_core;
 
+mod coupled;
 mod keys;
 mod mib;
 mod mpcb;
@@ -62,6 +63,8 @@ struct MptcpRs {
     /// `ip mptcp` (the namespaces' configuration it edits lives in `pernet`).
     pm_family: Option<FamilyRegistration<pm_netlink::PmFamily>>,
     pernet: Option<PernetRegistration<MptcpNet>>,
+    /// `lia`, `olia` and `balia`.
+    congestion: Option<coupled::Registrations>,
 }
 
 impl kernel::Module for MptcpRs {
@@ -73,9 +76,11 @@ impl kernel::Module for MptcpRs {
             protocol: None,
             pm_family: None,
             pernet: None,
+            congestion: None,
         };
         this.pernet = Some(MptcpNet::register()?);
         this.pm_family = Some(pm_netlink::register(module)?);
+        this.congestion = Some(coupled::register(module)?);
         this.protocol = Some(Mptcp::register(module)?);
         pr_info!(
             "mptcp_rs {} loaded (MPTCP v1, RFC 8684)\n",
@@ -93,6 +98,7 @@ impl Drop for MptcpRs {
         // ours that TCP may still run for sockets being destroyed (their
         // destructors, deferred to RCU) and our work items.
         self.protocol = None;
+        self.congestion = None;
         self.pm_family = None;
         self.pernet = None;
         wq::drain();

@@ -7,8 +7,14 @@
 //! decides whether new MPTCP sockets can be created in the namespace;
 //! `net.mptcp.scheduler` (default "default") names the packet scheduler of
 //! new connections, one of `net.mptcp.available_schedulers`.
+//! `net.mptcp.congestion_control` (ours; default "default") names the
+//! congestion control of new connections' subflows: "default" leaves them
+//! the namespace's TCP default (`net.ipv4.tcp_congestion_control`,
+//! uncoupled, as Linux's MPTCP has it), the others are coupled (`lia`,
+//! `olia`, `balia`, see `coupled.rs`) or TCP's own, uncoupled.
 
 use crate::kernel_net::{
+    cong::CaName,
     net::Net,
     netfilter::NetHooks,
     pernet::{Pernet, PernetData, PernetRegistration},
@@ -29,6 +35,10 @@ static MPTCP_PERNET: Pernet<MptcpNet> = Pernet::new();
 /// core's schedulers but "redundant", whose selection of several subflows
 /// the data path does not yet turn into copies of the same data.
 static SCHEDULERS: Choices = Choices(&["default", "roundrobin", "blest"]);
+
+/// What `net.mptcp.congestion_control` accepts ("default" first: TCP's
+/// default algorithm, whichever it is).
+static CONGESTION: Choices = Choices(&["default", "lia", "olia", "balia", "cubic", "reno"]);
 
 /// The scheduler called `name`, if the module offers it (a socket option).
 pub(crate) fn scheduler_by_name(name: &[u8]) -> Option<AnyScheduler> {
@@ -52,6 +62,9 @@ pub(crate) struct MptcpNet {
     /// `net.mptcp.scheduler`: the index in [`SCHEDULERS`] of new
     /// connections' scheduler.
     scheduler: AtomicU8,
+    /// `net.mptcp.congestion_control`: the index in [`CONGESTION`] of new
+    /// subflows' algorithm.
+    congestion: AtomicU8,
     /// `net.mptcp.debug_idsn_near_wrap`: new connections move their IDSNs to
     /// within 1 MiB of 2^64 (to test the wrap of the data sequence space;
     /// both ends must run mptcp_rs with it set: their IDSNs are no longer
@@ -118,6 +131,16 @@ impl MptcpNet {
             .unwrap_or_default()
     }
 
+    /// The congestion control of new connections' subflows, if not TCP's
+    /// default (`net.mptcp.congestion_control`).
+    pub(crate) fn congestion(&self) -> Option<CaName> {
+        let chosen = usize::from(self.congestion.load(Ordering::Relaxed));
+        match CONGESTION.0.get(chosen) {
+            Some(name) if chosen != 0 => CaName::new(name.as_bytes()).ok(),
+            _ => None,
+        }
+    }
+
     /// The in-kernel path manager's configuration.
     pub(crate) fn pm(&self) -> &Mutex<PmConfig> {
         &self.pm
@@ -172,6 +195,7 @@ impl PernetData for MptcpNet {
             _mib_file: NetProcFile::create::<MibFile>(net, c_str!("mptcp_rs"))?,
             enabled: AtomicU8::new(1),
             scheduler: AtomicU8::new(0),
+            congestion: AtomicU8::new(0),
             idsn_near_wrap: AtomicU8::new(0),
             fail_alloc: AtomicU8::new(0),
             ndiffports: AtomicU8::new(0),
@@ -187,6 +211,7 @@ impl PernetData for MptcpNet {
         table.add_u8(c_str!("enabled"), &self.enabled, &0, &1)?;
         table.add_choice(c_str!("scheduler"), &self.scheduler, &SCHEDULERS)?;
         table.add_choice_list(c_str!("available_schedulers"), &SCHEDULERS)?;
+        table.add_choice(c_str!("congestion_control"), &self.congestion, &CONGESTION)?;
         table.add_u8(c_str!("ndiffports"), &self.ndiffports, &0, &MAX_NDIFFPORTS)?;
         table.add_u8(
             c_str!("opportunistic_retransmit"),

@@ -18,6 +18,7 @@
 
 use crate::kernel_net::{
     callbacks::{self, Callbacks},
+    cong::{CaName, CA_NAME_MAX, TCP_CONGESTION},
     errno,
     kernel_socket::KernelSocket,
     page::PageFrag,
@@ -47,6 +48,8 @@ use kernel::{
 /// IPPROTO_MPTCP.
 pub(crate) const IPPROTO_MPTCP: u16 = 262;
 const SOL_SOCKET: c_int = 1;
+/// `SOL_TCP`.
+const SOL_TCP: c_int = 6;
 /// `SOL_MPTCP`, Linux's level for MPTCP socket options.
 const SOL_MPTCP: c_int = 284;
 /// Our own `SOL_MPTCP` option: the connection's memory and tables
@@ -313,6 +316,12 @@ impl StreamOps for Mptcp {
         }
         let first = KernelSocket::new_tcp(sk.net())?;
         let tcp = TcpSock::from_sock(first.sk()).ok_or(EINVAL)?;
+        // A listener's children inherit it: accepted connections' first
+        // subflows and the joins that come to it. (If TCP refuses the name,
+        // its algorithm's module is gone: TCP's default stays.)
+        let congestion = net
+            .congestion()
+            .filter(|name| tcp.set_congestion(name).is_ok());
         // Start with the buffer sizes TCP gives its own sockets.
         let (rcvbuf, sndbuf) = first.sk().buf_sizes();
         sk.set_buf_sizes(rcvbuf, sndbuf);
@@ -324,6 +333,9 @@ impl StreamOps for Mptcp {
         conn.set_opportunism(net.opportunism());
         let token = conn.local().token;
         let mpcb = Mpcb::new(conn, net.fail_alloc(), GFP_KERNEL)?;
+        if let Some(name) = congestion {
+            mpcb.set_congestion(name);
+        }
         AF_OPS.install(first.sk());
         let callbacks = SubflowCtx::attach(&mpcb, 0, tcp)?;
         mpcb.attach_master(sk);
@@ -503,6 +515,16 @@ impl StreamOps for Mptcp {
             let len = buf[..len].iter().position(|&b| b == 0).unwrap_or(len);
             let scheduler = scheduler_by_name(&buf[..len]).ok_or(ENOENT)?;
             m.state().mpcb.lock().conn.set_scheduler(scheduler);
+            return Ok(());
+        }
+        if level == SOL_TCP && name == TCP_CONGESTION {
+            // Every subflow, from now on: the initial one says whether the
+            // name is known (ENOENT) and allowed (EPERM).
+            let mut buf = [0u8; CA_NAME_MAX + 1];
+            let len = val.read_bytes(&mut buf).map_err(|_| EINVAL)?;
+            let ca = CaName::new(&buf[..len])?;
+            m.state().first().setsockopt(level, name, val)?;
+            m.state().mpcb.set_congestion(ca);
             return Ok(());
         }
         if level == SOL_SOCKET {

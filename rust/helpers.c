@@ -280,6 +280,21 @@ void mptcp_rs_tcp_set_cwnd(struct sock *sk, u32 cwnd, u32 ssthresh)
 	tp->snd_ssthresh = max(ssthresh, 2U);
 }
 
+/* Congestion control (rust/cong.rs): static inlines of tcp.h. */
+bool mptcp_rs_tcp_is_cwnd_limited(const struct sock *sk)
+{
+	return tcp_is_cwnd_limited(sk);
+}
+
+/* TCP_CONGESTION from the kernel: the name is a kernel buffer (only read,
+ * whatever KERNEL_SOCKPTR's type says). Takes the
+ * socket's lock; process context.
+ */
+int mptcp_rs_tcp_set_congestion(struct sock *sk, const char *name, unsigned int len)
+{
+	return tcp_setsockopt(sk, SOL_TCP, TCP_CONGESTION, KERNEL_SOCKPTR((void *)name), len);
+}
+
 unsigned char *mptcp_rs_skb_network_header(const struct sk_buff *skb)
 {
 	return skb_network_header(skb);

@@ -121,6 +121,8 @@ bool mptcp_rs_sk_flush_backlog(struct sock *sk);
 bool mptcp_rs_in_pingpong_mode(struct sock *sk);
 void mptcp_rs_tcp_mark_eor(struct sock *sk);
 void mptcp_rs_tcp_set_cwnd(struct sock *sk, u32 cwnd, u32 ssthresh);
+bool mptcp_rs_tcp_is_cwnd_limited(const struct sock *sk);
+int mptcp_rs_tcp_set_congestion(struct sock *sk, const char *name, unsigned int len);
 struct page_frag *mptcp_rs_sk_page_frag(struct sock *sk);
 void mptcp_rs_get_page(struct page *page);
 void mptcp_rs_put_page(struct page *page);

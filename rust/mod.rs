@@ -11,6 +11,7 @@
 
 pub(crate) mod bindings;
 pub(crate) mod callbacks;
+pub(crate) mod cong;
 pub(crate) mod errno;
 pub(crate) mod genetlink;
 pub(crate) mod global;

@@ -16,7 +16,8 @@ Both directions may run at once (--send and --recv together): the sender
 shuts down its write side when done and the receiver reads to EOF.
 --pause-at N --until FILE: the sender stops after N bytes until FILE
 exists (the connection stays open meanwhile), then sends the rest.
---sndbuf N sets SO_SNDBUF; --read-size N --read-delay S make a slow
+--sndbuf N sets SO_SNDBUF; --cc NAME sets TCP_CONGESTION (the JSON's
+"cc" is what the socket reports after the transfer); --read-size N --read-delay S make a slow
 reader (N bytes per read, S seconds between reads).
 --mptcp opens the socket with IPPROTO_MPTCP (262).
 """
@@ -139,7 +140,10 @@ def transfer(sock, args):
 def make_socket(args):
     proto = IPPROTO_MPTCP if args.mptcp else 0
     family = socket.AF_INET6 if ":" in (args.host or args.bind or "") else socket.AF_INET
-    return socket.socket(family, socket.SOCK_STREAM, proto)
+    sock = socket.socket(family, socket.SOCK_STREAM, proto)
+    if args.cc:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, args.cc.encode())
+    return sock
 
 
 def main():
@@ -158,6 +162,7 @@ def main():
     p.add_argument("--pause-at", type=int, help="send: stop after this many bytes until --until exists")
     p.add_argument("--until", help="send: the file that ends the pause")
     p.add_argument("--sndbuf", type=int, help="SO_SNDBUF of the connection")
+    p.add_argument("--cc", help="TCP_CONGESTION of the socket (a listener's connections inherit it)")
     p.add_argument("--read-size", type=int, default=CHUNK * 4, help="recv: bytes per read")
     p.add_argument("--read-delay", type=float, default=0.0, help="recv: seconds between reads")
     args = p.parse_args()
@@ -200,6 +205,10 @@ def main():
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, args.sndbuf)
     sock.settimeout(args.timeout)
     result = transfer(sock, args)
+    try:
+        result["cc"] = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode()
+    except OSError:
+        pass
     if ls is not None:
         ls.close()
     if args.mptcp:

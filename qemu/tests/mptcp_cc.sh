@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# qemu-vm-args: --module --timeout 400
+#
+# Coupled congestion control (net-mptcp/coupled.rs). lia, olia and balia are
+# registered with TCP while the module is loaded. net.mptcp.congestion_control
+# picks the algorithm of new connections' subflows; TCP_CONGESTION on an
+# MPTCP socket picks that of all its subflows, joins included. Over two
+# disjoint paths, a transfer under each algorithm completes intact, both
+# paths carry data, and every subflow shows its algorithm in `ss -ti`. A
+# plain TCP socket may use one too (it then behaves as Reno), and holds the
+# module while it does.
+. "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/lib-mptcp.sh"
+. "$(dirname "$0")/../topo.sh"
+
+out=${MPTCP_RS_OUT:-/tmp}
+port=44600
+
+avail=$(sysctl -n net.ipv4.tcp_available_congestion_control)
+for a in lia olia balia; do
+	case " $avail " in
+	*" $a "*) ok "$a is registered with TCP ($avail)" ;;
+	*) not_ok "$a is not in tcp_available_congestion_control: $avail" ;;
+	esac
+done
+v=$(sysctl -n net.mptcp.congestion_control)
+if [ "$v" = default ]; then ok "net.mptcp.congestion_control is 'default'"; else not_ok "net.mptcp.congestion_control is '$v'"; fi
+if sysctl -q -w net.mptcp.congestion_control=vegas 2>/dev/null; then
+	not_ok "net.mptcp.congestion_control took 'vegas'"
+else
+	ok "net.mptcp.congestion_control refuses a name it does not offer"
+fi
+
+# count_cc NS FILTER NAME: how many connected TCP sockets of NS that match
+# the ss filter use algorithm NAME. (Connected, not only established: a
+# server that sends nothing has half-closed its end at once.)
+count_cc() {
+	in_ns "$1" ss -Htin state connected "$2" | grep -cw "$3"
+}
+
+# wait_subflows NS FILTER N: until N sockets of NS match (20 s at most:
+# two Python processes start at once under TCG).
+wait_subflows() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(in_ns "$1" ss -Htn state connected "$2" | wc -l)" -ge "$3" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+check "a 2-path topology" topo_create 2
+ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
+ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow fullmesh
+ip -n cli mptcp limits set subflow 2 add_addr_accepted 2
+ip -n srv mptcp limits set subflow 2 add_addr_accepted 0
+
+# Each algorithm by the sysctl, at both ends: 1 MB up, paused at 300 KB
+# while `ss` looks at the subflows; round-robin, so that both carry data.
+for ns in cli srv; do ip netns exec $ns sysctl -q -w net.mptcp.scheduler=roundrobin; done
+for a in lia olia balia; do
+	for ns in cli srv; do ip netns exec $ns sysctl -q -w net.mptcp.congestion_control=$a; done
+	b1=$(link_bytes cli c1) b2=$(link_bytes cli c2)
+	mp_upload_start "cc-$a" 1000000 300000
+	if wait_subflows cli "( dport = :$port )" 2; then
+		n_cli=$(count_cc cli "( dport = :$port )" $a)
+		n_srv=$(count_cc srv "( sport = :$port )" $a)
+		if [ "$n_cli" -ge 2 ] && [ "$n_srv" -ge 2 ]; then
+			ok "cc-$a: $n_cli client and $n_srv server subflows use $a"
+		else
+			not_ok "cc-$a: $n_cli client and $n_srv server subflows use $a, expected 2 each"
+			in_ns cli ss -Htin | sed 's/^/#   /'
+		fi
+	else
+		not_ok "cc-$a: the client has no 2 subflows"
+	fi
+	touch "$out/cc-$a.resume"
+	mp_transfer_wait "cc-$a" 1000000 "up"
+	each_path_carried "cc-$a" 2 "$b1" "$b2"
+done
+for ns in cli srv; do ip netns exec $ns sysctl -q -w net.mptcp.congestion_control=default; done
+for ns in cli srv; do ip netns exec $ns sysctl -q -w net.mptcp.scheduler=default; done
+
+# TCP_CONGESTION on the client's MPTCP socket, before connect: its subflows
+# (the join too) use olia, the server's keep TCP's default.
+port=$((port + 1))
+srv timeout 120 python3 -S "$here/xfer.py" serve --port $port --mptcp --send 0 --recv 1000000 \
+	--label cc-sockopt >"$out/cc-sockopt.server.json" 2>&1 &
+XFER_SPID=$!
+rm -f "$out/cc-sockopt.resume"
+cli timeout 120 python3 -S "$here/xfer.py" connect "${TOPO_SRV_ADDR[1]}" --port $port --mptcp --cc olia \
+	--send 1000000 --recv 0 --pause-at 300000 --until "$out/cc-sockopt.resume" --retry 60 \
+	--label cc-sockopt >"$out/cc-sockopt.client.json" 2>&1 &
+XFER_CPID=$!
+if wait_subflows cli "( dport = :$port )" 2; then
+	n_cli=$(count_cc cli "( dport = :$port )" olia)
+	n_srv=$(count_cc srv "( sport = :$port )" olia)
+	if [ "$n_cli" -ge 2 ] && [ "$n_srv" = 0 ]; then
+		ok "cc-sockopt: TCP_CONGESTION olia reached the client's $n_cli subflows, none of the server's"
+	else
+		not_ok "cc-sockopt: $n_cli client and $n_srv server subflows use olia, expected 2 and 0"
+	fi
+else
+	not_ok "cc-sockopt: the client has no 2 subflows"
+fi
+touch "$out/cc-sockopt.resume"
+mp_transfer_wait cc-sockopt 1000000 "up"
+cc=$(jq -r '.cc' "$out/cc-sockopt.client.json")
+if [ "$cc" = olia ]; then ok "cc-sockopt: getsockopt(TCP_CONGESTION) says olia"; else not_ok "cc-sockopt: getsockopt says '$cc'"; fi
+
+# A plain TCP socket with lia: a transfer completes; while it lives it holds
+# the module (TCP's reference for the algorithm's owner), and rmmod is
+# refused.
+refcnt() { cat /sys/module/mptcp_rs/refcnt; }
+# Earlier connections finish first (each holds the module too).
+prev=-1
+for _ in $(seq 1 30); do
+	r=$(refcnt)
+	[ "$r" = "$prev" ] && break
+	prev=$r
+	sleep 1
+done
+port=$((port + 1))
+srv timeout 120 python3 -S "$here/xfer.py" serve --port $port --send 0 --recv 500000 \
+	--label cc-tcp >"$out/cc-tcp.server.json" 2>&1 &
+XFER_SPID=$!
+rm -f "$out/cc-tcp.resume"
+cli timeout 120 python3 -S "$here/xfer.py" connect "${TOPO_SRV_ADDR[1]}" --port $port --cc lia \
+	--send 500000 --recv 0 --pause-at 200000 --until "$out/cc-tcp.resume" --retry 60 \
+	--label cc-tcp >"$out/cc-tcp.client.json" 2>&1 &
+XFER_CPID=$!
+if wait_subflows cli "( dport = :$port )" 1; then
+	n=$(count_cc cli "( dport = :$port )" lia)
+	if [ "$n" = 1 ]; then
+		ok "cc-tcp: the plain TCP socket uses lia"
+	else
+		not_ok "cc-tcp: $n sockets use lia"
+		in_ns cli ss -Htin | sed 's/^/#   /'
+	fi
+	during=$(refcnt)
+	if rmmod mptcp_rs 2>"$out/cc-tcp.rmmod.txt"; then
+		not_ok "cc-tcp: rmmod succeeded while a socket uses lia"
+	else
+		ok "cc-tcp: rmmod refused while a socket uses lia ($(tr -d '\n' <"$out/cc-tcp.rmmod.txt"))"
+	fi
+else
+	not_ok "cc-tcp: no connection"
+	during=$(refcnt)
+fi
+touch "$out/cc-tcp.resume"
+mp_transfer_wait cc-tcp 500000 "up"
+sleep 1
+after=$(refcnt)
+if [ "$during" -gt "$after" ]; then
+	ok "cc-tcp: the socket held the module (refcnt $during during, $after after)"
+else
+	not_ok "cc-tcp: refcnt $during during, $after after"
+fi
+
+topo_destroy
+tap_done

@@ -115,6 +115,9 @@ topo_up() {
 }
 
 topo_destroy() {
+	# The processes that qemu/tests/lib-mptcp.sh keeps in the namespaces
+	# (they would keep them alive).
+	declare -F ns_sleepers_stop >/dev/null && ns_sleepers_stop
 	ip netns del cli 2>/dev/null
 	ip netns del rtr 2>/dev/null
 	ip netns del srv 2>/dev/null

@@ -4,7 +4,9 @@
 #
 #   xfer ...                qemu/tests/xfer.py (SHA-256-checked transfers)
 #   mib NS NAME             the MPTcpExt counter NAME of mptcp_rs in netns NS
-#                           ("-" for the current one)
+#                           ("-" for the current one); mib_all NS: all of
+#                           them in the associative array MIB
+#   ns_net NS               NS_NET: NS's /proc/net, read without a process
 #   expect_mib NS NAME OP N a TAP case: the counter compares to N (OP: -eq, -ge)
 #   expect_zero NS NAME...  a TAP case per counter: it is 0 (one read for all)
 #   capture_start NS IF FILE / capture_stop
@@ -31,28 +33,81 @@ in_ns() { # NS command...
 	if [ "$ns" = - ]; then "$@"; else ip netns exec "$ns" "$@"; fi
 }
 
-mib() {
-	in_ns "$1" awk -v n="$2" 'NR == 1 { for (i = 2; i <= NF; i++) name[i] = $i }
-		NR == 2 { for (i = 2; i <= NF; i++) if (name[i] == n) print $i }' /proc/net/mptcp_rs
+# ns_net NS: sets NS_NET to the /proc/PID/net of a process that lives in
+# netns NS ("-": this one), so that NS's /proc/net files read with shell
+# builtins, without `ip netns exec` and a reader (two processes, about a
+# second under TCG). The process (a sleep) is started once per namespace,
+# in this shell; in a subshell ($(...)) only one already started is used:
+# otherwise NS_NET is empty, and callers read the old way.
+declare -A NS_SLEEPER
+ns_net() {
+	local ns=$1 pid i
+	NS_NET=
+	if [ "$ns" = - ]; then
+		NS_NET=/proc/$BASHPID/net
+		return
+	fi
+	pid=${NS_SLEEPER[$ns]:-}
+	if [ -n "$pid" ] && [ "/proc/$pid/ns/net" -ef "/run/netns/$ns" ]; then
+		NS_NET=/proc/$pid/net
+		return
+	fi
+	[ "$BASHPID" = $$ ] || return 0
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	# `ip netns exec` enters NS, then execs sleep in the same process.
+	ip netns exec "$ns" sleep 3600 &
+	pid=$!
+	for i in $(seq 1 100); do
+		[ "/proc/$pid/ns/net" -ef "/run/netns/$ns" ] && break
+		sleep 0.02
+	done
+	NS_SLEEPER[$ns]=$pid
+	NS_NET=/proc/$pid/net
 }
 
-# expect_zero NS NAME...: each counter is 0 (one read of the file: a
-# process costs about a second under TCG).
+# ns_sleepers_stop: ends the processes of ns_net (topo_destroy calls it).
+ns_sleepers_stop() {
+	local ns
+	for ns in "${!NS_SLEEPER[@]}"; do kill "${NS_SLEEPER[$ns]}" 2>/dev/null; done
+	NS_SLEEPER=()
+}
+
+# mib_all NS: sets MIB (an associative array) to every counter of NS.
+declare -A MIB
+mib_all() {
+	local names values i lines=()
+	MIB=()
+	ns_net "$1"
+	if [ -n "$NS_NET" ]; then
+		mapfile -t lines <"$NS_NET/mptcp_rs"
+	else
+		mapfile -t lines < <(in_ns "$1" cat /proc/net/mptcp_rs)
+	fi
+	read -ra names <<<"${lines[0]}"
+	read -ra values <<<"${lines[1]}"
+	for ((i = 1; i < ${#names[@]}; i++)); do MIB[${names[i]}]=${values[i]}; done
+}
+
+mib() {
+	mib_all "$1"
+	echo "${MIB[$2]}"
+}
+
+# expect_zero NS NAME...: each counter is 0 (one read of the file).
 expect_zero() {
 	local ns=$1 m v
 	shift
-	local all
-	all=$(in_ns "$ns" awk 'NR == 1 { for (i = 2; i <= NF; i++) n[i] = $i }
-		NR == 2 { for (i = 2; i <= NF; i++) print n[i], $i }' /proc/net/mptcp_rs)
+	mib_all "$ns"
 	for m in "$@"; do
-		v=$(awk -v n="$m" '$1 == n { print $2 }' <<<"$all")
+		v=${MIB[$m]}
 		if [ "$v" = 0 ]; then ok "ns $ns: $m = 0"; else not_ok "ns $ns: $m = ${v:-missing}, expected 0"; fi
 	done
 }
 
 expect_mib() { # NS NAME OP N
 	local v
-	v=$(mib "$1" "$2")
+	mib_all "$1"
+	v=${MIB[$2]}
 	if [ -n "$v" ] && [ "$v" "$3" "$4" ]; then
 		ok "ns ${1}: $2 = $v ($3 $4)"
 	else
@@ -119,14 +174,30 @@ check_capture() { # FILE
 
 # Bytes through an interface of a namespace ("-": this one), both ways.
 link_bytes() { # NS IF
-	in_ns "$1" cat "/sys/class/net/$2/statistics/tx_bytes" "/sys/class/net/$2/statistics/rx_bytes" |
-		awk '{ s += $1 } END { print s }'
+	local line f
+	ns_net "$1"
+	if [ -z "$NS_NET" ]; then
+		in_ns "$1" cat "/sys/class/net/$2/statistics/tx_bytes" "/sys/class/net/$2/statistics/rx_bytes" |
+			awk '{ s += $1 } END { print s }'
+		return
+	fi
+	# /proc/net/dev: "  IF: rx_bytes (7 more) tx_bytes ...".
+	local name
+	while IFS= read -r line; do
+		name=${line%%:*}
+		[ "${name//[[:space:]]/}" = "$2" ] || continue
+		read -ra f <<<"${line#*:}"
+		echo $((f[0] + f[8]))
+		return
+	done <"$NS_NET/dev"
 }
 
 # mp_transfer_start NAME BYTES: both ways at once, server on every address, in
 # the background; mp_transfer_wait NAME BYTES: its result, a TAP case.
 mp_transfer_start() {
 	local name=$1 bytes=$2
+	ns_net cli
+	ns_net srv
 	port=$((port + 1))
 	srv timeout 600 python3 -S "$here/xfer.py" serve --port $port --mptcp --send "$bytes" --recv "$bytes" \
 		--label "$name" >"$out/$name.server.json" 2>&1 &
@@ -141,6 +212,8 @@ mp_transfer_start() {
 # in the background; mp_transfer_wait NAME BYTES "one way": its result.
 mp_upload_start() {
 	local name=$1 bytes=$2 pause=$3
+	ns_net cli
+	ns_net srv
 	port=$((port + 1))
 	rm -f "$out/$name.resume"
 	srv timeout 300 python3 -S "$here/xfer.py" serve --port $port --mptcp --send 0 --recv "$bytes" \
@@ -175,6 +248,7 @@ mp_transfer() {
 # moved at least 64 KB since the byte counts BEFORE (of link_bytes).
 each_path_carried() {
 	local name=$1 n=$2 i moved
+	ns_net cli
 	shift 2
 	local before=("" "$@")
 	for i in $(seq 1 "$n"); do

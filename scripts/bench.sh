@@ -21,6 +21,17 @@
 #   {"scenarios": [{"name", "vm": "dut"|"peer", "tcp", "mptcp", "ratio",
 #                   "spread": [lowest, highest], "unit"}], ...}
 # with a table on the terminal and results/bench/ratios.png.
+#
+# Then coupled congestion control (qemu/bench/cc_fairness.sh, CC_SECONDS per
+# run, default 20): one Reno TCP flow against one MPTCP connection of 1, 2
+# and 3 subflows through one shared 20 Mbit/s bottleneck, with lia, olia,
+# balia and uncoupled cubic on the DUT and Linux's MPTCP (uncoupled) on the
+# PEER; to results/bench/fairness.json ({"runs": [{"vm", "alg", "subflows",
+# "seen", "tcp", "mptcp", "ratio"}]}), a table, and
+# results/bench/fairness.png. And the RFC 6356 goals on two disjoint paths
+# (qemu/bench/cc_goals.sh): goal 1, MPTCP against TCP on the best path;
+# goal 3, MPTCP's traffic per path over time while two TCP flows load path
+# 1; to results/bench/goals.json and goals.png.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/scripts/lib.sh"
@@ -44,6 +55,21 @@ timeout=$((rounds * 2 * 3 * (secs + 12) + 300))
 	-- "$REPO/qemu/bench/throughput.sh" dut "$secs" "$rounds"
 "$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $timeout --out "$results/peer" \
 	-- "$REPO/qemu/bench/throughput.sh" peer "$secs" "$rounds"
+
+cc_secs=${CC_SECONDS:-20}
+cc_timeout=$((12 * (cc_secs + 30) + 300))
+"$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $cc_timeout --out "$results/dut-cc" \
+	-- "$REPO/qemu/bench/cc_fairness.sh" dut "$cc_secs" lia olia balia cubic
+"$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $((cc_timeout / 4 + 200)) --out "$results/peer-cc" \
+	-- "$REPO/qemu/bench/cc_fairness.sh" peer "$cc_secs" cubic
+cat "$results/dut-cc/output.txt" "$results/peer-cc/output.txt" | grep '^CCBENCH' >"$results/cc-runs.txt" || true
+/usr/bin/python3 "$REPO/scripts/cc-fairness-report.py" "$results" "$cc_secs"
+"$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $((4 * (3 * cc_secs + 60) + 300)) \
+	--out "$results/dut-goals" -- "$REPO/qemu/bench/cc_goals.sh" dut "$cc_secs" lia olia balia cubic
+"$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $((3 * cc_secs + 360)) --out "$results/peer-goals" \
+	-- "$REPO/qemu/bench/cc_goals.sh" peer "$cc_secs" cubic
+cat "$results/dut-goals/output.txt" "$results/peer-goals/output.txt" | grep '^GOAL' >"$results/goals-runs.txt" || true
+/usr/bin/python3 "$REPO/scripts/cc-goals-report.py" "$results" "$cc_secs"
 
 cat "$results/dut/output.txt" "$results/peer/output.txt" | grep '^BENCH' >"$results/runs.txt" || true
 # Debian's python3: python3-matplotlib is installed for it.

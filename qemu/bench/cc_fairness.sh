@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of the coupled congestion control benchmark (scripts/bench.sh):
+# fairness at one shared bottleneck. One plain TCP flow (Reno) and one MPTCP
+# connection with 1, 2 or 3 subflows go through the same link, at the same
+# time, for SECONDS (iperf3 each). The link: 20 Mbit/s with 10 ms each way
+# and a 100-packet buffer towards the server (about three times the
+# bandwidth-delay product), scaled to what a TCG guest carries easily
+# (plain TCP over veth: about 100 Mbit/s with the checkers, 1 Gbit/s
+# without). The subflows differ by the client's address (10.1.1.1 and the
+# `subflow` endpoints 10.1.1.2, 10.1.1.3 on the same interface), so that
+# Linux's path manager (the PEER) opens them as ours does.
+#
+# For each ALG, the MPTCP sender's subflows use it: on the DUT through
+# net.mptcp.congestion_control; on the PEER only "cubic" makes sense (Linux's
+# MPTCP has no coupled algorithm: its subflows take TCP's default).
+# Prints one line per run:
+#   CCBENCH <vm> <alg> <subflows asked> <subflows seen> <tcp Mbit/s> <mptcp Mbit/s>
+#
+#   cc_fairness.sh LABEL SECONDS ALG...
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../topo.sh"
+. "$here/lib-cc.sh"
+
+label=${1:?LABEL}
+secs=${2:-20}
+shift 2
+algs=("$@")
+port=5300
+
+topo_create 1 >/dev/null || { echo "topology failed"; exit 1; }
+srv=${TOPO_SRV_ADDR[1]}
+ip -n cli addr add 10.1.1.2/24 dev c1
+ip -n cli addr add 10.1.1.3/24 dev c1
+bottleneck 1 20mbit 10ms
+
+# run ALG N: one Reno TCP flow against one MPTCP connection of N subflows.
+run() {
+	local alg=$1 n=$2 k
+	ip -n cli mptcp endpoint flush
+	for k in $(seq 2 "$n"); do
+		ip -n cli mptcp endpoint add "10.1.1.$k" dev c1 subflow
+	done
+	ip -n cli mptcp limits set subflow $((n - 1)) add_addr_accepted 0
+	ip -n srv mptcp limits set subflow $((n - 1)) add_addr_accepted 0
+	cc_select "$alg"
+	local tport=$((port + 1)) mport=$((port + 2))
+	port=$((port + 2))
+	ip netns exec srv iperf3 -4 -s -1 -p $tport >/dev/null 2>&1 &
+	local s1=$!
+	ip netns exec srv mptcpize run iperf3 -4 -s -1 -p $mport >/dev/null 2>&1 &
+	local s2=$!
+	sleep 1
+	ip netns exec cli timeout $((secs + 60)) iperf3 -4 -c "$srv" -p $tport -t "$secs" -C reno -J \
+		>"/tmp/cc-tcp-$alg-$n.json" 2>/dev/null &
+	local c1=$!
+	ip netns exec cli timeout $((secs + 60)) mptcpize run iperf3 -4 -c "$srv" -p $mport -t "$secs" -J \
+		>"/tmp/cc-mptcp-$alg-$n.json" 2>/dev/null &
+	local c2=$!
+	# Mid-run: the subflows that carry the MPTCP connection's data (iperf3's
+	# control connection is MPTCP too, and idle).
+	sleep $((secs / 2 + 1))
+	local seen
+	seen=$(ip netns exec cli ss -Htin state established "( dport = :$mport )" |
+		grep -o 'bytes_acked:[0-9]*' | awk -F: '$2 > 100000 { n++ } END { print n + 0 }')
+	wait $c1 $c2 $s1 $s2 2>/dev/null
+	echo "CCBENCH $label $alg $n $seen $(mbps "/tmp/cc-tcp-$alg-$n.json") $(mbps "/tmp/cc-mptcp-$alg-$n.json")"
+}
+
+for alg in "${algs[@]}"; do
+	for n in 1 2 3; do
+		run "$alg" "$n"
+	done
+done
+topo_destroy

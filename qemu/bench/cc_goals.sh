@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Guest side of the RFC 6356 goals benchmark (scripts/bench.sh), on two
+# disjoint paths (qemu/topo.sh, 2 paths), rates scaled to a TCG guest:
+# path 1 20 Mbit/s, 10 ms each way; path 2 10 Mbit/s, 20 ms each way; each
+# with a 100-packet buffer towards the server. The data's bottleneck is the
+# router's link to the server's address of that path (a subflow to the
+# server's second address crosses path 2's).
+#
+# Goal 1 ("improve throughput"): a plain TCP flow alone on the best path
+# (path 1), then an MPTCP connection alone with a subflow on each path,
+# SECONDS each; MPTCP should do at least as well.
+# Goal 3 ("balance congestion"): path 1 carries two plain TCP flows
+# (Reno) for the whole run; an MPTCP connection with a subflow on each
+# path starts with them. Every second, the bytes each of its subflows has
+# had acknowledged (`ss -ti`), to see it move its traffic to path 2.
+#
+# For each ALG (net.mptcp.congestion_control on the DUT; on the PEER, Linux's
+# MPTCP, only its TCP default) prints
+#   GOAL1 <vm> <alg> <tcp best path Mbit/s> <mptcp Mbit/s>
+#   GOAL3 <vm> <alg> <second> <path 1 bytes> <path 2 bytes>   (cumulative)
+#
+#   cc_goals.sh LABEL SECONDS ALG...
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../topo.sh"
+. "$here/lib-cc.sh"
+
+label=${1:?LABEL}
+secs=${2:-20}
+shift 2
+algs=("$@")
+port=5400
+
+topo_create 2 >/dev/null || { echo "topology failed"; exit 1; }
+srv=${TOPO_SRV_ADDR[1]}
+bottleneck 1 20mbit 10ms
+bottleneck 2 10mbit 20ms
+# The server announces its second address; the client opens a subflow to
+# it (from the address routing picks: the data then crosses path 2's
+# bottleneck, the router's link to the server's second address).
+ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
+ip -n cli mptcp limits set subflow 1 add_addr_accepted 1
+ip -n srv mptcp limits set subflow 1 add_addr_accepted 0
+
+
+# iperf_pair NAME PROTO SECS [CLIENT ARGS...]: a server and a client, the
+# client in the background ($IPERF_CPID; its JSON in /tmp/NAME.json).
+iperf_start() {
+	local name=$1 proto=$2 t=$3 wrap=()
+	shift 3
+	[ "$proto" = mptcp ] && wrap=(mptcpize run)
+	port=$((port + 1))
+	IPERF_PORT=$port
+	ip netns exec srv "${wrap[@]}" iperf3 -4 -s -1 -p $port >/dev/null 2>&1 &
+	IPERF_SPID=$!
+	sleep 1
+	ip netns exec cli timeout $((t + 60)) "${wrap[@]}" iperf3 -4 -c "$srv" -p $port -t "$t" -J "$@" \
+		>"/tmp/$name.json" 2>/dev/null &
+	IPERF_CPID=$!
+}
+
+for alg in "${algs[@]}"; do
+	cc_select "$alg"
+	# Goal 1.
+	iperf_start "g1-tcp-$alg" tcp "$secs" -B "${TOPO_CLI_ADDR[1]}"
+	wait $IPERF_CPID $IPERF_SPID 2>/dev/null
+	iperf_start "g1-mptcp-$alg" mptcp "$secs"
+	wait $IPERF_CPID $IPERF_SPID 2>/dev/null
+	echo "GOAL1 $label $alg $(mbps "/tmp/g1-tcp-$alg.json") $(mbps "/tmp/g1-mptcp-$alg.json")"
+	# Goal 3: two Reno flows on path 1 for the whole run, MPTCP with them.
+	iperf_start "g3-tcp1-$alg" tcp $((secs + 4)) -B "${TOPO_CLI_ADDR[1]}" -C reno
+	t1=($IPERF_CPID $IPERF_SPID)
+	iperf_start "g3-tcp2-$alg" tcp $((secs + 4)) -B "${TOPO_CLI_ADDR[1]}" -C reno
+	t2=($IPERF_CPID $IPERF_SPID)
+	iperf_start "g3-mptcp-$alg" mptcp "$secs"
+	m=($IPERF_CPID $IPERF_SPID)
+	mport=$IPERF_PORT
+	for s in $(seq 1 "$secs"); do
+		sleep 1
+		# Per subflow: the server's address (its path), bytes_acked.
+		ip netns exec cli ss -Htin state established "( dport = :$mport )" |
+			awk -v l="$label" -v a="$alg" -v s="$s" '
+				/^[0-9]/ { split($4, x, ":"); addr = x[1] }
+				/bytes_acked:/ { match($0, /bytes_acked:[0-9]+/); b = substr($0, RSTART + 12, RLENGTH - 12)
+					if (addr ~ /^10\.1\./) p1 += b; else p2 += b }
+				END { printf "GOAL3 %s %s %d %d %d\n", l, a, s, p1, p2 }'
+	done
+	wait "${m[@]}" "${t1[@]}" "${t2[@]}" 2>/dev/null
+done
+topo_destroy

@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers of the congestion control benchmarks (cc_fairness.sh,
+# cc_goals.sh): source after qemu/topo.sh.
+
+# mbps FILE: the receiver's rate of an iperf3 JSON result, in Mbit/s
+# ("failed" if there is none).
+mbps() {
+	python3 -S -c '
+import json, sys
+try:
+    print("%.2f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))
+except Exception:
+    print("failed")
+' "$1"
+}
+
+# bottleneck I RATE DELAY: path I carries data towards the server at RATE
+# with DELAY each way and a 100-packet buffer (about three times the
+# bandwidth-delay product at 20 Mbit/s and 20 ms); its ACKs come back with
+# DELAY.
+bottleneck() {
+	tc -n rtr qdisc replace dev "rs$1" root netem delay "$3" rate "$2" limit 100
+	tc -n rtr qdisc replace dev "rc$1" root netem delay "$3" limit 1000
+}
+
+# cc_select ALG: the MPTCP client's subflows use ALG from now on (mptcp_rs's
+# net.mptcp.congestion_control; Linux's MPTCP has no such choice).
+cc_select() {
+	if [ -e /proc/sys/net/mptcp/congestion_control ]; then
+		ip netns exec cli sysctl -q -w net.mptcp.congestion_control="$1"
+	fi
+}

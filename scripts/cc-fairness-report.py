@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Table, JSON and plot of the coupled congestion control fairness runs
+(qemu/bench/cc_fairness.sh's CCBENCH lines in RESULTS/cc-runs.txt).
+
+    cc-fairness-report.py RESULTS SECONDS
+
+Writes RESULTS/fairness.json and fairness.png, and copies both next to
+RESULTS (results/bench/). The ratio is the MPTCP connection's throughput
+over the Reno TCP flow's, measured at the same time through one bottleneck;
+the issue's target for lia, olia and balia is [0.8, 1.25]."""
+import json
+import os
+import shutil
+import sys
+
+out, secs = sys.argv[1], float(sys.argv[2])
+runs = []
+for line in open(os.path.join(out, "cc-runs.txt")):
+    f = line.split()
+    if len(f) != 7:
+        continue
+    _, vm, alg, n, seen, tcp, mptcp = f
+    try:
+        t, m = float(tcp), float(mptcp)
+    except ValueError:
+        t = m = None
+    runs.append({"vm": vm, "alg": alg if vm == "dut" else "linux-" + alg, "subflows": int(n),
+                 "seen": int(seen), "tcp": t, "mptcp": m,
+                 "ratio": (m / t) if t and m is not None else None})
+
+doc = {"runs": runs, "seconds": secs,
+       "bottleneck": "20 Mbit/s, 10 ms each way, 100-packet buffer, shared by one Reno TCP flow "
+                     "and one MPTCP connection (TCG guests; bench kernels, no checkers)",
+       "target": "lia, olia, balia: MPTCP/TCP within [0.8, 1.25]"}
+for d in (out, os.path.dirname(out)):
+    with open(os.path.join(d, "fairness.json"), "w") as fh:
+        json.dump(doc, fh, indent=1)
+
+fmt = lambda v: "-" if v is None else "%.2f" % v
+print()
+print("Coupled congestion control: one Reno TCP flow and one MPTCP connection through")
+print("one 20 Mbit/s bottleneck (10 ms each way, 100-packet buffer), %g s at once;" % secs)
+print("Mbit/s at the receivers. Target for lia, olia, balia: MPTCP/TCP in [0.8, 1.25].")
+print()
+print("%-13s %9s %6s %8s %8s %7s" % ("algorithm", "subflows", "seen", "TCP", "MPTCP", "ratio"))
+for r in runs:
+    print("%-13s %9d %6d %8s %8s %7s" % (r["alg"], r["subflows"], r["seen"], fmt(r["tcp"]),
+                                        fmt(r["mptcp"]), fmt(r["ratio"])))
+
+try:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    algs = []
+    for r in runs:
+        if r["alg"] not in algs:
+            algs.append(r["alg"])
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    w = 0.8 / max(len(algs), 1)
+    for i, a in enumerate(algs):
+        xs, ys = [], []
+        for r in runs:
+            if r["alg"] == a and r["ratio"] is not None:
+                xs.append(r["subflows"] - 0.4 + (i + 0.5) * w)
+                ys.append(r["ratio"])
+        ax.bar(xs, ys, w, label=a)
+    ax.axhspan(0.8, 1.25, color="green", alpha=0.12, label="target [0.8, 1.25]")
+    ax.axhline(1.0, color="grey", lw=0.8)
+    ax.set_xticks([1, 2, 3], ["1 subflow", "2 subflows", "3 subflows"])
+    ax.set_ylabel("MPTCP / Reno TCP throughput")
+    ax.set_title("Shared 20 Mbit/s bottleneck: MPTCP against one TCP flow", fontsize=9)
+    ax.legend(fontsize=7, ncol=3)
+    fig.tight_layout()
+    png = os.path.join(out, "fairness.png")
+    fig.savefig(png, dpi=110)
+    shutil.copy(png, os.path.join(os.path.dirname(out), "fairness.png"))
+    print("plot: results/bench/fairness.png")
+except ImportError:
+    print("(python3-matplotlib missing: no plot)")

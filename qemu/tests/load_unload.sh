@@ -41,8 +41,12 @@ check "a 1-path topology" topo_create 1
 SRV=${TOPO_SRV_ADDR[1]}
 srv timeout 600 python3 -S "$here/xfer.py" serve --port 47101 --mptcp --recv 5000000 >"$out/unload.server.json" 2>&1 &
 spid=$!
+# The client pauses after 1 MB until the unload was tried: without the
+# pause, a fast run finished the transfer before rmmod, which then
+# succeeded, rightly.
+rm -f "$out/unload.resume"
 cli timeout 600 python3 -S "$here/xfer.py" connect "$SRV" --port 47101 --mptcp --send 5000000 --retry 60 \
-	>"$out/unload.client.json" 2>&1 &
+	--pause-at 1000000 --until "$out/unload.resume" >"$out/unload.client.json" 2>&1 &
 cpid=$!
 # Under way once a subflow is established (Python takes seconds to start
 # under TCG: unloading before would succeed, rightly).
@@ -58,6 +62,7 @@ expect_eq "rmmod under traffic is refused (not a hang, not a success)" 1 "$rc"
 case $msg in *"in use"*) ok "it says the module is in use: $msg" ;; *) not_ok "rmmod said: $msg" ;; esac
 echo "# rmmod under traffic answered in $((SECONDS - t0)) s"
 expect_eq "and it answered within 20 s (a hang runs into the 30 s timeout)" True "$([ $((SECONDS - t0)) -le 20 ] && echo True || echo False)"
+touch "$out/unload.resume"
 check "the transfer completes intact (client)" wait $cpid
 check "the transfer completes intact (server)" wait $spid
 

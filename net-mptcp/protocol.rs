@@ -518,13 +518,13 @@ impl StreamOps for Mptcp {
             return Ok(());
         }
         if level == SOL_TCP && name == TCP_CONGESTION {
-            // Every subflow, from now on: the initial one says whether the
-            // name is known (ENOENT) and allowed (EPERM).
-            let mut buf = [0u8; CA_NAME_MAX + 1];
-            let len = val.read_bytes(&mut buf).map_err(|_| EINVAL)?;
-            let ca = CaName::new(&buf[..len])?;
+            // Every subflow, from now on. The initial one answers as TCP
+            // does (ENOENT, EPERM, EFAULT; a value longer than a name is
+            // cut); the others take the name it read.
             m.state().first().setsockopt(level, name, val)?;
-            m.state().mpcb.set_congestion(ca);
+            let mut buf = [0u8; CA_NAME_MAX];
+            let len = val.read_prefix(&mut buf)?;
+            m.state().mpcb.set_congestion(CaName::new(&buf[..len])?);
             return Ok(());
         }
         if level == SOL_SOCKET {

@@ -180,10 +180,16 @@ impl UserOptVal {
     /// Copies the value into `buf` (an option that is a string, as a name):
     /// its length, or `EINVAL` if `buf` cannot hold it.
     pub(crate) fn read_bytes(&self, buf: &mut [u8]) -> Result<usize> {
-        let len = self.len as usize;
-        if len > buf.len() {
+        if self.len as usize > buf.len() {
             return Err(EINVAL);
         }
+        self.read_prefix(buf)
+    }
+
+    /// Copies the first bytes of the value, as many as `buf` holds (as TCP
+    /// reads `TCP_CONGESTION`: a longer value is cut): how many.
+    pub(crate) fn read_prefix(&self, buf: &mut [u8]) -> Result<usize> {
+        let len = buf.len().min(self.len as usize);
         // SAFETY: `buf` has room for `len` bytes; the helper copies from the
         // sockptr (user or kernel) with `copy_from_sockptr`, which checks user
         // addresses.

@@ -35,6 +35,22 @@ else
 	ok "net.mptcp.congestion_control refuses a name it does not offer"
 fi
 
+# TCP_CONGESTION on an MPTCP socket reads as TCP reads it: a value longer
+# than a name is cut at its NUL; an unknown name is ENOENT.
+got=$(python3 -S -c '
+import errno, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"olia" + b"\0" * 28)
+name = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode()
+try:
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, b"nosuchcc")
+    err = "none"
+except OSError as e:
+    err = errno.errorcode.get(e.errno, str(e.errno))
+print(name, err)
+' 2>&1)
+expect_eq "TCP_CONGESTION: a 32-byte value naming olia is taken, an unknown name is ENOENT" "olia ENOENT" "$got"
+
 # count_cc NS FILTER NAME: how many connected TCP sockets of NS that match
 # the ss filter use algorithm NAME. (Connected, not only established: a
 # server that sends nothing has half-closed its end at once.)

@@ -100,6 +100,12 @@ impl ProcShow for MibFile {
         for v in n.mib.0.iter() {
             write!(out, " {}", v.load(Ordering::Relaxed))?;
         }
-        out.write_str("\n")
+        // Gauges, module-wide (not counters of this namespace).
+        writeln!(
+            out,
+            "\nMPTcpRsLive: Connections ConnectionsOver\nMPTcpRsLive: {} {}",
+            crate::mpcb::LIVE.load(Ordering::Relaxed),
+            crate::mpcb::LIVE_OVER.load(Ordering::Relaxed)
+        )
     }
 }

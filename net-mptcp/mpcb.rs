@@ -69,7 +69,7 @@ use crate::platform::Conn;
 use crate::pm_netlink::MAX_ENDPOINTS;
 use crate::sndbuf::{FragSlot, SendBuf};
 use crate::subflow::{SubflowCtx, REFUSED};
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::{
     alloc::Flags,
     prelude::*,
@@ -306,6 +306,14 @@ impl PmState {
     }
 }
 
+/// Connections alive, module-wide, and how many of those are over (see
+/// [`Mpcb::over`]): /proc/net/mptcp_rs shows both, so that a connection
+/// outliving its end (it holds the module) is seen, and tests can wait for
+/// none to be left.
+pub(crate) static LIVE: AtomicU32 = AtomicU32::new(0);
+/// See [`LIVE`].
+pub(crate) static LIVE_OVER: AtomicU32 = AtomicU32::new(0);
+
 /// The multipath control block.
 #[pin_data(PinnedDrop)]
 pub(crate) struct Mpcb {
@@ -345,6 +353,12 @@ pub(crate) struct Mpcb {
     timer: Timer<Mpcb>,
     /// When [`Mpcb::timer`] was last armed to expire (jiffies).
     timer_at: AtomicU64,
+    /// The connection is over for us: its subflows were handed to TCP (or
+    /// reset), nobody reads or writes it. Its timer is never armed again
+    /// and its path manager is gone: a retry or a data-level timeout left
+    /// pending would otherwise re-arm the timer for ever, and the timer's
+    /// reference would keep the connection, its namespace and this module.
+    over: AtomicBool,
     /// What coupled congestion control reads of each subflow (see
     /// `coupled.rs`).
     pub(crate) coupling: Coupling,
@@ -418,11 +432,15 @@ impl Mpcb {
                 work <- new_work!("Mpcb::work"),
                 timer <- Timer::new(),
                 timer_at: AtomicU64::new(0),
+                over: AtomicBool::new(false),
                 coupling: Coupling::new(),
                 _module: ModuleRef::new(&crate::THIS_MODULE),
             }),
             flags,
         )
+        .inspect(|_| {
+            LIVE.fetch_add(1, Ordering::Relaxed);
+        })
     }
 
     /// Whether this data-path allocation is to fail (fault injection).
@@ -524,6 +542,7 @@ impl Mpcb {
     /// what arrives is acknowledged and dropped. Everything charged to the
     /// master is freed here, before it goes.
     pub(crate) fn detach_master(self: &Arc<Self>, orphaned: Option<Orphaned>) {
+        let lingers = orphaned.is_some();
         let mut freed = KVec::new();
         let master = {
             let mut inner = self.lock();
@@ -538,7 +557,7 @@ impl Mpcb {
                     let _ = freed.push(stash, GFP_ATOMIC);
                 }
             }
-            if orphaned.is_some() {
+            if lingers {
                 inner.linger_until = Some(ktime_us().saturating_add(LINGER_US));
             }
             inner.orphaned = orphaned;
@@ -549,6 +568,11 @@ impl Mpcb {
         };
         drop(freed);
         drop(master);
+        if !lingers {
+            // Plain TCP from here: nothing of ours is left to do.
+            self.end();
+            return;
+        }
         self.push_all();
         self.schedule(todo::FINISH);
     }
@@ -1245,12 +1269,29 @@ impl Mpcb {
     /// Arms the timer to expire at `expires` (jiffies), unless it is armed
     /// to expire before.
     fn arm_timer(self: &Arc<Self>, expires: u64) {
+        if self.over.load(Ordering::SeqCst) {
+            return;
+        }
         let armed_at = self.timer_at.load(Ordering::Acquire);
         if self.timer.armed() && armed_at <= expires {
             return;
         }
         self.timer_at.store(expires, Ordering::Release);
         self.timer.arm(self, expires);
+        // Raced with `end`, which disarmed before we armed: undo.
+        if self.over.load(Ordering::SeqCst) {
+            self.timer.disarm();
+        }
+    }
+
+    /// The connection is over for us (see [`Mpcb::over`]): no timer, no
+    /// path manager from now on.
+    fn end(&self) {
+        if !self.over.swap(true, Ordering::SeqCst) {
+            LIVE_OVER.fetch_add(1, Ordering::Relaxed);
+        }
+        self.timer.disarm();
+        self.lock().pm.pm = None;
     }
 
     // --- the work item ------------------------------------------------
@@ -1358,6 +1399,9 @@ impl Mpcb {
                 any = true;
             }
         }
+        // Nobody will read or write it: once the resets are carried out,
+        // nothing is left to time.
+        self.end();
         if any {
             self.schedule(todo::RESET);
         }
@@ -1373,6 +1417,9 @@ impl Mpcb {
     /// Starts the path manager once MPTCP is established, gives it the
     /// time, and carries out what it decided (process context).
     fn run_pm(self: &Arc<Self>) {
+        if self.over.load(Ordering::SeqCst) {
+            return;
+        }
         let start = {
             let inner = self.lock();
             inner.pm.start && inner.pm.pm.is_none()
@@ -1977,7 +2024,7 @@ impl Mpcb {
             }
             (inner.orphaned.take(), slots)
         };
-        self.timer.disarm();
+        self.end();
         for slot in slots.iter_mut().flatten() {
             if let Some(owned) = slot.owned.take() {
                 owned.finish();
@@ -1998,5 +2045,9 @@ impl PinnedDrop for Mpcb {
     fn drop(self: Pin<&mut Self>) {
         // The token names the connection to MP_JOIN: free for others now.
         crate::keys::release_token(self.inner.lock().conn.local().token);
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+        if self.over.load(Ordering::Relaxed) {
+            LIVE_OVER.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }

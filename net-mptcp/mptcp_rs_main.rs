@@ -11,6 +11,8 @@
 //! - `kunit_tests` (kunit-tests/): the KUnit suites, when the kernel has KUnit.
 
 #![deny(unsafe_code)]
+// The pin-init macros expand one level per field: `Mpcb` has many.
+#![recursion_limit = "256"]
 
 use kernel::prelude::*;
 

@@ -173,6 +173,14 @@ run_batch() { # label pair|vm "args" timeouts scripts...
 		"$REPO/qemu/vm" $args --timeout $((total + 120)) --name "$label" --out "$out" \
 			-- "${job[@]}" || vm_ok=0
 	fi
+	# Why the run failed, in the summary (CI shows its tail): the guest's
+	# exit status and the first report of its init (an rmmod refused).
+	if [ "$vm_ok" = 0 ]; then
+		local why
+		why=$(cat "$out/rc" "$out/dut/rc" 2>/dev/null | tr '\n' ' ')
+		why="exit ${why:-none}; $(grep -a -h -m1 '^guest-init: rmmod' "$out/console.log" "$out/dut/console.log" 2>/dev/null | cut -d: -f2- | head -n1)"
+		failures+=("vm: $label failed: $why")
+	fi
 	local times=""
 	for name in "${names[@]}"; do
 		if [ "$kind" = pair ]; then

@@ -41,7 +41,12 @@ for script in "$@"; do
 	# Connections still ending each hold the module: a count that only
 	# grows from script to script points at the one that leaks.
 	held=
-	[ ! -e /sys/module/mptcp_rs/refcnt ] || held=", module refcnt $(</sys/module/mptcp_rs/refcnt)"
+	if [ -e /sys/module/mptcp_rs/refcnt ]; then
+		held=", module refcnt $(</sys/module/mptcp_rs/refcnt)"
+		# The module's census of connections: alive, and over but alive.
+		mapfile -t live </proc/net/mptcp_rs 2>/dev/null
+		[ -z "${live[3]:-}" ] || held+=" (${live[3]#MPTcpRsLive: } connections alive, over)"
+	fi
 	echo "# $name: exit $rc in $(<"$out/$name.time") s$held"
 	# What a failed script left behind must not disturb the next one.
 	ip -all netns delete 2>/dev/null

@@ -113,6 +113,29 @@ until rmmod mptcp_rs 2>/dev/null; do
 done
 check "once every connection is gone, rmmod works (within 90 s)" sh -c "! grep -q '^mptcp_rs ' /proc/modules"
 echo "# rmmod after the connections ended took $((SECONDS - t0)) s"
+
+# A connection that ends while its path manager retries a path that is
+# down (connect fails at once: no route) lets the module go: a retry left
+# pending once the connection was over re-armed its timer for ever, and
+# the timer's reference held the connection, its namespace and the module.
+check "insmod for a path that stays down" insmod "$ko"
+check "a 2-path topology" topo_create 2
+ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow
+ip -n cli mptcp limits set subflow 2 add_addr_accepted 0
+ip -n cli link set c2 down
+port=47200
+mp_transfer path-down 1000000
+# (The join on path 2 fails at once and is tried again after a second.)
+expect_mib cli MPJoinSynTx -ge 2
+topo_destroy
+t0=$SECONDS
+until rmmod mptcp_rs 2>/dev/null; do
+	[ $((SECONDS - t0)) -lt 90 ] || break
+	sleep 1
+done
+check "the connection retrying a path that is down ends: rmmod works (within 90 s)" \
+	sh -c "! grep -q '^mptcp_rs ' /proc/modules"
+echo "# rmmod after it took $((SECONDS - t0)) s"
 n=$(dmesg | grep -c 'mptcp_rs .* loaded' || true)
-expect_eq "the module logged $((loads + 1)) loads" $((loads + 1)) "$n"
+expect_eq "the module logged $((loads + 2)) loads" $((loads + 2)) "$n"
 tap_done

@@ -48,7 +48,7 @@ both() {
 }
 
 # counters NS: a snapshot of the mptcp_rs counters of NS.
-snap() { in_ns "$1" cat /proc/net/mptcp_rs | tail -1; }
+snap() { in_ns "$1" sed -n 2p /proc/net/mptcp_rs; }
 # delta NS NAME BEFORE: how much NAME grew since the snapshot BEFORE.
 delta() {
 	local now

@@ -2001,30 +2001,42 @@ impl Mpcb {
     /// DATA_FIN came), once MPTCP is over (reset, fallen back), or at the
     /// end of its linger time. Its subflows are then handed to TCP, with our
     /// hooks on (every segment still carries its option), and TCP closes
-    /// them as it closes any socket (FIN, retransmissions, TIME_WAIT).
+    /// them as it closes any socket (FIN, retransmissions, TIME_WAIT). At
+    /// the end of the linger time with MPTCP's close unfinished, they are
+    /// reset instead (as MP_FASTCLOSE would end them): a subflow handed to
+    /// TCP with data the peer does not take (a zero window, a peer gone)
+    /// would otherwise live on for many minutes of probes, holding the
+    /// connection, its namespace and the module.
     fn finish_if_done(self: &Arc<Self>) {
-        let (orphaned, mut slots) = {
+        let (orphaned, mut slots, timed_out) = {
             let mut inner = self.lock();
             let Some(until) = inner.linger_until else {
                 return;
             };
-            let done = match inner.conn.mode() {
+            let clean = match inner.conn.mode() {
                 Mode::Mptcp => inner.conn.data_fin_acked() && inner.conn.at_eof(),
                 // Fallen back: once TCP has every byte and its FIN.
                 Mode::Fallback => inner.conn.all_sent(),
                 _ => true,
-            } || ktime_us() >= until;
-            if !done || inner.orphaned.is_none() {
+            };
+            let expired = ktime_us() >= until;
+            if !(clean || expired) || inner.orphaned.is_none() {
                 return;
             }
+            let timed_out = !clean && inner.conn.mode() == Mode::Mptcp;
             inner.linger_until = None;
             let mut slots: [Option<Slot>; MAX_SUBFLOWS] = [const { None }; MAX_SUBFLOWS];
             for (out, slot) in slots.iter_mut().zip(inner.subflows.iter_mut()) {
                 *out = slot.take();
             }
-            (inner.orphaned.take(), slots)
+            (inner.orphaned.take(), slots, timed_out)
         };
         self.end();
+        if timed_out {
+            for slot in slots.iter().flatten() {
+                slot.sk.abort(errno::econnreset());
+            }
+        }
         for slot in slots.iter_mut().flatten() {
             if let Some(owned) = slot.owned.take() {
                 owned.finish();

@@ -48,7 +48,20 @@ for script in "$@"; do
 		[ -z "${live[3]:-}" ] || held+=" (${live[3]#MPTcpRsLive: } connections alive, over)"
 	fi
 	echo "# $name: exit $rc in $(<"$out/$name.time") s$held"
-	# What a failed script left behind must not disturb the next one.
+	# What a failed script left behind must not disturb the next one:
+	# processes still running in its namespaces (a server whose client
+	# never came; each MPTCP socket it holds keeps a connection and the
+	# module) are killed, and named, then the namespaces go.
+	left=()
+	for ns in $(ip netns list 2>/dev/null | cut -d' ' -f1); do
+		left+=($(ip netns pids "$ns" 2>/dev/null))
+	done
+	if [ ${#left[@]} -gt 0 ]; then
+		for pid in "${left[@]}"; do
+			echo "# $name left pid $pid running: $(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null)"
+		done
+		kill -9 "${left[@]}" 2>/dev/null
+	fi
 	ip -all netns delete 2>/dev/null
 done
 exit 0

@@ -10,7 +10,8 @@
 # algorithm completes intact, both paths carry data, and every subflow
 # shows its algorithm in `ss -ti`. A
 # plain TCP socket may use one too (it then behaves as Reno), and holds the
-# module while it does.
+# module while it does. RFC 6356 goal 2: through a bottleneck shared with a
+# Reno flow, a lia subflow's window grows no faster than Reno's (cwnd.py).
 . "$(dirname "$0")/tap.sh"
 . "$(dirname "$0")/lib-mptcp.sh"
 . "$(dirname "$0")/../topo.sh"
@@ -184,6 +185,59 @@ if [ "$during" -gt "$after" ]; then
 	ok "cc-tcp: the socket held the module (refcnt $during during, $after after)"
 else
 	not_ok "cc-tcp: refcnt $during during, $after after"
+fi
+
+# RFC 6356 goal 2 (do no harm): a lia subflow's window grows in congestion
+# avoidance no faster than Reno's on the same path. A Reno TCP flow and a
+# 2-subflow lia connection share one 4 Mbit/s bottleneck (20 ms each way, a
+# 30-packet buffer: losses every few seconds); cwnd.py samples every
+# window through sock_diag for 20 s and measures, per socket, the segments
+# gained per smoothed RTT while in congestion avoidance.
+ip -n cli mptcp endpoint flush
+ip -n srv mptcp endpoint flush
+ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow
+ip -n cli mptcp limits set subflow 1 add_addr_accepted 0
+ip -n srv mptcp limits set subflow 1 add_addr_accepted 0
+# (The join from c2 reaches the server's first address: it leaves the
+# router through rs1 too.)
+tc -n rtr qdisc replace dev rs1 root netem delay 20ms rate 4mbit limit 30
+tc -n rtr qdisc replace dev rc1 root netem delay 20ms limit 1000
+tc -n rtr qdisc replace dev rc2 root netem delay 20ms limit 1000
+ip netns exec cli sysctl -q -w net.mptcp.congestion_control=lia
+# (6 MB each: about 25 s for both at 4 Mbit/s. The sampling starts first:
+# Python takes seconds to start under TCG.)
+big=6000000
+rport=$((port + 1)) mport=$((port + 2))
+port=$((port + 2))
+cli python3 -S "$here/cwnd.py" --seconds 35 --port $rport --port $mport \
+	--out "$out/goal2.samples.json" >"$out/goal2.json" &
+sampler=$!
+srv timeout 150 python3 -S "$here/xfer.py" serve --port $rport --send 0 --recv $big \
+	--label goal2-reno >"$out/goal2-reno.server.json" 2>&1 &
+g2=($!)
+srv timeout 150 python3 -S "$here/xfer.py" serve --port $mport --mptcp --send 0 --recv $big \
+	--label goal2-lia >"$out/goal2-lia.server.json" 2>&1 &
+g2+=($!)
+cli timeout 150 python3 -S "$here/xfer.py" connect "${TOPO_SRV_ADDR[1]}" --port $rport --cc reno \
+	--send $big --recv 0 --retry 60 --label goal2-reno >"$out/goal2-reno.client.json" 2>&1 &
+g2+=($!)
+cli timeout 150 python3 -S "$here/xfer.py" connect "${TOPO_SRV_ADDR[1]}" --port $mport --mptcp \
+	--send $big --recv 0 --retry 60 --label goal2-lia >"$out/goal2-lia.client.json" 2>&1 &
+g2+=($!)
+fails=0
+for p in "${g2[@]}"; do wait "$p" || fails=$((fails + 1)); done
+expect_eq "goal 2: both 6 MB transfers complete intact" 0 $fails
+wait $sampler
+jq -c '.sockets[] | {src, dport, cong, samples, max_cwnd, bytes_acked, ca_rtts, ca_growth_per_rtt}' \
+	"$out/goal2.json" | sed 's/^/# /'
+reno=$(jq -r "[.sockets[] | select(.dport == $rport and .cong == \"reno\" and .ca_rtts >= 20)][0].ca_growth_per_rtt // \"none\"" "$out/goal2.json")
+lia=$(jq -r "[.sockets[] | select(.dport == $mport and .cong == \"lia\" and .ca_rtts >= 20) | .ca_growth_per_rtt] | if length == 2 then max else \"none\" end" "$out/goal2.json")
+if [ "$reno" = none ] || [ "$lia" = none ]; then
+	not_ok "goal 2: no Reno flow and two lia subflows with 20 RTTs in congestion avoidance each (reno $reno, lia $lia)"
+elif awk -v l="$lia" -v r="$reno" 'BEGIN { exit !(r >= 0.5 && l <= 1.1 * r) }'; then
+	ok "goal 2: the faster lia subflow gains $lia segments per RTT in congestion avoidance, Reno $reno"
+else
+	not_ok "goal 2: the faster lia subflow gains $lia segments per RTT, Reno $reno (Reno below 0.5 means the measure failed)"
 fi
 
 topo_destroy

@@ -105,19 +105,23 @@ msg=$(timeout 30 rmmod mptcp_rs 2>&1)
 expect_eq "rmmod while a closed connection still delivers is refused" 1 "$?"
 check "the closed connection delivers every byte" wait $spid
 expect_eq "the reader got exactly what was written before close" "$(cat "$out/orphan.client.txt")" "$(cat "$out/orphan.server.txt")"
+# rmmod_within SECS WHAT: a TAP case: rmmod works within SECS.
+rmmod_within() {
+	local t0=$SECONDS
+	until rmmod mptcp_rs 2>/dev/null; do
+		[ $((SECONDS - t0)) -lt "$1" ] || break
+		sleep 1
+	done
+	check "$2: rmmod works (within $1 s)" sh -c "! grep -q '^mptcp_rs ' /proc/modules"
+	echo "# rmmod took $((SECONDS - t0)) s"
+}
 topo_destroy
-t0=$SECONDS
-until rmmod mptcp_rs 2>/dev/null; do
-	[ $((SECONDS - t0)) -lt 90 ] || break
-	sleep 1
-done
-check "once every connection is gone, rmmod works (within 90 s)" sh -c "! grep -q '^mptcp_rs ' /proc/modules"
-echo "# rmmod after the connections ended took $((SECONDS - t0)) s"
+rmmod_within 90 "once every connection is gone"
 
 # A connection that ends while its path manager retries a path that is
 # down (connect fails at once: no route) lets the module go: a retry left
-# pending once the connection was over re-armed its timer for ever, and
-# the timer's reference held the connection, its namespace and the module.
+# pending once the connection is over must not re-arm its timer (whose
+# reference would hold the connection, its namespace and the module).
 check "insmod for a path that stays down" insmod "$ko"
 check "a 2-path topology" topo_create 2
 ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow
@@ -128,14 +132,7 @@ mp_transfer path-down 1000000
 # (The join on path 2 fails at once and is tried again after a second.)
 expect_mib cli MPJoinSynTx -ge 2
 topo_destroy
-t0=$SECONDS
-until rmmod mptcp_rs 2>/dev/null; do
-	[ $((SECONDS - t0)) -lt 90 ] || break
-	sleep 1
-done
-check "the connection retrying a path that is down ends: rmmod works (within 90 s)" \
-	sh -c "! grep -q '^mptcp_rs ' /proc/modules"
-echo "# rmmod after it took $((SECONDS - t0)) s"
+rmmod_within 90 "the connection retrying a path that is down ends"
 n=$(dmesg | grep -c 'mptcp_rs .* loaded' || true)
 expect_eq "the module logged $((loads + 2)) loads" $((loads + 2)) "$n"
 tap_done

@@ -191,8 +191,8 @@ fi
 # avoidance no faster than Reno's on the same path. A Reno TCP flow and a
 # 2-subflow lia connection share one 4 Mbit/s bottleneck (20 ms each way, a
 # 30-packet buffer: losses every few seconds); cwnd.py samples every
-# window through sock_diag for 20 s and measures, per socket, the segments
-# gained per smoothed RTT while in congestion avoidance.
+# window through sock_diag every 50 ms for 25 s and measures, per socket,
+# the segments gained per smoothed RTT while in congestion avoidance.
 ip -n cli mptcp endpoint flush
 ip -n srv mptcp endpoint flush
 ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow

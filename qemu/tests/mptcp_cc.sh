@@ -188,11 +188,17 @@ else
 fi
 
 # RFC 6356 goal 2 (do no harm): a lia subflow's window grows in congestion
-# avoidance no faster than Reno's on the same path. A Reno TCP flow and a
-# 2-subflow lia connection share one 4 Mbit/s bottleneck (20 ms each way, a
+# avoidance no faster than Reno's on the same path; and since both subflows
+# cross the same bottleneck, their growth together is no faster either (the
+# connection takes no more than one flow would). A Reno TCP flow and a
+# 2-subflow lia connection share one 2 Mbit/s bottleneck (20 ms each way, a
 # 30-packet buffer: losses every few seconds); cwnd.py samples every
-# window through sock_diag every 50 ms for 25 s and measures, per socket,
-# the segments gained per smoothed RTT while in congestion avoidance.
+# window through sock_diag every 200 ms for 25 s (a dump costs the debug
+# VM a tenth of a second of CPU, which the flows need) and measures, per
+# socket, the segments gained per smoothed RTT while in congestion
+# avoidance.
+# MPTCP_RS_GOAL2_CC puts another algorithm on the subflows (to see the check
+# fail: uncoupled reno takes about twice Reno's growth together).
 ip -n cli mptcp endpoint flush
 ip -n srv mptcp endpoint flush
 ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow
@@ -200,16 +206,20 @@ ip -n cli mptcp limits set subflow 1 add_addr_accepted 0
 ip -n srv mptcp limits set subflow 1 add_addr_accepted 0
 # (The join from c2 reaches the server's first address: it leaves the
 # router through rs1 too.)
-tc -n rtr qdisc replace dev rs1 root netem delay 20ms rate 4mbit limit 30
+tc -n rtr qdisc replace dev rs1 root netem delay 20ms rate 2mbit limit 30
 tc -n rtr qdisc replace dev rc1 root netem delay 20ms limit 1000
 tc -n rtr qdisc replace dev rc2 root netem delay 20ms limit 1000
-ip netns exec cli sysctl -q -w net.mptcp.congestion_control=lia
-# (4 MB each: about 17 s for both at 4 Mbit/s. The sampling starts first:
-# Python takes seconds to start under TCG.)
-big=4000000
+g2cc=${MPTCP_RS_GOAL2_CC:-lia}
+ip netns exec cli sysctl -q -w net.mptcp.congestion_control=$g2cc
+# (2 MB each: about 17 s for both at 2 Mbit/s, a rate far below what the
+# debug VM's MPTCP sender carries even when the host is slow: a sender
+# limited by its CPU leaves its windows in slow start and the measure
+# empty. The sampling starts first: Python takes seconds to start under
+# TCG.)
+big=2000000
 rport=$((port + 1)) mport=$((port + 2))
 port=$((port + 2))
-cli python3 -S "$here/cwnd.py" --seconds 25 --port $rport --port $mport \
+cli python3 -S "$here/cwnd.py" --seconds 25 --interval 0.2 --port $rport --port $mport \
 	--out "$out/goal2.samples.json" >"$out/goal2.json" &
 sampler=$!
 srv timeout 150 python3 -S "$here/xfer.py" serve --port $rport --send 0 --recv $big \
@@ -226,18 +236,26 @@ cli timeout 150 python3 -S "$here/xfer.py" connect "${TOPO_SRV_ADDR[1]}" --port 
 g2+=($!)
 fails=0
 for p in "${g2[@]}"; do wait "$p" || fails=$((fails + 1)); done
-expect_eq "goal 2: both 4 MB transfers complete intact" 0 $fails
+expect_eq "goal 2: both 2 MB transfers complete intact" 0 $fails
 wait $sampler
 jq -c '.sockets[] | {src, dport, cong, samples, max_cwnd, bytes_acked, ca_rtts, ca_growth_per_rtt}' \
 	"$out/goal2.json" | sed 's/^/# /'
 reno=$(jq -r "[.sockets[] | select(.dport == $rport and .cong == \"reno\" and .ca_rtts >= 20)][0].ca_growth_per_rtt // \"none\"" "$out/goal2.json")
-lia=$(jq -r "[.sockets[] | select(.dport == $mport and .cong == \"lia\" and .ca_rtts >= 20) | .ca_growth_per_rtt] | if length == 2 then max else \"none\" end" "$out/goal2.json")
-if [ "$reno" = none ] || [ "$lia" = none ]; then
-	not_ok "goal 2: no Reno flow and two lia subflows with 20 RTTs in congestion avoidance each (reno $reno, lia $lia)"
-elif awk -v l="$lia" -v r="$reno" 'BEGIN { exit !(r >= 0.5 && l <= 1.1 * r) }'; then
-	ok "goal 2: the faster lia subflow gains $lia segments per RTT in congestion avoidance, Reno $reno"
+subflows=$(jq -r "[.sockets[] | select(.dport == $mport and .cong == \"$g2cc\" and .ca_rtts >= 20) | .ca_growth_per_rtt] | if length == 2 then \"\\(max) \\(add * 1000 | round / 1000)\" else \"none\" end" "$out/goal2.json")
+if [ "$reno" = none ] || [ "$subflows" = none ]; then
+	not_ok "goal 2: no Reno flow and two $g2cc subflows with 20 RTTs in congestion avoidance each (reno $reno, $g2cc $subflows)"
 else
-	not_ok "goal 2: the faster lia subflow gains $lia segments per RTT, Reno $reno (Reno below 0.5 means the measure failed)"
+	read -r fastest both <<<"$subflows"
+	if awk -v l="$fastest" -v r="$reno" 'BEGIN { exit !(r >= 0.5 && l <= 1.1 * r) }'; then
+		ok "goal 2: the faster $g2cc subflow gains $fastest segments per RTT in congestion avoidance, Reno $reno"
+	else
+		not_ok "goal 2: the faster $g2cc subflow gains $fastest segments per RTT, Reno $reno (Reno below 0.5 means the measure failed)"
+	fi
+	if awk -v l="$both" -v r="$reno" 'BEGIN { exit !(r >= 0.5 && l <= 1.1 * r) }'; then
+		ok "goal 2: the two $g2cc subflows gain $both segments per RTT together, Reno $reno"
+	else
+		not_ok "goal 2: the two $g2cc subflows gain $both segments per RTT together, more than 1.1 x Reno's $reno"
+	fi
 fi
 
 topo_destroy

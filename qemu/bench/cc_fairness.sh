@@ -47,9 +47,11 @@ run() {
 	cc_select "$alg"
 	local tport=$((port + 1)) mport=$((port + 2))
 	port=$((port + 2))
-	ip netns exec srv iperf3 -4 -s -1 -p $tport >/dev/null 2>&1 &
+	# (Servers end on their own too: one whose client never came would
+	# keep the run waiting.)
+	ip netns exec srv timeout $((secs + 90)) iperf3 -4 -s -1 -p $tport >/dev/null 2>&1 &
 	local s1=$!
-	ip netns exec srv mptcpize run iperf3 -4 -s -1 -p $mport >/dev/null 2>&1 &
+	ip netns exec srv timeout $((secs + 90)) mptcpize run iperf3 -4 -s -1 -p $mport >/dev/null 2>&1 &
 	local s2=$!
 	sleep 1
 	ip netns exec cli timeout $((secs + 60)) iperf3 -4 -c "$srv" -p $tport -t "$secs" -C reno -J \
@@ -66,6 +68,7 @@ run() {
 		grep -o 'bytes_acked:[0-9]*' | awk -F: '$2 > 100000 { n++ } END { print n + 0 }')
 	wait $c1 $c2 $s1 $s2 2>/dev/null
 	echo "CCBENCH $label $alg $n $seen $(mbps "/tmp/cc-tcp-$alg-$n.json") $(mbps "/tmp/cc-mptcp-$alg-$n.json")"
+	iperf_errors "/tmp/cc-tcp-$alg-$n.json" "/tmp/cc-mptcp-$alg-$n.json"
 }
 
 for alg in "${algs[@]}"; do

@@ -52,7 +52,9 @@ iperf_start() {
 	[ "$proto" = mptcp ] && wrap=(mptcpize run)
 	port=$((port + 1))
 	IPERF_PORT=$port
-	ip netns exec srv "${wrap[@]}" iperf3 -4 -s -1 -p $port >/dev/null 2>&1 &
+	# (The server ends on its own too: one whose client never came would
+	# keep the run waiting.)
+	ip netns exec srv timeout $((t + 90)) "${wrap[@]}" iperf3 -4 -s -1 -p $port >/dev/null 2>&1 &
 	IPERF_SPID=$!
 	sleep 1
 	ip netns exec cli timeout $((t + 60)) "${wrap[@]}" iperf3 -4 -c "$srv" -p $port -t "$t" -J "$@" \
@@ -68,6 +70,7 @@ for alg in "${algs[@]}"; do
 	iperf_start "g1-mptcp-$alg" mptcp "$secs"
 	wait $IPERF_CPID $IPERF_SPID 2>/dev/null
 	echo "GOAL1 $label $alg $(mbps "/tmp/g1-tcp-$alg.json") $(mbps "/tmp/g1-mptcp-$alg.json")"
+	iperf_errors "/tmp/g1-tcp-$alg.json" "/tmp/g1-mptcp-$alg.json"
 	# Goal 3: two Reno flows on path 1 for the whole run, MPTCP with them.
 	iperf_start "g3-tcp1-$alg" tcp $((secs + 4)) -B "${TOPO_CLI_ADDR[1]}" -C reno
 	t1=($IPERF_CPID $IPERF_SPID)
@@ -87,5 +90,6 @@ for alg in "${algs[@]}"; do
 				END { printf "GOAL3 %s %s %d %d %d\n", l, a, s, p1, p2 }'
 	done
 	wait "${m[@]}" "${t1[@]}" "${t2[@]}" 2>/dev/null
+	iperf_errors "/tmp/g3-mptcp-$alg.json" "/tmp/g3-tcp1-$alg.json" "/tmp/g3-tcp2-$alg.json"
 done
 topo_destroy

@@ -15,6 +15,16 @@ except Exception:
 ' "$1"
 }
 
+# iperf_errors FILE...: a comment line for each iperf3 JSON result that has
+# no result, with iperf3's own error if it gave one.
+iperf_errors() {
+	local f
+	for f in "$@"; do
+		[ "$(mbps "$f")" = failed ] || continue
+		echo "# $f: $(jq -r '.error // "no result"' "$f" 2>/dev/null || echo "no JSON")"
+	done
+}
+
 # bottleneck I RATE DELAY: path I carries data towards the server at RATE
 # with DELAY each way and a 100-packet buffer (about three times the
 # bandwidth-delay product at 20 Mbit/s and 20 ms); its ACKs come back with

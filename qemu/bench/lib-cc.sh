@@ -16,12 +16,17 @@ except Exception:
 }
 
 # iperf_errors FILE...: a comment line for each iperf3 JSON result that has
-# no result, with iperf3's own error if it gave one.
+# no result, with iperf3's own error if it gave one (an empty file: iperf3
+# wrote nothing, jq would say nothing either).
 iperf_errors() {
 	local f
 	for f in "$@"; do
 		[ "$(mbps "$f")" = failed ] || continue
-		echo "# $f: $(jq -r '.error // "no result"' "$f" 2>/dev/null || echo "no JSON")"
+		if [ -s "$f" ]; then
+			echo "# $f: $(jq -r '.error // "no result"' "$f" 2>/dev/null || echo "not JSON")"
+		else
+			echo "# $f: empty (iperf3 wrote nothing)"
+		fi
 	done
 }
 

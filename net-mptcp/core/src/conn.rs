@@ -1298,7 +1298,19 @@ impl<S: Platform> Connection<S> {
         }
         // What the scheduler knows of this subflow, also when it is full.
         let sample = sf.tx_sample_mut();
-        sample.in_flight = tx.packets_out;
+        // What TCP holds unsent counts against its window too: it leaves
+        // as soon as the window opens, before anything mapped now. Counting
+        // only the segments in flight, the faster subflow seemed to have
+        // room after each ACK and was handed everything its send buffer
+        // took, until the peer's window was full, while the other subflow
+        // sat idle.
+        let unsent = tx
+            .snd_nxt
+            .map_or(0, |nxt| tx.write_seq.wrapping_sub(nxt))
+            .min(i32::MAX as u32);
+        sample.in_flight = tx
+            .packets_out
+            .saturating_add(unsent.div_ceil(tx.mss.max(1)));
         sample.mss = tx.mss;
         sample.room = tx.room;
         if tx.room == 0 {

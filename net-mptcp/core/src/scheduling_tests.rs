@@ -51,6 +51,35 @@ fn data_spills_to_the_slower_subflow_when_the_faster_one_is_full() {
 }
 
 #[test]
+fn data_queued_unsent_fills_a_subflows_window() {
+    // Both windows hold 10 segments; TCP's buffers are unlimited. The fast
+    // subflow, asking alone (as on each of its ACKs), takes one mapping:
+    // with it queued and unsent its window is full, and the rest waits for
+    // the other subflow instead of piling up behind it.
+    let mut p = two_paths(false);
+    for id in 0..2 {
+        p.client.tcp[id].as_mut().unwrap().cwnd = 10;
+    }
+    // (A push samples its subflow: neither counts as never sampled.)
+    p.client.push(0);
+    p.client.push(1);
+    let data = stream(300_000, 35);
+    p.client.write(&data);
+    p.client.push(1);
+    let queued = p.client.tcp[1].as_ref().unwrap().queue.len();
+    assert!(
+        (1..=MAX_MAPPING as usize).contains(&queued),
+        "fast subflow queued {queued}"
+    );
+    assert_eq!(p.client.conn.take_push_wanted(), 1 << 0);
+    p.client.push(0);
+    assert!(!p.client.tcp[0].as_ref().unwrap().queue.is_empty());
+    p.drive();
+    assert!(p.server.received == data);
+    assert_eq!(sent(&p, 0) + sent(&p, 1), 300_000);
+}
+
+#[test]
 fn a_backup_subflow_stays_idle_while_another_can_send() {
     let mut p = two_paths(true);
     assert!(p.client.conn.subflow(1).unwrap().backup());
@@ -98,10 +127,11 @@ fn head_stuck_on_a_slow_path(opportunism: Opportunism) -> (Pair, Vec<u8>) {
     p.server.rcv_limit = Some(65_536);
     assert_eq!(p.join(0x5000, 0x6000), 1);
     p.client.conn.set_opportunism(opportunism);
-    for (id, srtt_us) in [(0, 1_000), (1, 10_000)] {
+    // (Subflow 1's window holds more than the server's: it is never full.)
+    for (id, srtt_us, cwnd) in [(0, 1_000, 40), (1, 10_000, 200)] {
         let tcp = p.client.tcp[id].as_mut().unwrap();
         tcp.srtt_us = srtt_us;
-        tcp.cwnd = 40;
+        tcp.cwnd = cwnd;
         tcp.ssthresh = 30;
     }
     // (Each push samples its subflow: subflow 1's RTT is known.)

@@ -61,6 +61,7 @@ use crate::mptcp_core::{
     },
     option::{MptcpOption, Received},
     pm::{Addr, Endpoint, PathManager, PmAction, PmMode, BACKUP},
+    rcvbuf::RcvBufTuner,
     subflow::Stage,
 };
 use crate::options::AF_OPS;
@@ -217,6 +218,9 @@ pub(crate) struct Inner {
     /// one (`net.mptcp.congestion_control`, `TCP_CONGESTION`); otherwise
     /// each has TCP's default (or its listener's).
     congestion: Option<CaName>,
+    /// The connection's receive buffer as the subflows' deliveries call
+    /// for it (seed 004: 2 x sum of their rates x the largest RTT).
+    rcvtuner: RcvBufTuner,
 }
 
 /// The in-kernel path manager of the connection (`mptcp_core::pm`), with
@@ -353,6 +357,10 @@ pub(crate) struct Mpcb {
     timer: Timer<Mpcb>,
     /// When [`Mpcb::timer`] was last armed to expire (jiffies).
     timer_at: AtomicU64,
+    /// The receive buffer [`Inner::rcvtuner`] chose last (0: none yet):
+    /// the connection's, and each subflow's, unless the application fixed
+    /// the master's (`SO_RCVBUF`). Read without the lock.
+    rcvbuf_tuned: AtomicU32,
     /// The connection is over for us: its subflows were handed to TCP (or
     /// reset), nobody reads or writes it. Its timer is never armed again
     /// and its path manager is gone: a retry or a data-level timeout left
@@ -418,6 +426,7 @@ impl Mpcb {
                         joins_queued: 0,
                         adopt_tries: 0,
                         congestion: None,
+                        rcvtuner: RcvBufTuner::new(0, ktime_us()),
                     },
                     "Mpcb::inner"
                 ),
@@ -433,6 +442,7 @@ impl Mpcb {
                 timer <- Timer::new(),
                 timer_at: AtomicU64::new(0),
                 over: AtomicBool::new(false),
+                rcvbuf_tuned: AtomicU32::new(0),
                 coupling: Coupling::new(),
                 _module: ModuleRef::new(&crate::THIS_MODULE),
             }),
@@ -908,7 +918,14 @@ impl Mpcb {
         }
         self.flush(&mut inner, sk.net(), &mut wake);
         Self::sync_shadow(&mut inner);
+        if moved > 0 {
+            self.tune_rcvbuf(&mut inner, id, sk, moved);
+        }
         drop(inner);
+        let tuned = self.rcvbuf_tuned.load(Ordering::Relaxed);
+        if tuned > 0 {
+            sk.grow_rcvbuf(tuned);
+        }
         let bit = subflow_bit(id);
         if drained {
             self.rx_waiting.fetch_and(!bit, Ordering::AcqRel);
@@ -924,6 +941,36 @@ impl Mpcb {
             sk.send_ack();
         }
         self.wake(wake);
+    }
+
+    /// Subflow `id` (`sk`) delivered `moved` octets to the connection: the
+    /// tuner measures the subflows' rates over the largest RTT and sizes
+    /// the connection's buffer from them, up to `tcp_rmem[2]`. Not once the
+    /// application fixed its buffer (`SO_RCVBUF`), nor without one.
+    fn tune_rcvbuf(&self, inner: &mut Inner, id: SubflowId, sk: &TcpLocked<'_>, moved: u32) {
+        let Some(master) = inner.master.as_ref() else {
+            return;
+        };
+        if master.buf_locks().0 {
+            return;
+        }
+        let t = sk.snapshot();
+        // The receiver's own RTT estimate, or the sender's where there is
+        // none (no timestamps).
+        let rtt = if t.rcv_rtt_us > 0 {
+            t.rcv_rtt_us
+        } else {
+            t.srtt_us
+        };
+        inner.rcvtuner.delivered(id as usize, moved, rtt);
+        if let Some(want) = inner.rcvtuner.sample(ktime_us(), sk.net().tcp_rmem_max()) {
+            self.rcvbuf_tuned.fetch_max(want, Ordering::Relaxed);
+        }
+    }
+
+    /// The receive buffer the tuner chose for the connection (0: none).
+    pub(crate) fn rcvbuf_tuned(&self) -> u32 {
+        self.rcvbuf_tuned.load(Ordering::Relaxed)
     }
 
     /// The master's receive buffer is full: out-of-order data goes (the peer
@@ -1993,7 +2040,14 @@ impl Mpcb {
     /// The receive buffer the connection may fill: the master's.
     pub(crate) fn rcvbuf(&self) -> u32 {
         let master = self.lock().master.clone();
-        master.map_or(u32::MAX, |m| m.buf_sizes().0.max(0) as u32)
+        master.map_or(u32::MAX, |m| {
+            let own = m.buf_sizes().0.max(0) as u32;
+            if m.buf_locks().0 {
+                own
+            } else {
+                own.max(self.rcvbuf_tuned())
+            }
+        })
     }
 
     /// A connection whose application closed its socket ends once the peer

@@ -174,19 +174,25 @@ impl ReadQueue {
     }
 }
 
-/// The connection's receive and send buffer sizes: the master's, or what
-/// follows the subflow's where TCP autotuned them and the application did
-/// not fix them (SO_RCVBUF, SO_SNDBUF).
+/// The connection's receive and send buffer sizes: the master's, or, where
+/// the application did not fix them (SO_RCVBUF, SO_SNDBUF), what follows
+/// the subflow's as TCP autotuned them and (receive) the size the
+/// connection's tuner chose across its subflows (`tuned`).
 ///
 /// The connection-level send buffer holds everything the subflow's does
 /// plus what TCP delivered but the peer did not yet DATA_ACK; were it only
 /// as large as the subflow's, the subflow would never be cwnd-limited and
 /// TCP would grow neither its window nor its buffer.
-pub(crate) fn buf_sizes(master: &Sock, subflow: &Sock) -> (u64, u64) {
+pub(crate) fn buf_sizes(master: &Sock, subflow: &Sock, tuned: u32) -> (u64, u64) {
     let (rcv, snd) = master.buf_sizes();
     let (sub_rcv, sub_snd) = subflow.buf_sizes();
     let (rcv_locked, snd_locked) = master.buf_locks();
-    let rcv = if rcv_locked { rcv } else { rcv.max(sub_rcv) };
+    let tuned = tuned.min(i32::MAX as u32) as i32;
+    let rcv = if rcv_locked {
+        rcv
+    } else {
+        rcv.max(sub_rcv).max(tuned)
+    };
     let snd = if snd_locked {
         snd
     } else {
@@ -265,7 +271,7 @@ impl MptcpSock {
     /// buffer, then our `snd_una` and our DATA_ACK (DSNs).
     fn info(&self, master: &Sock) -> [u64; 12] {
         let sub = self.first.sk();
-        let (rcvbuf, sndbuf) = buf_sizes(master, sub);
+        let (rcvbuf, sndbuf) = buf_sizes(master, sub, self.mpcb.rcvbuf_tuned());
         let (sndbuf_bytes, records, tx, rx, segs, queued, readable, una, ack) = {
             let mut inner = self.mpcb.lock();
             let (tx, rx) = inner.conn.subflow(0).map_or((0, 0), |sf| sf.table_sizes());
@@ -349,7 +355,7 @@ impl StreamOps for Mptcp {
         let st = m.state();
         st.mpcb.attach_master(m.sk());
         // Data that came before `accept` waits on the subflow.
-        let (rcvbuf, _) = buf_sizes(m.sk(), st.first.sk());
+        let (rcvbuf, _) = buf_sizes(m.sk(), st.first.sk(), st.mpcb.rcvbuf_tuned());
         st.mpcb.receive_all(rcvbuf as u32);
         Ok(())
     }
@@ -454,7 +460,7 @@ impl StreamOps for Mptcp {
         if eof {
             mask |= EPOLLRDHUP;
         }
-        let (_, sndbuf) = buf_sizes(m.sk(), sub);
+        let (_, sndbuf) = buf_sizes(m.sk(), sub, st.mpcb.rcvbuf_tuned());
         let shut = st.mpcb.lock().conn.write_shut();
         // Writable once a third of the buffer is free, as TCP's
         // `sk_stream_is_writeable` has it (not for a single byte of room).
@@ -593,7 +599,7 @@ impl StreamOps for Mptcp {
             if st.mpcb.lock().conn.write_shut() {
                 break Err(m.pipe_error(flags));
             }
-            let (_, sndbuf) = buf_sizes(m.sk(), sub);
+            let (_, sndbuf) = buf_sizes(m.sk(), sub, st.mpcb.rcvbuf_tuned());
             let room = st.mpcb.send_space(sndbuf) as usize;
             if room == 0 {
                 // (Before the last look at the room, in `can_write`: a
@@ -689,7 +695,7 @@ impl StreamOps for Mptcp {
             if copied >= target || peek && copied > 0 {
                 break;
             }
-            let (rcvbuf, _) = buf_sizes(m.sk(), sub);
+            let (rcvbuf, _) = buf_sizes(m.sk(), sub, st.mpcb.rcvbuf_tuned());
             // What the connection holds, taken for the reader.
             if st.take(len - copied)? > 0 {
                 continue;
@@ -735,7 +741,7 @@ impl StreamOps for Mptcp {
         // Room was made: what waits on the subflows may come in, and the
         // peer may send more.
         if copied > 0 && !peek {
-            let (rcvbuf, _) = buf_sizes(m.sk(), sub);
+            let (rcvbuf, _) = buf_sizes(m.sk(), sub, st.mpcb.rcvbuf_tuned());
             st.mpcb.reader_done(rcvbuf as u32);
         }
         Ok(copied)

@@ -35,4 +35,12 @@ impl Net {
     pub(crate) fn as_raw(&self) -> *mut bindings::net {
         self.0.get()
     }
+
+    /// The largest receive buffer TCP autotunes to here (`tcp_rmem[2]`).
+    pub(crate) fn tcp_rmem_max(&self) -> u32 {
+        // SAFETY: `self` is a live namespace; the sysctl is a word TCP reads
+        // locklessly (READ_ONCE) and a writer changes at any time.
+        let v = unsafe { core::ptr::read_volatile(&(*self.as_raw()).ipv4.sysctl_tcp_rmem[2]) };
+        v.max(0) as u32
+    }
 }

@@ -72,6 +72,9 @@ pub(crate) struct TcpSnapshot {
     pub(crate) snd_wscale: u8,
     /// Smoothed RTT in microseconds (`srtt_us >> 3`).
     pub(crate) srtt_us: u32,
+    /// The receiver's RTT estimate in microseconds (`rcv_rtt_est.rtt_us
+    /// >> 3`; 0 before a measure), which TCP's autotuning uses.
+    pub(crate) rcv_rtt_us: u32,
     /// The retransmission timeout, in jiffies.
     pub(crate) rto: u32,
     pub(crate) snd_cwnd: u32,
@@ -144,6 +147,7 @@ impl TcpSock {
                 max_window: core::ptr::read_volatile(&(*tp).max_window),
                 snd_wscale: (*tp).rx_opt.snd_wscale() as u8,
                 srtt_us: core::ptr::read_volatile(&(*tp).srtt_us) >> 3,
+                rcv_rtt_us: core::ptr::read_volatile(&(*tp).rcv_rtt_est.rtt_us) >> 3,
                 rto: core::ptr::read_volatile(&(*icsk).icsk_rto),
                 snd_cwnd: core::ptr::read_volatile(&(*tp).snd_cwnd),
                 snd_ssthresh: core::ptr::read_volatile(&(*tp).snd_ssthresh),
@@ -489,6 +493,32 @@ impl<'a> TcpLocked<'a> {
         // leaves `copied_seq` as it is: it only runs the autotuning, which
         // reads and writes fields of the socket under its lock.
         unsafe { bindings::tcp_read_done(self.sk.as_raw(), 0) };
+    }
+
+    /// Grows the subflow's receive buffer to `bytes` (never shrinks it),
+    /// and its window clamp along, as `tcp_rcv_space_adjust` does: the
+    /// connection's buffer, tuned across its subflows, so that this
+    /// subflow's window does not hold the peer back while a slower path's
+    /// data is outstanding. Not if the buffer was fixed (`SO_RCVBUF`).
+    pub(crate) fn grow_rcvbuf(&self, bytes: u32) {
+        let (locked, _) = self.sk.buf_locks();
+        let (rcvbuf, sndbuf) = self.sk.buf_sizes();
+        let bytes = bytes.min(i32::MAX as u32) as i32;
+        if locked || bytes <= rcvbuf {
+            return;
+        }
+        self.sk.set_buf_sizes(bytes, sndbuf);
+        let ratio = u64::from(self.sk.snapshot().scaling_ratio);
+        // `tcp_win_from_space`: the payload the buffer holds.
+        let clamp = ((bytes as u64 * ratio) >> 8).min(u64::from(u32::MAX >> 1)) as u32;
+        // SAFETY: we hold the lock of this live TCP socket (type
+        // invariant), under which TCP writes `window_clamp` (WRITE_ONCE).
+        unsafe {
+            let tp = self.sk.as_raw().cast::<bindings::tcp_sock>();
+            if clamp > core::ptr::read_volatile(&(*tp).window_clamp) {
+                core::ptr::write_volatile(&mut (*tp).window_clamp, clamp);
+            }
+        }
     }
 
     /// Sets the congestion window and slow-start threshold (segments; at

@@ -137,11 +137,16 @@ type CongAvoid = fn(&[Path], usize, u32, u32, u32) -> CwndUpdate;
 /// connection's subflows (Reno's alone), then this subflow's new window
 /// published for its siblings.
 fn coupled_cong_avoid(sk: &mut CaSock<'_>, acked: u32, f: CongAvoid) {
-    if !sk.is_cwnd_limited() {
-        return;
-    }
     let me = me(sk);
     let conn = connection_of(sk);
+    if !sk.is_cwnd_limited() {
+        // No growth, but the siblings see this window as it is (a window
+        // left over from before a loss would make them too timid).
+        if let Some(ctx) = conn {
+            ctx.mpcb.coupling.publish(ctx.id as usize, &me);
+        }
+        return;
+    }
     let (ssthresh, cnt) = (sk.ssthresh(), sk.cwnd_cnt());
     let update = match &conn {
         Some(ctx) => {
@@ -166,7 +171,23 @@ fn reno_ssthresh(sk: &mut CaSock<'_>) -> u32 {
     let mut l = loss_intervals(sk);
     l.on_loss();
     set_loss_intervals(sk, l);
-    cc::reno_ssthresh(sk.cwnd())
+    let ssthresh = cc::reno_ssthresh(sk.cwnd());
+    publish_reduced(sk, ssthresh);
+    ssthresh
+}
+
+/// A loss: the window the subflow recovers to (`ssthresh`) is what its
+/// siblings count from now on. Its `cong_avoid`, which publishes, is not
+/// called during the recovery: until then they would count the window
+/// from before the loss, a total too large, and grow too slowly.
+fn publish_reduced(sk: &mut CaSock<'_>, ssthresh: u32) {
+    if let Some(ctx) = connection_of(sk) {
+        let now = Path {
+            cwnd: ssthresh.min(sk.cwnd()).max(1),
+            ..me(sk)
+        };
+        ctx.mpcb.coupling.publish(ctx.id as usize, &now);
+    }
 }
 
 /// Linked Increases (RFC 6356).
@@ -219,13 +240,15 @@ impl CongestionControl for Balia {
 
     fn ssthresh(sk: &mut CaSock<'_>) -> u32 {
         let me = me(sk);
-        match connection_of(sk) {
+        let ssthresh = match connection_of(sk) {
             Some(ctx) => {
                 let id = ctx.id as usize;
                 cc::balia_ssthresh(&ctx.mpcb.coupling.paths(id, &me), id)
             }
             None => cc::reno_ssthresh(me.cwnd),
-        }
+        };
+        publish_reduced(sk, ssthresh);
+        ssthresh
     }
 
     fn cong_avoid(sk: &mut CaSock<'_>, acked: u32) {

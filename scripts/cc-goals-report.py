@@ -27,17 +27,21 @@ for line in open(os.path.join(out, "goals-runs.txt")):
         goal1.append({"alg": alg, "tcp_best": t, "mptcp": m, "ratio": m / t if t and m is not None else None})
     elif f[0] == "GOAL3" and len(f) == 6:
         alg = f[2] if f[1] == "dut" else "linux-" + f[2]
-        series.setdefault(alg, []).append((int(f[3]), int(f[4]), int(f[5])))
+        series.setdefault(alg, []).append((float(f[3]), int(f[4]), int(f[5])))
 
 goal3 = []
 for alg, pts in series.items():
     pts.sort()
-    half = [p for p in pts if p[0] >= len(pts) // 2]
+    # The second half of the run by the samples' time stamps (a sample
+    # takes about a second in a TCG guest: they are not one per second).
+    half = [p for p in pts if p[0] >= secs / 2]
     share = None
     if len(half) >= 2:
         d1 = half[-1][1] - half[0][1]
         d2 = half[-1][2] - half[0][2]
-        share = d2 / (d1 + d2) if d1 + d2 > 0 else None
+        # (Counts that went down: a subflow gone and another counted in
+        # its place; no share from those.)
+        share = d2 / (d1 + d2) if d1 >= 0 and d2 >= 0 and d1 + d2 > 0 else None
     goal3.append({"alg": alg, "path2_share_second_half": share,
                   "series": [{"second": s, "path1_bytes": a, "path2_bytes": b} for s, a, b in pts]})
 
@@ -69,7 +73,7 @@ try:
         pts = [(p["second"], p["path1_bytes"], p["path2_bytes"]) for p in g["series"]]
         xs = [p[0] for p in pts[1:]]
         for k, label in ((1, "path 1 (2 TCP flows)"), (2, "path 2 (idle)")):
-            ys = [(b[k] - a[k]) * 8 / 1e6 for a, b in zip(pts, pts[1:])]
+            ys = [(b[k] - a[k]) * 8 / 1e6 / max(b[0] - a[0], 0.1) for a, b in zip(pts, pts[1:])]
             ax.plot(xs, ys, label=label)
         ax.set_title(g["alg"], fontsize=9)
         ax.set_xlabel("s")

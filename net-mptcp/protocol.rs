@@ -20,7 +20,7 @@ use crate::kernel_net::{
     callbacks::{self, Callbacks},
     cong::{CaName, CA_NAME_MAX, TCP_CONGESTION},
     errno,
-    kernel_socket::KernelSocket,
+    kernel_socket::{accept_queue_any, KernelSocket},
     page::PageFrag,
     proto::{Master, Protocol, Registration, StreamOps},
     skb::SkbSpan,
@@ -172,6 +172,12 @@ impl ReadQueue {
             self.pop_front();
         }
     }
+}
+
+/// Whether `child`, on a listener's accept queue, is a subflow joining a
+/// connection (MP_JOIN) rather than a new connection.
+fn is_join(child: &Sock) -> bool {
+    callbacks::events::<SubflowCtx>(child).is_some_and(|ctx| ctx.join)
 }
 
 /// The connection's receive and send buffer sizes: the master's, or, where
@@ -447,7 +453,20 @@ impl StreamOps for Mptcp {
     fn poll(m: &Master<'_, Self>, table: &PollTable) -> c_uint {
         let st = m.state();
         if st.mpcb.passthrough() && st.mpcb.readable().0 == 0 {
-            return st.first().poll(table);
+            let mut mask = st.first().poll(table);
+            let sub = st.first.sk();
+            if mask & EPOLLIN != 0
+                && sub.state() == state::LISTEN
+                && !accept_queue_any(sub, |child| !is_join(child))
+            {
+                // Only joins wait on the listener: they go to their
+                // connections (`accept` hands on any it finds), none to the
+                // application. Telling it to accept would block an
+                // application that polls before a blocking `accept`, as
+                // iperf3 does, until a connection came.
+                mask &= !(EPOLLIN | EPOLLRDNORM);
+            }
+            return mask;
         }
         m.poll_wait(table);
         let sub = st.first.sk();

@@ -239,6 +239,35 @@ pub(crate) fn take_children(
     taken
 }
 
+/// Whether the accept queue of `listener` holds a child for which `pred`
+/// holds. The queue's lock is held meanwhile (BH off): `pred` must not
+/// sleep. Any context.
+pub(crate) fn accept_queue_any(listener: &Sock, mut pred: impl FnMut(&Sock) -> bool) -> bool {
+    let icsk = listener.as_raw().cast::<bindings::inet_connection_sock>();
+    // SAFETY: `listener` is a live TCP socket (an `inet_connection_sock`);
+    // its accept queue's lock outlives it.
+    let lock = unsafe { core::ptr::addr_of_mut!((*icsk).icsk_accept_queue.rskq_lock) };
+    let mut found = false;
+    // SAFETY: the lock is initialised with the socket; TCP takes it with BH
+    // off too (`inet_csk_reqsk_queue_add`, `reqsk_queue_remove`).
+    unsafe { bindings::mptcp_rs_spin_lock_bh(lock) };
+    // SAFETY: under the queue's lock the list is stable: each request on it
+    // is live and holds its child (`req->sk`), a full socket.
+    unsafe {
+        let mut req = (*icsk).icsk_accept_queue.rskq_accept_head;
+        while !req.is_null() {
+            if pred(Sock::from_raw((*req).sk)) {
+                found = true;
+                break;
+            }
+            req = (*req).dl_next;
+        }
+    }
+    // SAFETY: taken above.
+    unsafe { bindings::mptcp_rs_spin_unlock_bh(lock) };
+    found
+}
+
 /// A `struct socket` for a child taken off an accept queue (what
 /// `inet_accept` does); on error the child is left as it was.
 fn graft(child: &Sock) -> Result<KernelSocket> {

@@ -31,30 +31,30 @@ def try_accept(ls):
         ls.setblocking(True)
 
 
-def server(port, n):
-    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("0.0.0.0", port))
-    ls.listen(16)
-    print("listening", flush=True)
-    conns, empty = [], 0
-    end = time.time() + 60
+def watch(ls, conns, n, seconds):
+    """Select on `ls` for `seconds` or until `conns` holds `n`, accepting
+    without blocking; how many times accept found nothing."""
+    empty = 0
+    end = time.time() + seconds
     while len(conns) < n and time.time() < end:
-        if select.select([ls], [], [], 0.5)[0]:
-            c = try_accept(ls)
-            if c is None:
-                empty += 1
-            else:
-                conns.append(c)
-    # The last connection's subflows join after its accept.
-    end = time.time() + 2
-    while time.time() < end:
         if select.select([ls], [], [], 0.2)[0]:
             c = try_accept(ls)
             if c is None:
                 empty += 1
             else:
                 conns.append(c)
+    return empty
+
+
+def server(port, n):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(16)
+    conns = []
+    empty = watch(ls, conns, n, 60)
+    # The last connection's subflows join after its accept.
+    empty += watch(ls, conns, n + 1, 2)
     print(len(conns), empty)
 
 

@@ -73,7 +73,10 @@ try:
         pts = [(p["second"], p["path1_bytes"], p["path2_bytes"]) for p in g["series"]]
         xs = [p[0] for p in pts[1:]]
         for k, label in ((1, "path 1 (2 TCP flows)"), (2, "path 2 (idle)")):
-            ys = [(b[k] - a[k]) * 8 / 1e6 / max(b[0] - a[0], 0.1) for a, b in zip(pts, pts[1:])]
+            # (None, a gap in the line, where a count went down: a subflow
+            # gone at the end.)
+            ys = [(b[k] - a[k]) * 8 / 1e6 / max(b[0] - a[0], 0.1) if b[k] >= a[k] else None
+                  for a, b in zip(pts, pts[1:])]
             ax.plot(xs, ys, label=label)
         ax.set_title(g["alg"], fontsize=9)
         ax.set_xlabel("s")

@@ -171,8 +171,9 @@ fn reno_ssthresh(sk: &mut CaSock<'_>) -> u32 {
     let mut l = loss_intervals(sk);
     l.on_loss();
     set_loss_intervals(sk, l);
-    let ssthresh = cc::reno_ssthresh(sk.cwnd());
-    publish_reduced(sk, ssthresh);
+    let me = me(sk);
+    let ssthresh = cc::reno_ssthresh(me.cwnd);
+    publish_reduced(connection_of(sk).as_deref(), me, ssthresh);
     ssthresh
 }
 
@@ -180,11 +181,11 @@ fn reno_ssthresh(sk: &mut CaSock<'_>) -> u32 {
 /// siblings count from now on. Its `cong_avoid`, which publishes, is not
 /// called during the recovery: until then they would count the window
 /// from before the loss, a total too large, and grow too slowly.
-fn publish_reduced(sk: &mut CaSock<'_>, ssthresh: u32) {
-    if let Some(ctx) = connection_of(sk) {
+fn publish_reduced(conn: Option<&SubflowCtx>, me: Path, ssthresh: u32) {
+    if let Some(ctx) = conn {
         let now = Path {
-            cwnd: ssthresh.min(sk.cwnd()).max(1),
-            ..me(sk)
+            cwnd: ssthresh.min(me.cwnd).max(1),
+            ..me
         };
         ctx.mpcb.coupling.publish(ctx.id as usize, &now);
     }
@@ -240,14 +241,15 @@ impl CongestionControl for Balia {
 
     fn ssthresh(sk: &mut CaSock<'_>) -> u32 {
         let me = me(sk);
-        let ssthresh = match connection_of(sk) {
+        let conn = connection_of(sk);
+        let ssthresh = match &conn {
             Some(ctx) => {
                 let id = ctx.id as usize;
                 cc::balia_ssthresh(&ctx.mpcb.coupling.paths(id, &me), id)
             }
             None => cc::reno_ssthresh(me.cwnd),
         };
-        publish_reduced(sk, ssthresh);
+        publish_reduced(conn.as_deref(), me, ssthresh);
         ssthresh
     }
 

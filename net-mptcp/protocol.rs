@@ -189,7 +189,7 @@ fn is_join(child: &Sock) -> bool {
 /// plus what TCP delivered but the peer did not yet DATA_ACK; were it only
 /// as large as the subflow's, the subflow would never be cwnd-limited and
 /// TCP would grow neither its window nor its buffer.
-pub(crate) fn buf_sizes(master: &Sock, subflow: &Sock, tuned: u32) -> (u64, u64) {
+fn buf_sizes(master: &Sock, subflow: &Sock, tuned: u32) -> (u64, u64) {
     let (rcv, snd) = master.buf_sizes();
     let (sub_rcv, sub_snd) = subflow.buf_sizes();
     let (rcv_locked, snd_locked) = master.buf_locks();
@@ -234,6 +234,12 @@ impl MptcpSock {
         &self.first
     }
 
+    /// The connection's receive and send buffer sizes ([`buf_sizes`]), for
+    /// its `master`.
+    fn buf_sizes(&self, master: &Sock) -> (u64, u64) {
+        buf_sizes(master, self.first.sk(), self.mpcb.rcvbuf_tuned())
+    }
+
     /// The initial subflow's pending error (positive errno, or 0), if the
     /// connection depends on that subflow (see [`Mpcb::first_decides`]).
     fn first_error(&self) -> i32 {
@@ -276,8 +282,7 @@ impl MptcpSock {
     /// readable, the master's `sk_rmem_alloc`, its receive buffer, its send
     /// buffer, then our `snd_una` and our DATA_ACK (DSNs).
     fn info(&self, master: &Sock) -> [u64; 12] {
-        let sub = self.first.sk();
-        let (rcvbuf, sndbuf) = buf_sizes(master, sub, self.mpcb.rcvbuf_tuned());
+        let (rcvbuf, sndbuf) = self.buf_sizes(master);
         let (sndbuf_bytes, records, tx, rx, segs, queued, readable, una, ack) = {
             let mut inner = self.mpcb.lock();
             let (tx, rx) = inner.conn.subflow(0).map_or((0, 0), |sf| sf.table_sizes());
@@ -361,7 +366,7 @@ impl StreamOps for Mptcp {
         let st = m.state();
         st.mpcb.attach_master(m.sk());
         // Data that came before `accept` waits on the subflow.
-        let (rcvbuf, _) = buf_sizes(m.sk(), st.first.sk(), st.mpcb.rcvbuf_tuned());
+        let (rcvbuf, _) = st.buf_sizes(m.sk());
         st.mpcb.receive_all(rcvbuf as u32);
         Ok(())
     }
@@ -469,7 +474,6 @@ impl StreamOps for Mptcp {
             return mask;
         }
         m.poll_wait(table);
-        let sub = st.first.sk();
         let mut mask = 0;
         let (queued, eof) = st.mpcb.readable();
         let held = st.inner.lock().reading.bytes();
@@ -479,7 +483,7 @@ impl StreamOps for Mptcp {
         if eof {
             mask |= EPOLLRDHUP;
         }
-        let (_, sndbuf) = buf_sizes(m.sk(), sub, st.mpcb.rcvbuf_tuned());
+        let (_, sndbuf) = st.buf_sizes(m.sk());
         let shut = st.mpcb.lock().conn.write_shut();
         // Writable once a third of the buffer is free, as TCP's
         // `sk_stream_is_writeable` has it (not for a single byte of room).
@@ -586,7 +590,6 @@ impl StreamOps for Mptcp {
         if flags & MSG_OOB != 0 {
             return Err(errno::eopnotsupp());
         }
-        let sub = st.first.sk();
         let mut lock = m.sk().lock();
         let mut copied = 0usize;
         let mut unpushed = 0usize;
@@ -618,7 +621,7 @@ impl StreamOps for Mptcp {
             if st.mpcb.lock().conn.write_shut() {
                 break Err(m.pipe_error(flags));
             }
-            let (_, sndbuf) = buf_sizes(m.sk(), sub, st.mpcb.rcvbuf_tuned());
+            let (_, sndbuf) = st.buf_sizes(m.sk());
             let room = st.mpcb.send_space(sndbuf) as usize;
             if room == 0 {
                 // (Before the last look at the room, in `can_write`: a
@@ -701,7 +704,6 @@ impl StreamOps for Mptcp {
             return Err(errno::eopnotsupp());
         }
         let peek = flags & MSG_PEEK != 0;
-        let sub = st.first.sk();
         let mut lock = m.sk().lock();
         let target = if flags & MSG_WAITALL != 0 {
             len
@@ -714,7 +716,7 @@ impl StreamOps for Mptcp {
             if copied >= target || peek && copied > 0 {
                 break;
             }
-            let (rcvbuf, _) = buf_sizes(m.sk(), sub, st.mpcb.rcvbuf_tuned());
+            let (rcvbuf, _) = st.buf_sizes(m.sk());
             // What the connection holds, taken for the reader.
             if st.take(len - copied)? > 0 {
                 continue;
@@ -760,7 +762,7 @@ impl StreamOps for Mptcp {
         // Room was made: what waits on the subflows may come in, and the
         // peer may send more.
         if copied > 0 && !peek {
-            let (rcvbuf, _) = buf_sizes(m.sk(), sub, st.mpcb.rcvbuf_tuned());
+            let (rcvbuf, _) = st.buf_sizes(m.sk());
             st.mpcb.reader_done(rcvbuf as u32);
         }
         Ok(copied)

@@ -283,11 +283,14 @@ impl<T: StreamOps> Protocol<T> {
         }
         // SAFETY: `sk` is a new, zeroed socket of our proto (so a `MasterRepr`)
         // and `newsock` is the accept call's socket, not yet with a sock; the
-        // steps are those of `inet_create` that apply to a stream socket.
+        // steps are those of `inet_create` that apply to a stream socket,
+        // then what a TCP child takes from its listener. `sk` lives for the
+        // block and no other context sees it yet.
         unsafe {
             bindings::mptcp_rs_inet_init_csk_locks(sk);
             bindings::mptcp_rs_inet_set_icsk(sk);
             bindings::sock_init_data(newsock, sk);
+            Sock::from_raw(sk).inherit_buf_sizes(listener);
             (*sk).sk_destruct = Some(bindings::inet_sock_destruct);
             (*sk).sk_protocol = T::PROTOCOL;
             (*sk.cast::<MasterRepr>()).state = KBox::into_raw(state).cast();

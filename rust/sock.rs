@@ -11,6 +11,11 @@ use kernel::{
     types::{ARef, AlwaysRefCounted, Opaque},
 };
 
+/// `sk_userlocks` bits: the application fixed the buffer size
+/// (`include/net/sock.h`).
+const SOCK_SNDBUF_LOCK: u8 = 1;
+const SOCK_RCVBUF_LOCK: u8 = 2;
+
 /// A `struct sock`: an MPTCP master socket or a TCP subflow.
 ///
 /// Only used by reference. A `&Sock` is valid while the code that lent it
@@ -208,12 +213,27 @@ impl Sock {
     /// Whether the application fixed the receive and send buffer sizes
     /// (`SO_RCVBUF`, `SO_SNDBUF`): TCP does not autotune them then.
     pub(crate) fn buf_locks(&self) -> (bool, bool) {
-        const SOCK_SNDBUF_LOCK: u8 = 1;
-        const SOCK_RCVBUF_LOCK: u8 = 2;
-        // SAFETY: `self` is live; `sk_userlocks` is a plain byte-sized field
-        // of a bitfield unit, read locklessly as TCP does.
-        let locks = unsafe { bindings::mptcp_rs_sk_userlocks(self.as_raw()) };
+        let locks = self.userlocks();
         (locks & SOCK_RCVBUF_LOCK != 0, locks & SOCK_SNDBUF_LOCK != 0)
+    }
+
+    fn userlocks(&self) -> u8 {
+        // SAFETY: `self` is live; `sk_userlocks` is a byte, read locklessly
+        // as TCP does.
+        unsafe { bindings::mptcp_rs_sk_userlocks(self.as_raw()) }
+    }
+
+    /// Takes `listener`'s buffer sizes, and whether the application fixed
+    /// them, as a TCP listener's children do (`sk_clone_lock` copies both):
+    /// `SO_RCVBUF` set on a listener holds for the connections it accepts.
+    /// For a socket no other context sees yet.
+    pub(crate) fn inherit_buf_sizes(&self, listener: &Sock) {
+        let (rcvbuf, sndbuf) = listener.buf_sizes();
+        self.set_buf_sizes(rcvbuf, sndbuf);
+        let locks = listener.userlocks() & (SOCK_RCVBUF_LOCK | SOCK_SNDBUF_LOCK);
+        // SAFETY: `self` is live and, by the caller's word, not yet shared:
+        // a plain byte store races with nobody.
+        unsafe { (*self.as_raw()).sk_userlocks |= locks };
     }
 
     /// The timeout of a blocking receive or send in jiffies (0 when

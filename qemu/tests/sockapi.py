@@ -16,6 +16,7 @@ import os
 import select
 import socket
 import sys
+import threading
 import time
 
 IPPROTO_MPTCP = 262
@@ -207,6 +208,41 @@ def case_sockopts(proto, addr):
         x.close()
     # The kernel doubles the value set (socket(7)), within rmem_max/wmem_max.
     return (bool(nodelay), rcv, snd)
+
+
+def case_accepted_inherits_buffers(proto, addr):
+    """SO_RCVBUF and SO_SNDBUF set on a listener hold for the connections it
+    accepts, and stay fixed (not autotuned) through a transfer."""
+    ls = sock(proto)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 17)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 3 << 16)
+    ls.bind((addr, 0))
+    ls.listen(4)
+    c = sock(proto)
+    c.connect(ls.getsockname())
+    a, _ = ls.accept()
+
+    def bufs():
+        return (a.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF),
+                a.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
+    before = bufs()
+    c.sendall(b"x" * (1 << 20))
+    c.shutdown(socket.SHUT_WR)
+    got = 0
+    while True:
+        b = a.recv(1 << 16)
+        if not b:
+            break
+        got += len(b)
+    back = []
+    t = threading.Thread(target=lambda: back.append(len(c.recv(1 << 20, socket.MSG_WAITALL))))
+    t.start()
+    a.sendall(b"y" * (1 << 20))
+    t.join(60)
+    after = bufs()
+    for x in (c, a, ls):
+        x.close()
+    return (before, got, back, after)
 
 
 def case_poll_states(proto, addr):

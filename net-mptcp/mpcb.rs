@@ -139,6 +139,9 @@ struct Slot {
     /// The path manager's addresses of the subflow (our id, the peer's), if
     /// it opened it.
     planned: Option<(u8, u8)>,
+    /// The subflow's send buffer (`sk_sndbuf`) when it last sent: TCP sizes
+    /// it to the subflow's window ([`Mpcb::sndbuf_tuned`]).
+    sndbuf: u32,
 }
 
 /// The socket of a subflow the connection opened, and our callbacks on it.
@@ -361,6 +364,15 @@ pub(crate) struct Mpcb {
     /// the connection's, and each subflow's, unless the application fixed
     /// the master's (`SO_RCVBUF`). Read without the lock.
     rcvbuf_tuned: AtomicU32,
+    /// Twice the sum of the subflows' send buffers, the largest seen (0:
+    /// none yet): the connection's send buffer, unless the application
+    /// fixed the master's (`SO_SNDBUF`). TCP grows each subflow's to about
+    /// twice its congestion window; the connection keeps every byte until
+    /// its DATA_ACK, so it needs room for all the subflows' windows and for
+    /// what waits behind a loss on one of them. Sized from one subflow, it
+    /// ran dry while the others had room in their windows. Read without
+    /// the lock.
+    sndbuf_tuned: AtomicU32,
     /// The connection is over for us: its subflows were handed to TCP (or
     /// reset), nobody reads or writes it. Its timer is never armed again
     /// and its path manager is gone: a retry or a data-level timeout left
@@ -443,6 +455,7 @@ impl Mpcb {
                 timer_at: AtomicU64::new(0),
                 over: AtomicBool::new(false),
                 rcvbuf_tuned: AtomicU32::new(0),
+                sndbuf_tuned: AtomicU32::new(0),
                 coupling: Coupling::new(),
                 _module: ModuleRef::new(&crate::THIS_MODULE),
             }),
@@ -510,6 +523,7 @@ impl Mpcb {
                 shadow: 0,
                 owned: None,
                 planned: None,
+                sndbuf: 0,
             });
         }
         drop(inner);
@@ -675,6 +689,7 @@ impl Mpcb {
                     ssthresh: tcp.snd_ssthresh,
                 };
                 inner.conn.subflow_sample(id, path, now);
+                self.note_sndbuf(&mut inner, id, sk.buf_sizes().1);
                 let t = inner.conn.poll_transmit(id, &room);
                 if inner.conn.has_penalty() {
                     penalize = true;
@@ -966,6 +981,31 @@ impl Mpcb {
         if let Some(want) = inner.rcvtuner.sample(ktime_us(), sk.net().tcp_rmem_max()) {
             self.rcvbuf_tuned.fetch_max(want, Ordering::Relaxed);
         }
+    }
+
+    /// Records subflow `id`'s send buffer, `sndbuf`, and grows
+    /// [`Mpcb::sndbuf_tuned`] to twice the sum of the subflows'.
+    fn note_sndbuf(&self, inner: &mut Inner, id: SubflowId, sndbuf: i32) {
+        let sndbuf = sndbuf.max(0) as u32;
+        let Some(slot) = inner.subflows.get_mut(id as usize).and_then(Option::as_mut) else {
+            return;
+        };
+        if slot.sndbuf == sndbuf {
+            return;
+        }
+        slot.sndbuf = sndbuf;
+        let sum = inner
+            .subflows
+            .iter()
+            .flatten()
+            .fold(0u32, |sum, slot| sum.saturating_add(slot.sndbuf));
+        self.sndbuf_tuned
+            .fetch_max(sum.saturating_mul(2), Ordering::Relaxed);
+    }
+
+    /// The send buffer sized from the subflows' (0: none yet).
+    pub(crate) fn sndbuf_tuned(&self) -> u32 {
+        self.sndbuf_tuned.load(Ordering::Relaxed)
     }
 
     /// The receive buffer the tuner chose for the connection (0: none).

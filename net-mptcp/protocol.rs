@@ -182,27 +182,29 @@ fn is_join(child: &Sock) -> bool {
 
 /// The connection's receive and send buffer sizes: the master's, or, where
 /// the application did not fix them (SO_RCVBUF, SO_SNDBUF), what follows
-/// the subflow's as TCP autotuned them and (receive) the size the
-/// connection's tuner chose across its subflows (`tuned`).
+/// the first subflow's as TCP autotuned them and the sizes chosen across
+/// all the subflows (`rcv_tuned`: the receive buffer tuner's; `snd_tuned`:
+/// twice the sum of their send buffers).
 ///
-/// The connection-level send buffer holds everything the subflow's does
+/// The connection-level send buffer holds everything the subflows' do
 /// plus what TCP delivered but the peer did not yet DATA_ACK; were it only
-/// as large as the subflow's, the subflow would never be cwnd-limited and
-/// TCP would grow neither its window nor its buffer.
-fn buf_sizes(master: &Sock, subflow: &Sock, tuned: u32) -> (u64, u64) {
+/// as large as theirs, they would never be cwnd-limited and TCP would grow
+/// neither their windows nor their buffers.
+fn buf_sizes(master: &Sock, subflow: &Sock, rcv_tuned: u32, snd_tuned: u32) -> (u64, u64) {
     let (rcv, snd) = master.buf_sizes();
     let (sub_rcv, sub_snd) = subflow.buf_sizes();
     let (rcv_locked, snd_locked) = master.buf_locks();
-    let tuned = tuned.min(i32::MAX as u32) as i32;
+    let rcv_tuned = rcv_tuned.min(i32::MAX as u32) as i32;
+    let snd_tuned = snd_tuned.min(i32::MAX as u32) as i32;
     let rcv = if rcv_locked {
         rcv
     } else {
-        rcv.max(sub_rcv).max(tuned)
+        rcv.max(sub_rcv).max(rcv_tuned)
     };
     let snd = if snd_locked {
         snd
     } else {
-        snd.max(sub_snd.saturating_mul(2))
+        snd.max(sub_snd.saturating_mul(2)).max(snd_tuned)
     };
     (rcv.max(0) as u64, snd.max(0) as u64)
 }
@@ -237,7 +239,12 @@ impl MptcpSock {
     /// The connection's receive and send buffer sizes ([`buf_sizes`]), for
     /// its `master`.
     fn buf_sizes(&self, master: &Sock) -> (u64, u64) {
-        buf_sizes(master, self.first.sk(), self.mpcb.rcvbuf_tuned())
+        buf_sizes(
+            master,
+            self.first.sk(),
+            self.mpcb.rcvbuf_tuned(),
+            self.mpcb.sndbuf_tuned(),
+        )
     }
 
     /// The initial subflow's pending error (positive errno, or 0), if the

@@ -22,13 +22,14 @@
 #                   "spread": [lowest, highest], "unit"}], ...}
 # with a table on the terminal and results/bench/ratios.png.
 #
-# Then coupled congestion control (qemu/bench/cc_fairness.sh, CC_SECONDS per
-# run, default 20): one Reno TCP flow against one MPTCP connection of 1, 2
-# and 3 subflows through one shared 20 Mbit/s bottleneck, with lia, olia,
-# balia and uncoupled cubic on the DUT and Linux's MPTCP (uncoupled) on the
-# PEER; to results/bench/fairness.json ({"runs": [{"vm", "alg", "subflows",
-# "seen", "tcp", "mptcp", "ratio"}]}), a table, and
-# results/bench/fairness.png. And the RFC 6356 goals on two disjoint paths
+# Then coupled congestion control (qemu/bench/cc_fairness.sh, FAIR_SECONDS
+# measured per run, default 40, after FAIR_OMIT left out, default 10): one
+# Reno TCP flow against one MPTCP connection of 1, 2 and 3 subflows through
+# one shared 20 Mbit/s bottleneck, with lia, olia, balia and uncoupled cubic
+# on the DUT and Linux's MPTCP (uncoupled) on the PEER, and the control: two
+# Reno TCP flows, three rounds; to results/bench/fairness.json
+# ({"runs": [{"vm", "alg", "subflows", "seen", "tcp", "mptcp", "ratio"}]}),
+# a table, and results/bench/fairness.png. And the RFC 6356 goals on two disjoint paths
 # (qemu/bench/cc_goals.sh): goal 1, MPTCP against TCP on the best path;
 # goal 3, MPTCP's traffic per path over time while two TCP flows load path
 # 1; to results/bench/goals.json and goals.png.
@@ -57,13 +58,15 @@ timeout=$((rounds * 2 * 3 * (secs + 12) + 300))
 	-- "$REPO/qemu/bench/throughput.sh" peer "$secs" "$rounds"
 
 cc_secs=${CC_SECONDS:-20}
-cc_timeout=$((12 * (cc_secs + 30) + 300))
-"$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $cc_timeout --out "$results/dut-cc" \
-	-- "$REPO/qemu/bench/cc_fairness.sh" dut "$cc_secs" lia olia balia cubic
-"$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $((cc_timeout / 4 + 200)) --out "$results/peer-cc" \
-	-- "$REPO/qemu/bench/cc_fairness.sh" peer "$cc_secs" cubic
+fair_secs=${FAIR_SECONDS:-40}
+fair_omit=${FAIR_OMIT:-10}
+fair_timeout=$((15 * (fair_omit + fair_secs + 30) + 300))
+"$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $fair_timeout --out "$results/dut-cc" \
+	-- /usr/bin/env OMIT="$fair_omit" "$REPO/qemu/bench/cc_fairness.sh" dut "$fair_secs" lia olia balia cubic reno
+"$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $((fair_timeout / 5 + 200)) --out "$results/peer-cc" \
+	-- /usr/bin/env OMIT="$fair_omit" "$REPO/qemu/bench/cc_fairness.sh" peer "$fair_secs" cubic
 cat "$results/dut-cc/output.txt" "$results/peer-cc/output.txt" | grep '^CCBENCH' >"$results/cc-runs.txt" || true
-/usr/bin/python3 "$REPO/scripts/cc-fairness-report.py" "$results" "$cc_secs"
+/usr/bin/python3 "$REPO/scripts/cc-fairness-report.py" "$results" "$fair_secs" "$fair_omit"
 "$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $((4 * (3 * cc_secs + 60) + 300)) \
 	--out "$results/dut-goals" -- "$REPO/qemu/bench/cc_goals.sh" dut "$cc_secs" lia olia balia cubic
 "$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $((3 * cc_secs + 360)) --out "$results/peer-goals" \

@@ -5,7 +5,7 @@ included) through sock_diag, as `ss -ti` does, from one process (a process
 per sample costs half a second under TCG), and measures how fast each grew
 in congestion avoidance.
 
-    cwnd.py --seconds S [--interval I] [--port P]... [--out FILE]
+    cwnd.py --seconds S [--interval I] [--port P]... [--stop-file F] [--out FILE]
 
 Prints one JSON object: per socket (by its 4-tuple) its congestion control,
 samples, and its growth in congestion avoidance: the segments its window
@@ -13,10 +13,13 @@ gained over the intervals where it was in congestion avoidance (state Open,
 cwnd >= ssthresh, ssthresh set by a loss), and those intervals' length in
 its smoothed RTTs. Reno gains one segment per RTT there (RFC 5681); a
 coupled subflow (RFC 6356 goal 2) no more than that. With --out, the
-samples go to FILE too.
+samples go to FILE too. With --stop-file, sampling ends when F exists
+(S seconds at most): the flows sampled may start seconds after the sampler
+does, since Python takes seconds to start under TCG.
 """
 import argparse
 import json
+import os
 import socket
 import struct
 import sys
@@ -119,14 +122,19 @@ def main():
     ap.add_argument("--interval", type=float, default=0.05)
     ap.add_argument("--port", type=int, action="append", default=[],
                     help="only sockets with this remote port (repeatable)")
+    ap.add_argument("--stop-file",
+                    help="sample until this file exists (--seconds at most)")
     ap.add_argument("--out")
     args = ap.parse_args()
     nl = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
     req = request()
     series = {}
-    t_end = time.monotonic() + args.seconds
+    t_start = time.monotonic()
+    t_end = t_start + args.seconds
     n = 0
     while time.monotonic() < t_end:
+        if args.stop_file and os.path.exists(args.stop_file):
+            break
         t = time.monotonic()
         for key, fields in dump(nl, req).items():
             if args.port and key[3] not in args.port:
@@ -134,7 +142,7 @@ def main():
             series.setdefault(key, []).append((t, fields))
         n += 1
         time.sleep(max(0.0, args.interval - (time.monotonic() - t)))
-    result = {"dumps": n, "seconds": args.seconds, "sockets": []}
+    result = {"dumps": n, "seconds": round(time.monotonic() - t_start, 2), "sockets": []}
     for (src, sport, dst, dport), samples in sorted(series.items()):
         gained, rtts, intervals = growth(samples)
         result["sockets"].append({

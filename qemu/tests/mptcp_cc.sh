@@ -254,17 +254,19 @@ if [ "$reno" = none ] || [ "$subflows" = none ]; then
 else
 	read -r fastest both <<<"$subflows"
 	# within_reno G: growth G is at most 1.1 x Reno's (and Reno's is at
-	# least 0.5: below, the measure failed).
-	within_reno() { awk -v l="$1" -v r="$reno" 'BEGIN { exit !(r >= 0.5 && l <= 1.1 * r) }'; }
+	# least 0.3: below, the measure failed). Reno measures below its 1
+	# per RTT: samples are 0.2 to 1.2 s apart on a busy guest, and an
+	# interval that holds a loss is left out; five runs gave 0.52 to 0.90.
+	within_reno() { awk -v l="$1" -v r="$reno" 'BEGIN { exit !(r >= 0.3 && l <= 1.1 * r) }'; }
 	if within_reno "$fastest"; then
 		ok "goal 2: the faster $g2cc subflow gains $fastest segments per RTT in congestion avoidance, Reno $reno"
 	else
-		not_ok "goal 2: the faster $g2cc subflow gains $fastest segments per RTT, Reno $reno (Reno below 0.5 means the measure failed)"
+		not_ok "goal 2: the faster $g2cc subflow gains $fastest segments per RTT, Reno $reno (Reno below 0.3 means the measure failed)"
 	fi
 	if within_reno "$both"; then
 		ok "goal 2: the two $g2cc subflows gain $both segments per RTT together, Reno $reno"
 	else
-		not_ok "goal 2: the two $g2cc subflows gain $both segments per RTT together, Reno $reno (more than 1.1 x Reno's; Reno below 0.5 means the measure failed)"
+		not_ok "goal 2: the two $g2cc subflows gain $both segments per RTT together, Reno $reno (more than 1.1 x Reno's; Reno below 0.3 means the measure failed)"
 	fi
 fi
 

@@ -220,7 +220,7 @@ counters! {
     SubflowReset: "A subflow was reset for a protocol error.",
     MapAllocFail: "No memory to record a mapping: the data waits, nothing is lost.",
     TxNoMapping: "A segment of ours carried data that no mapping of ours covers (a bug: the peer resets the subflow).",
-    MPJoinSynTx: "A SYN with MP_JOIN was sent.",
+    MPJoinSynTx: "A join began: its first SYN with MP_JOIN was sent (not counted again when retransmitted).",
     MPJoinSynRx: "A SYN with MP_JOIN came for a connection of ours.",
     MPJoinSynBackupRx: "A SYN with MP_JOIN came asking for a backup subflow.",
     MPJoinSynAckRx: "The SYN/ACK of our MP_JOIN SYN carried the right HMAC.",

@@ -183,7 +183,9 @@ impl<S: Platform> Connection<S> {
         match sf.stage() {
             Stage::JoinSynSent if syn && !ack => {
                 sf.set_iss(seg.seq);
-                self.count(Counter::MPJoinSynTx);
+                if sf.first_join_syn() {
+                    self.count(Counter::MPJoinSynTx);
+                }
                 Some(MptcpOption::MpJoin(MpJoin::Syn {
                     backup: join.local_backup,
                     addr_id: join.local_id,

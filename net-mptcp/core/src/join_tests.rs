@@ -77,6 +77,28 @@ fn a_joined_subflow_carries_data_both_ways() {
 }
 
 #[test]
+fn a_retransmitted_join_syn_is_the_same_join() {
+    let mut p = Pair::connect();
+    let (id, first) = p.join_syn(0x3000, false);
+    let again = SegmentOut {
+        seq: 0x3000,
+        flags: flags::SYN,
+        payload_len: 0,
+        rcv_nxt: 0,
+    };
+    // TCP sends the SYN again (its SYN timer): the same MP_JOIN, one join.
+    let syn = p.client.conn.option_for(id, &again).expect("MP_JOIN again");
+    let again = Received::parse(&write_option(syn));
+    assert_eq!(again.mp_join, first.mp_join);
+    p.client.collect();
+    assert_eq!(p.client.count("MPJoinSynTx"), 1);
+    // A second subflow is a second join.
+    p.join_syn(0x5000, false);
+    p.client.collect();
+    assert_eq!(p.client.count("MPJoinSynTx"), 2);
+}
+
+#[test]
 fn the_join_hmacs_are_rfc_8684s() {
     let mut p = Pair::connect();
     let (iss_c, iss_s) = (0x3000, 0x4000);

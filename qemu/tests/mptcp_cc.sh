@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# qemu-vm-args: --module --timeout 400
+# qemu-vm-args: --module --timeout 900
 #
 # Coupled congestion control (net-mptcp/coupled.rs). lia, olia and balia are
 # registered with TCP while the module is loaded. net.mptcp.congestion_control

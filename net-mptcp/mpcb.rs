@@ -1231,9 +1231,12 @@ impl Mpcb {
         inner.conn.take_counts(|c, n| mib::add_core(net, c, n));
         while let Some(event) = inner.conn.poll_event() {
             match event {
-                Event::Established => {
-                    wake.state = true;
-                    // The path manager starts (in process context: it reads
+                Event::Established => wake.state = true,
+                Event::FullyEstablished => {
+                    // The server has made the connection our joins will
+                    // name (a join SYN sent before could beat the third ACK
+                    // to the server and be refused: seen on two CPUs). The
+                    // path manager starts (in process context: it reads
                     // the namespace's configuration).
                     inner.pm.start = true;
                     wake.work |= todo::PM;
@@ -1495,7 +1498,8 @@ impl Mpcb {
     }
 
     /// A listener's connection was accepted: its path manager starts (the
-    /// client's starts with the handshake, on `Event::Established`).
+    /// client's once the server showed it has our keys, on
+    /// `Event::FullyEstablished`).
     pub(crate) fn start_path_manager(self: &Arc<Self>) {
         self.lock().pm.start = true;
         self.schedule(todo::PM);

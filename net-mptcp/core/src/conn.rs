@@ -133,6 +133,11 @@ pub enum FallbackReason {
 pub enum Event {
     /// MPTCP is established (a client got a valid MP_CAPABLE SYN/ACK).
     Established,
+    /// A client's connection is fully established: the server showed it
+    /// has our keys, so it made the connection that joins will name
+    /// (RFC 8684, section 3.1). Not for a server: its connection is fully
+    /// established when it is made.
+    FullyEstablished,
     /// The connection fell back to TCP.
     FellBack(FallbackReason),
     /// After a fallback, TCP took the last octet written before it: from
@@ -694,6 +699,15 @@ impl<S: Platform> Connection<S> {
         self.mode = Mode::Mptcp;
     }
 
+    /// The peer showed it has our keys (a DSS, or an ADD_ADDR HMAC keyed
+    /// with them): a client's connection is fully established, as the
+    /// server's is from the third ACK (RFC 8684, section 3.1).
+    pub(crate) fn confirm_keys(&mut self) {
+        if !core::mem::replace(&mut self.keys_confirmed, true) && self.role == Role::Client {
+            self.events.push(Event::FullyEstablished);
+        }
+    }
+
     /// Which end we are.
     pub fn role(&self) -> Role {
         self.role
@@ -877,7 +891,7 @@ impl<S: Platform> Connection<S> {
         let mut freed = false;
         if let Some(dss) = options.dss {
             // The peer has our keys (RFC 8684, section 3.1).
-            self.keys_confirmed = true;
+            self.confirm_keys();
             if let Some(ack) = dss.data_ack {
                 freed = self.handle_data_ack(ack, window, now_us);
             }

@@ -746,6 +746,10 @@ fn handshake_data_both_ways_and_data_fins() {
     p.drive();
     assert_eq!(p.server.received, up);
     assert_eq!(p.client.received, down);
+    // The server's DSS showed the client that its keys arrived: fully
+    // established, once (the server's connection was from its making).
+    let full = |e: &Vec<Event>| e.iter().filter(|e| **e == Event::FullyEstablished).count();
+    assert_eq!((full(&p.client.events), full(&p.server.events)), (1, 0));
     // Everything DATA_ACKed: nothing left to keep.
     assert_eq!(p.client.conn.unacked(), 0);
     assert_eq!(p.client.conn.sent_records(), 0);

@@ -330,7 +330,7 @@ impl<S: Platform> Connection<S> {
         // Its HMAC is keyed with our key too: the peer has it, as a DSS
         // would show (RFC 8684, section 3.1). A client stops repeating the
         // keys on its ACKs, and the echo goes beside a DSS.
-        self.keys_confirmed = true;
+        self.confirm_keys();
         let echo = AddAddr {
             truncated_hmac: None,
             ..*add

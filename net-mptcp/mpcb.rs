@@ -1582,6 +1582,18 @@ impl Mpcb {
         inner.pm.collect();
     }
 
+    /// Whether the connection is ending: both ends are done sending (the
+    /// peer's DATA_FIN came after all its data; ours is due or went), or
+    /// the reader reached the end, or our application closed. No subflow
+    /// opens, nor is tried again, then: a retry planned a moment before
+    /// reached a peer whose connection was gone (a RST, its
+    /// MPJoinNoTokenFound, seen after 3 ndiffports transfers in 6).
+    fn finishing(inner: &Inner) -> bool {
+        (inner.conn.peer_done() && inner.conn.write_shut())
+            || inner.conn.at_eof()
+            || inner.linger_until.is_some()
+    }
+
     /// Carries out one decision of the path manager.
     fn pm_act(self: &Arc<Self>, action: PmAction) {
         match action {
@@ -1592,6 +1604,16 @@ impl Mpcb {
                 remote,
                 backup,
             } => {
+                {
+                    let mut inner = self.lock();
+                    if Self::finishing(&inner) {
+                        // Not tried again either: the path manager forgets it.
+                        if let Some(pm) = inner.pm.pm.as_mut() {
+                            pm.subflow_closed(local_id, remote_id, false, ktime_us());
+                        }
+                        return;
+                    }
+                }
                 if let Err(e) = self.open_subflow(local_id, local, remote_id, remote, backup) {
                     pr_debug!("mptcp_rs: no subflow to {:?}: {:?}\n", remote.ip, e);
                     let mut inner = self.lock();
@@ -2035,10 +2057,11 @@ impl Mpcb {
                 };
                 inner.conn.remove_subflow(id as SubflowId);
                 self.coupling.forget(id as SubflowId);
-                // A subflow that ends with the connection (the peer's
-                // DATA_FIN came, or our application closed) is not tried
-                // again; one that failed is, after a while.
-                let failed = !inner.conn.at_eof() && inner.linger_until.is_none();
+                // A subflow that failed (reset, timed out, refused: TCP
+                // left an error on it) is tried again after a while. Not
+                // one closed cleanly (a FIN each way: one end chose to end
+                // it), nor one that ends with the connection.
+                let failed = slot.sk.error() != 0 && !Self::finishing(&inner);
                 if let (Some(pm), Some((local, remote))) = (inner.pm.pm.as_mut(), slot.planned) {
                     pm.subflow_closed(local, remote, failed, now);
                 }

@@ -1267,6 +1267,14 @@ impl<S: Platform> Connection<S> {
         }
     }
 
+    /// Whether the peer is done sending: its DATA_FIN came and every octet
+    /// before it arrived (read by the application or not).
+    pub fn peer_done(&self) -> bool {
+        self.rx
+            .as_ref()
+            .is_some_and(|rx| rx.data_fin_reached() || rx.data_fin_consumed())
+    }
+
     /// Whether our DATA_FIN was DATA_ACKed.
     pub fn data_fin_acked(&self) -> bool {
         self.sender.data_fin_acked()

@@ -761,11 +761,13 @@ fn handshake_data_both_ways_and_data_fins() {
     assert!(p.server.conn.at_eof());
     assert!(p.client.events.contains(&Event::DataFinAcked));
     assert!(!p.client.conn.at_eof());
+    assert!(p.server.conn.peer_done() && !p.client.conn.peer_done());
     // The DATA_FIN takes a DSN but is no octet of the send buffer.
     assert_eq!(p.client.conn.unacked(), 0);
     p.server.conn.shutdown_write();
     p.drive();
     assert!(p.client.conn.at_eof());
+    assert!(p.client.conn.peer_done());
     assert!(p.server.conn.data_fin_acked() && p.client.conn.data_fin_acked());
     assert_eq!(
         (p.client.count("DataFinTx"), p.server.count("DataFinRx")),

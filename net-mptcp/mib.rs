@@ -41,6 +41,7 @@ mibs! {
     RcvRetry: "Received data waited on its subflow for memory.",
     RcvAfterClose: "New data came after the application closed its socket: the connection was reset.",
     MPJoinNoTokenFound: "A SYN with MP_JOIN named no connection of ours: it was refused with a RST.",
+    MPJoinSynTxConnectErr: "An additional subflow's connect failed at once (no route, no port): no SYN went; the path manager tries again later.",
 }
 
 /// The kernel side's counters, then the core's.

@@ -1979,6 +1979,7 @@ impl Mpcb {
             Ok(()) => {}
             Err(e) if e == errno::einprogress() => {}
             Err(e) => {
+                mib::inc(first.net(), Mib::MPJoinSynTxConnectErr);
                 self.forget_subflow(id);
                 owned.discard();
                 return Err(e);

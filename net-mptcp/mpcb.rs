@@ -1231,16 +1231,19 @@ impl Mpcb {
         inner.conn.take_counts(|c, n| mib::add_core(net, c, n));
         while let Some(event) = inner.conn.poll_event() {
             match event {
-                Event::Established => wake.state = true,
-                Event::FullyEstablished => {
-                    // The server has made the connection our joins will
-                    // name (a join SYN sent before could beat the third ACK
-                    // to the server and be refused: seen on two CPUs). The
-                    // path manager starts (in process context: it reads
-                    // the namespace's configuration).
+                Event::Established => {
+                    wake.state = true;
+                    // The path manager starts (in process context: it reads
+                    // the namespace's configuration). Not yet at
+                    // FullyEstablished: started there, a client's joins
+                    // sometimes never came up in mptcp_cc's goal 2 (an
+                    // upload through a 2 Mbit/s bottleneck), not understood
+                    // yet. Started here, a join SYN can beat our third ACK
+                    // to the server on two CPUs: refused (RST), tried again.
                     inner.pm.start = true;
                     wake.work |= todo::PM;
                 }
+                Event::FullyEstablished => {}
                 Event::FellBack(_) => {
                     // What was written before goes to TCP (process context
                     // may take the subflow's lock).
@@ -1498,8 +1501,7 @@ impl Mpcb {
     }
 
     /// A listener's connection was accepted: its path manager starts (the
-    /// client's once the server showed it has our keys, on
-    /// `Event::FullyEstablished`).
+    /// client's starts with the handshake, on `Event::Established`).
     pub(crate) fn start_path_manager(self: &Arc<Self>) {
         self.lock().pm.start = true;
         self.schedule(todo::PM);

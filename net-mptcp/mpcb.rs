@@ -1587,9 +1587,8 @@ impl Mpcb {
     /// Whether the connection is ending: both ends are done sending (the
     /// peer's DATA_FIN came after all its data; ours is due or went), or
     /// the reader reached the end, or our application closed. No subflow
-    /// opens, nor is tried again, then: a retry planned a moment before
-    /// reached a peer whose connection was gone (a RST, its
-    /// MPJoinNoTokenFound, seen after 3 ndiffports transfers in 6).
+    /// opens, nor is tried again, then: its join would reach a peer whose
+    /// connection may be gone.
     fn finishing(inner: &Inner) -> bool {
         (inner.conn.peer_done() && inner.conn.write_shut())
             || inner.conn.at_eof()

@@ -1231,19 +1231,16 @@ impl Mpcb {
         inner.conn.take_counts(|c, n| mib::add_core(net, c, n));
         while let Some(event) = inner.conn.poll_event() {
             match event {
-                Event::Established => {
-                    wake.state = true;
-                    // The path manager starts (in process context: it reads
-                    // the namespace's configuration). Not yet at
-                    // FullyEstablished: started there, a client's joins
-                    // sometimes never came up in mptcp_cc's goal 2 (an
-                    // upload through a 2 Mbit/s bottleneck), not understood
-                    // yet. Started here, a join SYN can beat our third ACK
-                    // to the server on two CPUs: refused (RST), tried again.
+                Event::Established => wake.state = true,
+                Event::FullyEstablished => {
+                    // The server has made the connection our joins will
+                    // name (a join SYN sent before could beat the third ACK
+                    // to the server and be refused: seen on two CPUs). The
+                    // path manager starts (in process context: it reads
+                    // the namespace's configuration).
                     inner.pm.start = true;
                     wake.work |= todo::PM;
                 }
-                Event::FullyEstablished => {}
                 Event::FellBack(_) => {
                     // What was written before goes to TCP (process context
                     // may take the subflow's lock).
@@ -1501,7 +1498,8 @@ impl Mpcb {
     }
 
     /// A listener's connection was accepted: its path manager starts (the
-    /// client's starts with the handshake, on `Event::Established`).
+    /// client's once the server showed it has our keys, on
+    /// `Event::FullyEstablished`).
     pub(crate) fn start_path_manager(self: &Arc<Self>) {
         self.lock().pm.start = true;
         self.schedule(todo::PM);
@@ -1584,15 +1582,16 @@ impl Mpcb {
         inner.pm.collect();
     }
 
-    /// Whether the connection is ending: both ends are done sending (the
-    /// peer's DATA_FIN came after all its data; ours is due or went), or
-    /// the reader reached the end, or our application closed. No subflow
-    /// opens, nor is tried again, then: its join would reach a peer whose
-    /// connection may be gone.
+    /// Whether the connection is ending: our DATA_FIN was DATA_ACKed (all
+    /// our data arrived), and the peer is done sending too or our
+    /// application closed (nobody reads what it would send). No subflow
+    /// opens, nor is tried again, then: it would carry nothing, and its
+    /// join would reach a peer whose connection may be gone. (The reader at
+    /// the end of the stream is not enough: an upload whose peer half-closed
+    /// at once reads its end at the start, and then never opened a join.)
     fn finishing(inner: &Inner) -> bool {
-        (inner.conn.peer_done() && inner.conn.write_shut())
-            || inner.conn.at_eof()
-            || inner.linger_until.is_some()
+        inner.conn.exchange_done()
+            || (inner.linger_until.is_some() && inner.conn.data_fin_acked())
     }
 
     /// Carries out one decision of the path manager.

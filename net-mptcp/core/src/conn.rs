@@ -1280,6 +1280,14 @@ impl<S: Platform> Connection<S> {
         self.sender.data_fin_acked()
     }
 
+    /// Whether the exchange is over both ways: the peer is done sending
+    /// and our DATA_FIN was DATA_ACKed. A reader at the end of the stream
+    /// is not enough: the application may still be writing (an upload whose
+    /// peer half-closed at once), and its data may need new subflows.
+    pub fn exchange_done(&self) -> bool {
+        self.peer_done() && self.data_fin_acked()
+    }
+
     /// Everything written, and the DATA_FIN, went to subflows.
     pub fn all_sent(&self) -> bool {
         match self.mode {

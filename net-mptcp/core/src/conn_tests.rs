@@ -737,6 +737,27 @@ fn vectors() {
 }
 
 #[test]
+fn an_upload_whose_peer_half_closed_at_once_is_not_done_at_eof() {
+    let mut p = Pair::connect();
+    // The server sends nothing and shuts its side at once; the client's
+    // reader reaches the end while the client still has data to send.
+    p.server.conn.shutdown_write();
+    p.drive();
+    assert!(p.client.conn.at_eof() && p.client.conn.peer_done());
+    assert!(!p.client.conn.exchange_done());
+    let up = stream(100_000, 3);
+    p.client.write(&up);
+    p.drive();
+    assert_eq!(p.server.received, up);
+    assert!(!p.client.conn.exchange_done());
+    p.client.conn.shutdown_write();
+    p.drive();
+    assert!(p.client.conn.exchange_done());
+    // The server's peer is done too, and its DATA_FIN was acked.
+    assert!(p.server.conn.exchange_done());
+}
+
+#[test]
 fn handshake_data_both_ways_and_data_fins() {
     let mut p = Pair::connect();
     let up = stream(300_000, 1);

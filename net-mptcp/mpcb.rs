@@ -1590,8 +1590,7 @@ impl Mpcb {
     /// the end of the stream is not enough: an upload whose peer half-closed
     /// at once reads its end at the start, and then never opened a join.)
     fn finishing(inner: &Inner) -> bool {
-        inner.conn.exchange_done()
-            || (inner.linger_until.is_some() && inner.conn.data_fin_acked())
+        inner.conn.exchange_done() || (inner.linger_until.is_some() && inner.conn.data_fin_acked())
     }
 
     /// Carries out one decision of the path manager.

@@ -206,7 +206,7 @@ macro_rules! counters {
 }
 
 counters! {
-    MPCapableSYNTX: "A SYN with MP_CAPABLE was sent.",
+    MPCapableSYNTX: "A connection sent its SYN with MP_CAPABLE (once, however often TCP sends it).",
     MPCapableSYNACKRX: "A SYN/ACK with a valid MP_CAPABLE arrived.",
     MPCapableFallbackSYNACK: "A client fell back: the SYN/ACK had no valid MP_CAPABLE.",
     MPFallbackNoDSS: "A client fell back: data or an ACK of data without DSS came before the peer had our keys.",
@@ -1561,7 +1561,11 @@ impl<S: Platform> Connection<S> {
         match (mode, sf.stage()) {
             (Mode::Handshake, Stage::SynSent) if has(flags::SYN) && !has(flags::ACK) => {
                 sf.set_iss(seg.seq);
-                self.count(Counter::MPCapableSYNTX);
+                // Counted once per connection, as Linux counts it: TCP's
+                // SYN timer sends the same SYN again.
+                if sf.first_syn() {
+                    self.count(Counter::MPCapableSYNTX);
+                }
                 Some(capable(CapableForm::Syn))
             }
             (Mode::Mptcp, Stage::Established) if !has(flags::SYN) && !has(flags::RST) => {

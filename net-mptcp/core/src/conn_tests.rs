@@ -475,6 +475,23 @@ fn client_syn(c: &mut Conn, iss: u32) -> Vec<u8> {
     buf
 }
 
+#[test]
+fn a_retransmitted_mp_capable_syn_is_one_connection() {
+    let mut client = Conn::client(key(0x1111));
+    let first = client_syn(&mut client, CLIENT_ISS);
+    // TCP's SYN timer: the same SYN, the same option, counted once.
+    let again = client_syn(&mut client, CLIENT_ISS);
+    assert!(!first.is_empty());
+    assert_eq!(first, again);
+    let mut syns = 0;
+    client.take_counts(|c, n| {
+        if c == Counter::MPCapableSYNTX {
+            syns += n;
+        }
+    });
+    assert_eq!(syns, 1);
+}
+
 /// The path manager's `subflows` limit in these tests: the table's size.
 const JOIN_LIMIT: u8 = MAX_SUBFLOWS as u8 - 1;
 

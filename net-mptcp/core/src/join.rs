@@ -183,7 +183,7 @@ impl<S: Platform> Connection<S> {
         match sf.stage() {
             Stage::JoinSynSent if syn && !ack => {
                 sf.set_iss(seg.seq);
-                if sf.first_join_syn() {
+                if sf.first_syn() {
                     self.count(Counter::MPJoinSynTx);
                 }
                 Some(MptcpOption::MpJoin(MpJoin::Syn {

@@ -93,9 +93,9 @@ pub struct Subflow<S: Platform> {
     /// peer did not acknowledge it, and has gone this many times already.
     join_ack_deadline: Option<u64>,
     join_ack_sent: u32,
-    /// Our SYN with MP_JOIN went out at least once (a retransmission is not
-    /// a new join).
-    join_syn_sent: bool,
+    /// Our SYN (MP_CAPABLE or MP_JOIN) went out at least once: a
+    /// retransmission is the same SYN, not a new connection or join.
+    syn_sent: bool,
     /// Our initial sequence number on the subflow (of our SYN).
     iss: u32,
     /// The peer's initial sequence number (of its SYN).
@@ -126,7 +126,7 @@ impl<S: Platform> Subflow<S> {
             remote_backup: None,
             join_ack_deadline: None,
             join_ack_sent: 0,
-            join_syn_sent: false,
+            syn_sent: false,
             iss,
             irs,
             tx: SentMappings::new(S::tx_maps()),
@@ -218,9 +218,9 @@ impl<S: Platform> Subflow<S> {
         self.iss = iss;
     }
 
-    /// Records that our join SYN goes out: true the first time only.
-    pub(crate) fn first_join_syn(&mut self) -> bool {
-        !core::mem::replace(&mut self.join_syn_sent, true)
+    /// Records that our SYN goes out: true the first time only.
+    pub(crate) fn first_syn(&mut self) -> bool {
+        !core::mem::replace(&mut self.syn_sent, true)
     }
 
     pub(crate) fn set_irs(&mut self, irs: u32) {

@@ -18,9 +18,12 @@
 out=${MPTCP_RS_OUT:-/tmp}
 port=44100
 
-# multipath N: N paths; each path carries data.
+# multipath N: N paths; each path carries data. The client's N-1 fullmesh
+# endpoints join each of the server's N addresses, up to the limit of 7
+# joins: exactly that many, and each accepted.
 multipath() {
-	local n=$1 i
+	local n=$1 i joins=$(($1 * ($1 - 1)))
+	[ $joins -gt 7 ] && joins=7
 	check "a $n-path topology" topo_create "$n"
 	for i in $(seq 2 "$n"); do
 		ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[i]}" dev "s$i" signal
@@ -34,10 +37,10 @@ multipath() {
 	each_path_carried "paths$n" "$n" "${before[@]:1}"
 	expect_mib srv AddAddrTx -ge $((n - 1))
 	expect_mib cli AddAddr -ge $((n - 1))
-	expect_mib cli MPJoinSynTx -ge $((n - 1))
-	expect_mib cli MPJoinSynAckRx -ge $((n - 1))
-	expect_mib srv MPJoinSynRx -ge $((n - 1))
-	expect_mib srv MPJoinAckRx -ge $((n - 1))
+	expect_mib cli MPJoinSynTx -eq $joins
+	expect_mib cli MPJoinSynAckRx -eq $joins
+	expect_mib srv MPJoinSynRx -eq $joins
+	expect_mib srv MPJoinAckRx -eq $joins
 	for ns in cli srv; do
 		expect_zero $ns MPJoinSynAckHMacFailure MPJoinAckHMacFailure MPJoinAckTimeout \
 			SubflowReset DSSNotMatching DSSNoMapping InitialSubflowLost
@@ -161,6 +164,12 @@ done
 topo_destroy
 
 multipath 3
+topo_destroy
+
+# Four paths: three fullmesh endpoints to four server addresses would make
+# twelve joins; the limit (7) stops them at the connection's table of eight
+# subflows, full.
+multipath 4
 topo_destroy
 
 # The server takes no additional subflow: the client's joins are refused

@@ -62,6 +62,7 @@ use crate::mptcp_core::{
     option::{MptcpOption, Received},
     pm::{Addr, Endpoint, PathManager, PmAction, PmMode, BACKUP},
     rcvbuf::RcvBufTuner,
+    sched,
     subflow::Stage,
 };
 use crate::options::AF_OPS;
@@ -687,6 +688,7 @@ impl Mpcb {
                     srtt_us: tcp.srtt_us,
                     cwnd: tcp.snd_cwnd,
                     ssthresh: tcp.snd_ssthresh,
+                    recovering: !tcp.ca_open,
                 };
                 inner.conn.subflow_sample(id, path, now);
                 self.note_sndbuf(&mut inner, id, sk.buf_sizes().1);
@@ -1438,14 +1440,28 @@ impl Mpcb {
     }
 
     /// Halves the congestion windows of the slow subflows that the core
-    /// penalised (opportunistic retransmission), each under its lock.
+    /// penalised (opportunistic retransmission), each under its lock, as
+    /// its TCP has them then: one that entered loss recovery since is left
+    /// alone.
     fn penalize(&self) {
         loop {
-            let Some((id, cwnd, ssthresh)) = self.lock().conn.take_penalty() else {
+            // (Not `while let`: the connection's lock, a temporary of the
+            // condition, would be held across the body, where the
+            // subflow's is taken: the lock order is subflow, then
+            // connection.)
+            let Some(id) = self.lock().conn.take_penalty() else {
                 break;
             };
-            if let Some(sk) = self.subflow_sock(id) {
-                sk.lock().locked().set_cwnd(cwnd, ssthresh);
+            let Some(sk) = self.subflow_sock(id) else {
+                continue;
+            };
+            let guard = sk.lock();
+            let locked = guard.locked();
+            let tcp = locked.snapshot();
+            if let Some((cwnd, ssthresh)) =
+                sched::penalty_window(tcp.snd_cwnd, tcp.snd_ssthresh, !tcp.ca_open)
+            {
+                locked.set_cwnd(cwnd, ssthresh);
             }
         }
     }

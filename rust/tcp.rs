@@ -91,7 +91,14 @@ pub(crate) struct TcpSnapshot {
     pub(crate) scaling_ratio: u8,
     /// Nagle's algorithm is off (`TCP_NODELAY`, `TCP_CORK` clear).
     pub(crate) nodelay: bool,
+    /// Congestion control is in the Open state (`icsk_ca_state`): no
+    /// duplicate ACK, SACK, loss recovery or timeout outstanding.
+    pub(crate) ca_open: bool,
 }
+
+/// `TCP_CA_Open` of `enum tcp_ca_state` (include/uapi/linux/tcp.h), which
+/// bindgen does not see.
+const TCP_CA_OPEN: u8 = 0;
 
 impl TcpSock {
     /// `sk` as a TCP socket, if it is a full TCP socket.
@@ -159,6 +166,7 @@ impl TcpSock {
                 // TCP_NAGLE_OFF is bit 0 of the 4-bit field (TCP_NAGLE_CORK
                 // is bit 1, and holds segments back like Nagle does).
                 nodelay: (*tp).nonagle() & 0b11 == 0b01,
+                ca_open: bindings::inet_connection_sock::icsk_ca_state_raw(icsk) == TCP_CA_OPEN,
             }
         }
     }

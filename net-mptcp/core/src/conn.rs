@@ -513,9 +513,9 @@ pub struct Connection<S: Platform> {
     push_wanted: u8,
     /// Opportunistic retransmission and penalisation, if on.
     opportunism: Opportunism,
-    /// Penalties decided and not yet applied by the caller, by subflow id:
-    /// the new congestion window and slow-start threshold.
-    penalties: [Option<(u32, u32)>; MAX_SUBFLOWS],
+    /// Subflows (a bit per id) penalised, the penalty not yet applied by
+    /// the caller.
+    penalties: u8,
     /// The time of the latest [`Connection::subflow_sample`] (µs).
     sampled_at_us: u64,
     /// The data-level retransmission timer: its deadline (µs), the timeout
@@ -617,7 +617,7 @@ impl<S: Platform> Connection<S> {
             scheduler: AnyScheduler::Default(sched::DefaultScheduler),
             push_wanted: 0,
             opportunism: Opportunism::default(),
-            penalties: [None; MAX_SUBFLOWS],
+            penalties: 0,
             sampled_at_us: 0,
             rto_deadline: None,
             rto_us: MIN_RTO_US,

@@ -121,6 +121,8 @@ struct Tcp {
     srtt_us: u32,
     cwnd: u32,
     ssthresh: u32,
+    /// TCP recovers from a loss (not Open).
+    recovering: bool,
     /// Payload octets sent (retransmissions would count again; the model
     /// has none).
     data_sent: u64,
@@ -146,6 +148,7 @@ impl Tcp {
             srtt_us: 0,
             cwnd: 0,
             ssthresh: 0,
+            recovering: false,
             data_sent: 0,
             sndbuf: 0,
         }
@@ -266,6 +269,7 @@ impl End {
                 srtt_us: tcp.srtt_us,
                 cwnd: tcp.cwnd,
                 ssthresh: tcp.ssthresh,
+                recovering: tcp.recovering,
             },
             self.now,
         );
@@ -1659,6 +1663,7 @@ fn data_beyond_a_gap_is_not_in_order_and_the_gap_filler_is() {
         srtt_us: 1_000_000,
         cwnd: 10,
         ssthresh: 0,
+        recovering: false,
     };
     p.client.conn.subflow_sample(0, slow, 0);
     let data = stream(4 * MSS as usize, 3);

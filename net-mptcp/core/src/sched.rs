@@ -100,6 +100,9 @@ pub struct Subflow {
     /// When this subflow was last penalised ([`opportunistic_retransmit`]),
     /// in microseconds of the caller's monotonic clock.
     pub penalized_at_us: Option<u64>,
+    /// Its TCP is not in the Open state: it saw duplicate ACKs or SACKs,
+    /// or is recovering from a loss or a timeout (`icsk_ca_state`).
+    pub recovering: bool,
 }
 
 impl Subflow {
@@ -118,6 +121,7 @@ impl Subflow {
             wnd_space: 0,
             sndbuf_full: false,
             penalized_at_us: None,
+            recovering: false,
         }
     }
 
@@ -452,11 +456,16 @@ pub struct Opportunistic {
 /// head of the window (`una_subflow`) could send (room in its congestion
 /// window and send queue; the backup rule applies), the segment at
 /// `snd_una` is resent on the fastest such subflow, unless it was already
-/// sent there (`una_sent_on`), and the slow subflow is penalised: its
-/// congestion window and slow-start threshold are halved (to at least 1
-/// and 2 segments; an infinite threshold stays so), at most once per its
-/// RTT (`penalized_at_us`) and only if its window is above 1 segment and
-/// it is not closed.
+/// sent there (`una_sent_on`), and the slow subflow is penalised
+/// ([`penalty_window`]), at most once per its RTT (`penalized_at_us`) and
+/// only if it is not closed.
+///
+/// A subflow recovering from a loss is not penalised, as in the seeds'
+/// kernel: TCP has just reduced its window for that loss, which is also
+/// why it holds the head; halving it again, once per RTT of a recovery
+/// that lasts several, drove a subflow sharing a bottleneck with its
+/// siblings down to a window of 2 or 3 segments, where every loss is a
+/// timeout.
 ///
 /// `None` when there is nothing to do.
 pub fn opportunistic_retransmit(
@@ -484,20 +493,43 @@ pub fn opportunistic_retransmit(
     let rtt_elapsed = holder.penalized_at_us.map_or(true, |t| {
         conn.now_us.saturating_sub(t) >= holder.srtt_us as u64
     });
-    let penalize =
-        (holder.state != SubflowState::Closed && holder.cwnd > 1 && rtt_elapsed).then(|| Penalty {
+    let penalize = (holder.state != SubflowState::Closed && rtt_elapsed)
+        .then(|| penalty_window(holder.cwnd, holder.ssthresh, holder.recovering))
+        .flatten()
+        .map(|(cwnd, ssthresh)| Penalty {
             subflow: h,
-            cwnd: (holder.cwnd / 2).max(1),
-            ssthresh: if holder.ssthresh >= INFINITE_SSTHRESH {
-                holder.ssthresh
-            } else {
-                (holder.ssthresh / 2).max(2)
-            },
+            cwnd,
+            ssthresh,
         });
     if reinject.is_none() && penalize.is_none() {
         return None;
     }
     Some(Opportunistic { reinject, penalize })
+}
+
+/// The window and slow-start threshold (segments) of a penalised subflow
+/// whose TCP has `cwnd` and `ssthresh` now: the window halved (to at least
+/// 1 segment), and the threshold too (to at least 2) unless the subflow is
+/// in slow start, as the seeds' kernel did. `None` if there is nothing to
+/// halve (a window of 1) or the subflow is `recovering` from a loss.
+///
+/// The caller applies it under the subflow's lock, to the values TCP has
+/// then: the decision was taken on a sample.
+pub const fn penalty_window(cwnd: u32, ssthresh: u32, recovering: bool) -> Option<(u32, u32)> {
+    if recovering || cwnd <= 1 {
+        return None;
+    }
+    let ssthresh = if cwnd < ssthresh || ssthresh >= INFINITE_SSTHRESH {
+        ssthresh
+    } else {
+        let half = ssthresh / 2;
+        if half < 2 {
+            2
+        } else {
+            half
+        }
+    };
+    Some((cwnd / 2, ssthresh))
 }
 
 /// The names of the schedulers, as the sysctl accepts them.
@@ -875,6 +907,31 @@ pub fn selftest(c: &mut dyn super::check::Check) {
         opportunistic_retransmit(&[fast, tiny], &conn).and_then(|o| o.penalize),
         None
     );
+    // Recovering from a loss: the head is resent, the window left to TCP.
+    let recovering = Subflow {
+        recovering: true,
+        ..holder
+    };
+    check_eq!(
+        c,
+        opportunistic_retransmit(&[fast, recovering], &conn),
+        Some(only)
+    );
+    // In slow start (window below the threshold): the threshold stays.
+    let slow_start = Subflow { cwnd: 12, ..holder };
+    check_eq!(
+        c,
+        opportunistic_retransmit(&[fast, slow_start], &conn).and_then(|o| o.penalize),
+        Some(Penalty {
+            subflow: 1,
+            cwnd: 6,
+            ssthresh: 16
+        })
+    );
+    check_eq!(c, penalty_window(20, 16, false), Some((10, 8)));
+    check_eq!(c, penalty_window(20, 3, false), Some((10, 2)));
+    check_eq!(c, penalty_window(20, 16, true), None);
+    check_eq!(c, penalty_window(1, 16, false), None);
     // A backup is not used to resend while a non-backup subflow is available.
     check_eq!(
         c,
@@ -997,13 +1054,17 @@ mod tests {
                 1u32..9000,
                 prop_oneof![Just(0u32), 1u32..100_000],
             ),
-            (prop::bool::weighted(0.1), prop::option::of(0u64..2_000_000)),
+            (
+                prop::bool::weighted(0.1),
+                prop::option::of(0u64..2_000_000),
+                prop::bool::weighted(0.3),
+            ),
         )
             .prop_map(
                 |(
                     (id, state, backup, rtt, cwnd, in_flight),
                     (ssthresh, mss, wnd_space),
-                    (sndbuf_full, pen),
+                    (sndbuf_full, pen, recovering),
                 )| {
                     Subflow {
                         id,
@@ -1017,6 +1078,7 @@ mod tests {
                         wnd_space,
                         sndbuf_full,
                         penalized_at_us: pen,
+                        recovering,
                     }
                 },
             )
@@ -1204,9 +1266,14 @@ mod tests {
             if let Some(p) = o.penalize {
                 let s = &v[h];
                 prop_assert_eq!(p.subflow, h);
-                prop_assert!(s.cwnd > 1 && s.state != SubflowState::Closed);
+                prop_assert!(s.cwnd > 1 && s.state != SubflowState::Closed && !s.recovering);
                 prop_assert_eq!(p.cwnd, s.cwnd / 2);
-                prop_assert!(p.ssthresh == s.ssthresh || p.ssthresh == (s.ssthresh / 2).max(2));
+                // The threshold halves only in congestion avoidance.
+                if s.cwnd < s.ssthresh || s.ssthresh == INFINITE_SSTHRESH {
+                    prop_assert_eq!(p.ssthresh, s.ssthresh);
+                } else {
+                    prop_assert_eq!(p.ssthresh, (s.ssthresh / 2).max(2));
+                }
                 if let Some(t) = s.penalized_at_us {
                     prop_assert!(conn.now_us.saturating_sub(t) >= s.srtt_us as u64);
                 }

@@ -37,6 +37,9 @@ pub struct PathSample {
     pub cwnd: u32,
     /// Slow-start threshold, segments.
     pub ssthresh: u32,
+    /// Its TCP is not in the Open state (`icsk_ca_state`): it saw
+    /// duplicate ACKs or SACKs, or recovers from a loss or a timeout.
+    pub recovering: bool,
 }
 
 /// Opportunistic retransmission and penalisation (seed 004, section 4.2):
@@ -62,6 +65,7 @@ impl<S: Platform> Connection<S> {
             sample.srtt_us = path.srtt_us;
             sample.cwnd = path.cwnd;
             sample.ssthresh = path.ssthresh;
+            sample.recovering = path.recovering;
         }
     }
 
@@ -72,20 +76,19 @@ impl<S: Platform> Connection<S> {
 
     /// Whether a penalty waits for [`Connection::take_penalty`].
     pub fn has_penalty(&self) -> bool {
-        self.penalties.iter().any(Option::is_some)
+        self.penalties != 0
     }
 
-    /// A penalty decided for a subflow's TCP: its id, its new congestion
-    /// window and slow-start threshold (segments), for the caller to set
-    /// under that subflow's lock. Each is returned once.
-    pub fn take_penalty(&mut self) -> Option<(SubflowId, u32, u32)> {
-        let (id, slot) = self
-            .penalties
-            .iter_mut()
-            .enumerate()
-            .find(|(_, p)| p.is_some())?;
-        let (cwnd, ssthresh) = slot.take()?;
-        Some((id as SubflowId, cwnd, ssthresh))
+    /// A subflow penalised: the caller applies
+    /// [`sched::penalty_window`] to its TCP's window and threshold as
+    /// they are under its lock. Each is returned once.
+    pub fn take_penalty(&mut self) -> Option<SubflowId> {
+        let id = self.penalties.trailing_zeros();
+        if id >= u8::BITS {
+            return None;
+        }
+        self.penalties &= !(1 << id);
+        Some(id as SubflowId)
     }
 
     /// Sends `range` (not the DATA_FIN) again on subflow `id`, whose next
@@ -153,7 +156,7 @@ impl<S: Platform> Connection<S> {
             let now = self.sampled_at_us;
             if let Some(sf) = self.subflow(slow) {
                 sf.tx_sample_mut().penalized_at_us = Some(now);
-                self.penalties[slow as usize] = Some((p.cwnd, p.ssthresh));
+                self.penalties |= 1 << slow;
                 self.count(Counter::Penalized);
             }
         }
@@ -196,6 +199,7 @@ impl<S: Platform> Connection<S> {
                 wnd_space: u32::MAX,
                 sndbuf_full: !never && t.room == 0,
                 penalized_at_us: t.penalized_at_us,
+                recovering: t.recovering,
                 ..sched::Subflow::new(i as u32)
             };
             n += 1;

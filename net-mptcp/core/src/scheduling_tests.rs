@@ -4,7 +4,7 @@
 //! established: the scheduler asked from `poll_transmit`.
 
 use super::*;
-use crate::sched::{AnyScheduler, RoundRobin};
+use crate::sched::{self, AnyScheduler, RoundRobin};
 
 /// A connected pair with a second subflow (a backup if `backup`), the
 /// client's subflow 0 on a 50 ms path and subflow 1 on a 10 ms one.
@@ -123,6 +123,12 @@ fn round_robin_alternates_between_the_subflows() {
 /// and a server whose receive buffer holds 64 KB: the data subflow 1
 /// carries beyond the gap fills the server's window.
 fn head_stuck_on_a_slow_path(opportunism: Opportunism) -> (Pair, Vec<u8>) {
+    head_stuck_on_a_path(opportunism, false)
+}
+
+/// As [`head_stuck_on_a_slow_path`]; the stalled subflow's TCP is
+/// `recovering` from a loss.
+fn head_stuck_on_a_path(opportunism: Opportunism, recovering: bool) -> (Pair, Vec<u8>) {
     let mut p = Pair::connect();
     p.server.rcv_limit = Some(65_536);
     assert_eq!(p.join(0x5000, 0x6000), 1);
@@ -144,6 +150,7 @@ fn head_stuck_on_a_slow_path(opportunism: Opportunism) -> (Pair, Vec<u8>) {
     let tcp = p.client.tcp[0].as_mut().unwrap();
     tcp.stalled = true;
     tcp.srtt_us = 200_000;
+    tcp.recovering = recovering;
     let rest = stream(300_000, 42);
     p.client.write(&rest);
     p.drive();
@@ -180,7 +187,25 @@ fn the_head_of_a_full_window_goes_again_on_the_faster_subflow() {
     // The slow subflow was penalised once (its RTT is 200 ms; no time
     // passed): its window and threshold halved.
     assert_eq!(p.client.count("Penalized"), 1);
-    assert_eq!(p.client.conn.take_penalty(), Some((0, 20, 15)));
+    assert_eq!(p.client.conn.take_penalty(), Some(0));
+    assert_eq!(p.client.conn.take_penalty(), None);
+    assert_eq!(sched::penalty_window(40, 30, false), Some((20, 15)));
+}
+
+#[test]
+fn a_subflow_recovering_from_a_loss_is_not_penalised() {
+    let (mut p, data) = head_stuck_on_a_path(
+        Opportunism {
+            retransmit: true,
+            penalize: true,
+        },
+        true,
+    );
+    // The head goes again on the fast subflow; the slow one's window is
+    // left to its TCP, which just reduced it for the loss.
+    assert!(p.server.received == data);
+    assert!(p.client.count("OpportunisticRetransmit") >= 20_000);
+    assert_eq!(p.client.count("Penalized"), 0);
     assert_eq!(p.client.conn.take_penalty(), None);
 }
 
@@ -192,7 +217,7 @@ fn penalisation_alone_resends_nothing() {
     });
     assert!(p.server.received.is_empty());
     assert_eq!(p.client.count("OpportunisticRetransmit"), 0);
-    assert_eq!(p.client.conn.take_penalty(), Some((0, 20, 15)));
+    assert_eq!(p.client.conn.take_penalty(), Some(0));
 }
 
 #[test]

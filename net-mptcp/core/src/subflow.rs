@@ -77,6 +77,8 @@ pub struct TxSample {
     pub ssthresh: u32,
     /// When it was last penalised (opportunistic retransmission), µs.
     pub penalized_at_us: Option<u64>,
+    /// Its TCP is recovering from a loss (not in the Open state).
+    pub recovering: bool,
 }
 
 /// A subflow's state in the connection core.

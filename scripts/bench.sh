@@ -23,7 +23,8 @@
 # with a table on the terminal and results/bench/ratios.png.
 #
 # Then coupled congestion control (qemu/bench/cc_fairness.sh, FAIR_SECONDS
-# measured per run, default 40, after FAIR_OMIT left out, default 10): one
+# measured per run, default 40, after FAIR_OMIT left out, default 10,
+# FAIR_ROUNDS rounds, default 3, each point reported as its median): one
 # Reno TCP flow against one MPTCP connection of 1, 2 and 3 subflows through
 # one shared 20 Mbit/s bottleneck, with lia, olia, balia and uncoupled cubic
 # on the DUT and Linux's MPTCP (uncoupled) on the PEER, and the control: two
@@ -33,6 +34,8 @@
 # (qemu/bench/cc_goals.sh): goal 1, MPTCP against TCP on the best path;
 # goal 3, MPTCP's traffic per path over time while two TCP flows load path
 # 1; to results/bench/goals.json and goals.png.
+#
+# BENCH_ONLY=datapath or BENCH_ONLY=cc runs one of the two parts.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/scripts/lib.sh"
@@ -40,6 +43,8 @@ LOG_TAG=bench
 
 secs=${1:-8}
 rounds=${2:-5}
+only=${BENCH_ONLY:-all}
+case $only in all | datapath | cc) ;; *) die "BENCH_ONLY=$only: datapath or cc (or unset: both)" ;; esac
 results=$REPO/results/bench/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$results"
 
@@ -52,19 +57,23 @@ ko=$(tail -1 "$results/module-build.txt")
 
 # Three measurements per protocol and round, each SECONDS plus set-up.
 timeout=$((rounds * 2 * 3 * (secs + 12) + 300))
+if [ "$only" != cc ]; then
 "$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $timeout --out "$results/dut" \
 	-- "$REPO/qemu/bench/throughput.sh" dut "$secs" "$rounds"
 "$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $timeout --out "$results/peer" \
 	-- "$REPO/qemu/bench/throughput.sh" peer "$secs" "$rounds"
+fi
 
+if [ "$only" != datapath ]; then
 cc_secs=${CC_SECONDS:-20}
 fair_secs=${FAIR_SECONDS:-40}
 fair_omit=${FAIR_OMIT:-10}
-fair_timeout=$((15 * (fair_omit + fair_secs + 30) + 300))
+fair_rounds=${FAIR_ROUNDS:-3}
+fair_timeout=$((fair_rounds * 15 * (fair_omit + fair_secs + 30) + 300))
 "$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $fair_timeout --out "$results/dut-cc" \
-	-- /usr/bin/env OMIT="$fair_omit" "$REPO/qemu/bench/cc_fairness.sh" dut "$fair_secs" lia olia balia cubic reno
+	-- /usr/bin/env OMIT="$fair_omit" ROUNDS="$fair_rounds" "$REPO/qemu/bench/cc_fairness.sh" dut "$fair_secs" lia olia balia cubic reno
 "$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $((fair_timeout / 5 + 200)) --out "$results/peer-cc" \
-	-- /usr/bin/env OMIT="$fair_omit" "$REPO/qemu/bench/cc_fairness.sh" peer "$fair_secs" cubic
+	-- /usr/bin/env OMIT="$fair_omit" ROUNDS="$fair_rounds" "$REPO/qemu/bench/cc_fairness.sh" peer "$fair_secs" cubic
 cat "$results/dut-cc/output.txt" "$results/peer-cc/output.txt" | grep '^CCBENCH' >"$results/cc-runs.txt" || true
 /usr/bin/python3 "$REPO/scripts/cc-fairness-report.py" "$results" "$fair_secs" "$fair_omit"
 "$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $((4 * (3 * cc_secs + 60) + 300)) \
@@ -73,6 +82,8 @@ cat "$results/dut-cc/output.txt" "$results/peer-cc/output.txt" | grep '^CCBENCH'
 	-- "$REPO/qemu/bench/cc_goals.sh" peer "$cc_secs" cubic
 cat "$results/dut-goals/output.txt" "$results/peer-goals/output.txt" | grep '^GOAL' >"$results/goals-runs.txt" || true
 /usr/bin/python3 "$REPO/scripts/cc-goals-report.py" "$results" "$cc_secs"
+fi
+[ "$only" != cc ] || { echo "results in $results"; exit 0; }
 
 cat "$results/dut/output.txt" "$results/peer/output.txt" | grep '^BENCH' >"$results/runs.txt" || true
 # Debian's python3: python3-matplotlib is installed for it.

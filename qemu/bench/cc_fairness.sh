@@ -25,10 +25,13 @@
 # not who came out of slow start first: the overshoot of a 100-packet
 # buffer at start decides the first seconds, and with a loss every 5 to 10
 # seconds per flow, Reno's windows take far longer than a run to forget it.
+# ROUNDS (default 1) repeats the whole set, round after round, so that the
+# report can take each point's median: two identical Reno flows land
+# between about 0.85 and 1.35 of each other in one run of 40 s.
 # Prints one line per run:
-#   CCBENCH <vm> <alg> <subflows asked> <subflows seen> <tcp Mbit/s> <mptcp Mbit/s>
+#   CCBENCH <vm> <alg> <subflows asked> <subflows seen> <tcp Mbit/s> <mptcp Mbit/s> <round>
 #
-#   cc_fairness.sh LABEL SECONDS ALG...      (OMIT in the environment, default 10)
+#   cc_fairness.sh LABEL SECONDS ALG...      (OMIT and ROUNDS in the environment)
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../topo.sh"
 . "$here/lib-cc.sh"
@@ -36,6 +39,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 label=${1:?LABEL}
 secs=${2:-20}
 omit=${OMIT:-10}
+rounds=${ROUNDS:-1}
+round=1
 shift 2
 algs=("$@")
 port=5300
@@ -86,13 +91,15 @@ run() {
 		seen=$(ip netns exec cli ss -Htin state established "( dport = :$mport )" |
 			grep -o 'bytes_acked:[0-9]*' | awk -F: '$2 > 100000 { n++ } END { print n + 0 }')
 	wait $c1 $c2 $s1 $s2 2>/dev/null
-	echo "CCBENCH $label $alg $n $seen $(mbps "/tmp/cc-tcp-$alg-$n.json") $(mbps "/tmp/cc-mptcp-$alg-$n.json")"
+	echo "CCBENCH $label $alg $n $seen $(mbps "/tmp/cc-tcp-$alg-$n.json") $(mbps "/tmp/cc-mptcp-$alg-$n.json") $round"
 	iperf_errors "/tmp/cc-tcp-$alg-$n.json" "/tmp/cc-mptcp-$alg-$n.json"
 }
 
-for alg in "${algs[@]}"; do
-	for n in 1 2 3; do
-		run "$alg" "$n"
+for round in $(seq 1 "$rounds"); do
+	for alg in "${algs[@]}"; do
+		for n in 1 2 3; do
+			run "$alg" "$n"
+		done
 	done
 done
 topo_destroy

@@ -2076,8 +2076,16 @@ impl Mpcb {
                 // A subflow that failed (reset, timed out, refused: TCP
                 // left an error on it) is tried again after a while. Not
                 // one closed cleanly (a FIN each way: one end chose to end
-                // it), nor one that ends with the connection.
-                let failed = slot.sk.error() != 0 && !Self::finishing(&inner);
+                // it), nor one that ends with the connection, nor one that
+                // fails after our application closed (as Linux opens no
+                // subflow once its socket left ESTABLISHED): the usual
+                // cause then is a peer that closed with data unread and
+                // reset its subflows, and whose token is gone, so that
+                // every join would be refused, with a backoff, until our
+                // linger time ends.
+                let failed = slot.sk.error() != 0
+                    && !Self::finishing(&inner)
+                    && inner.linger_until.is_none();
                 if let (Some(pm), Some((local, remote))) = (inner.pm.pm.as_mut(), slot.planned) {
                     pm.subflow_closed(local, remote, failed, now);
                 }

@@ -20,19 +20,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 secs=${1:-30}; shift
 omit=${OMIT:-10}
 port=5300
-topo_create 1 >/dev/null || { echo "topology failed"; exit 1; }
-srv=${TOPO_SRV_ADDR[1]}
-ip -n cli addr add 10.1.1.2/24 dev c1
-ip -n cli addr add 10.1.1.3/24 dev c1
-bottleneck 1 20mbit 10ms
+shared_bottleneck
 [ -n "${PENALIZE:-}" ] && ip netns exec cli sysctl -q -w net.mptcp.penalize=$PENALIZE
 [ -n "${OPPORT:-}" ] && ip netns exec cli sysctl -q -w net.mptcp.opportunistic_retransmit=$OPPORT
 for spec in "$@"; do
 	alg=${spec%:*}; n=${spec#*:}
-	ip -n cli mptcp endpoint flush
-	for k in $(seq 2 "$n"); do ip -n cli mptcp endpoint add "10.1.1.$k" dev c1 subflow; done
-	ip -n cli mptcp limits set subflow $((n - 1)) add_addr_accepted 0
-	ip -n srv mptcp limits set subflow $((n - 1)) add_addr_accepted 0
+	subflows "$n"
 	cc_select "$alg"
 	tport=$((port + 1)); mport=$((port + 2)); port=$((port + 2)); t=$((omit + secs))
 	ip netns exec srv timeout $((t + 90)) iperf3 -4 -s -1 -p $tport >/dev/null 2>&1 &

@@ -45,21 +45,12 @@ shift 2
 algs=("$@")
 port=5300
 
-topo_create 1 >/dev/null || { echo "topology failed"; exit 1; }
-srv=${TOPO_SRV_ADDR[1]}
-ip -n cli addr add 10.1.1.2/24 dev c1
-ip -n cli addr add 10.1.1.3/24 dev c1
-bottleneck 1 20mbit 10ms
+shared_bottleneck
 
 # run ALG N: one Reno TCP flow against one MPTCP connection of N subflows.
 run() {
-	local alg=$1 n=$2 k
-	ip -n cli mptcp endpoint flush
-	for k in $(seq 2 "$n"); do
-		ip -n cli mptcp endpoint add "10.1.1.$k" dev c1 subflow
-	done
-	ip -n cli mptcp limits set subflow $((n - 1)) add_addr_accepted 0
-	ip -n srv mptcp limits set subflow $((n - 1)) add_addr_accepted 0
+	local alg=$1 n=$2
+	subflows "$n"
 	# The connection in the MPTCP column: MPTCP with ALG, or the control.
 	local wrap=(mptcpize run) cc=()
 	if [ "$alg" = reno ]; then

@@ -46,3 +46,27 @@ cc_select() {
 		ip netns exec cli sysctl -q -w net.mptcp.congestion_control="$1"
 	fi
 }
+
+# shared_bottleneck: the fairness topology (cc_fairness.sh, cc_diag.sh):
+# one path, the client's addresses 10.1.1.1-3 on it, 20 Mbit/s with 10 ms
+# each way; sets srv to the server's address.
+shared_bottleneck() {
+	topo_create 1 >/dev/null || { echo "topology failed"; exit 1; }
+	srv=${TOPO_SRV_ADDR[1]}
+	ip -n cli addr add 10.1.1.2/24 dev c1
+	ip -n cli addr add 10.1.1.3/24 dev c1
+	bottleneck 1 20mbit 10ms
+}
+
+# subflows N: the next MPTCP connection through the shared bottleneck
+# has N subflows (the client's `subflow` endpoints 10.1.1.2.., limits on
+# both sides).
+subflows() {
+	local k
+	ip -n cli mptcp endpoint flush
+	for k in $(seq 2 "$1"); do
+		ip -n cli mptcp endpoint add "10.1.1.$k" dev c1 subflow
+	done
+	ip -n cli mptcp limits set subflow $(($1 - 1)) add_addr_accepted 0
+	ip -n srv mptcp limits set subflow $(($1 - 1)) add_addr_accepted 0
+}

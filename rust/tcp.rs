@@ -140,7 +140,12 @@ impl TcpSock {
     pub(crate) fn snapshot(&self) -> TcpSnapshot {
         let tp = self.tp();
         // SAFETY: by the type invariant `tp` is a live `tcp_sock`; these
-        // fields are read locklessly throughout TCP (READ_ONCE).
+        // fields are read locklessly throughout TCP (READ_ONCE). The
+        // `icsk_ca_state` bitfield is read through its byte (bindgen's raw
+        // accessor, no reference made); TCP writes it under the socket's
+        // lock, and a racing read sees the old state or the new one, as
+        // `tcp_get_timestamping_opt_stats` reads it from the transmit
+        // completion path.
         unsafe {
             let icsk = tp.cast::<bindings::inet_connection_sock>();
             TcpSnapshot {

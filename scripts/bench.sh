@@ -35,7 +35,28 @@
 # goal 3, MPTCP's traffic per path over time while two TCP flows load path
 # 1; to results/bench/goals.json and goals.png.
 #
-# BENCH_ONLY=datapath or BENCH_ONLY=cc runs one of the two parts.
+# Then the WiFi/3G scenario of seeds 001/004 (qemu/bench/wifi3g.sh):
+# WiFi 8 Mbit/s 20 ms and 3G 2 Mbit/s 150 ms, the receiver's buffer from
+# 64 KB to 2 MB; TCP over WiFi alone against MPTCP with opportunistic
+# retransmission and penalisation on and off, and with lia, olia and balia,
+# on the DUT; TCP and Linux's MPTCP on the PEER; WIFI3G_ROUNDS rounds
+# (default 1), WIFI3G_SECONDS per run (default 15); to
+# results/bench/wifi3g.json and wifi3g.png.
+#
+# Then four of the seeds' multipath figures (qemu/bench/paths.sh):
+# aggregation over two equal paths and over 10:1 paths, path A's rate while
+# path B loses 0..5%, MPTCP's rate with path 2 0-500 ms slower at receive
+# buffers of 256 KB-16 MB, and the CPU per byte of 1, 2, 4 and 8 subflows
+# on one path; PATHS_SECONDS per run (default 15), PATHS_ROUNDS rounds (default
+# 1), DUT and PEER; to results/bench/paths.json and paths.png.
+#
+# Then seed 000's failover timeline (qemu/bench/failover.sh): two 10 Mbit/s
+# paths, path 2 fails at 15 s and comes back at 25 s, path 1 fails at 35 s;
+# the stall after each failure, the time until the rate is back, and the
+# octets lost; DUT and PEER; to results/bench/failover.json and
+# failover.png.
+#
+# BENCH_ONLY=datapath, cc, wifi3g, paths or failover runs one of the parts.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 . "$REPO/scripts/lib.sh"
@@ -44,7 +65,11 @@ LOG_TAG=bench
 secs=${1:-8}
 rounds=${2:-5}
 only=${BENCH_ONLY:-all}
-case $only in all | datapath | cc) ;; *) die "BENCH_ONLY=$only: datapath or cc (or unset: both)" ;; esac
+case $only in all | datapath | cc | wifi3g | paths | failover) ;;
+*) die "BENCH_ONLY=$only: datapath, cc, wifi3g, paths or failover (or unset: all)" ;;
+esac
+# part NAME: whether this run includes part NAME.
+part() { [ "$only" = all ] || [ "$only" = "$1" ]; }
 results=$REPO/results/bench/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$results"
 
@@ -57,14 +82,14 @@ ko=$(tail -1 "$results/module-build.txt")
 
 # Three measurements per protocol and round, each SECONDS plus set-up.
 timeout=$((rounds * 2 * 3 * (secs + 12) + 300))
-if [ "$only" != cc ]; then
+if part datapath; then
 "$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $timeout --out "$results/dut" \
 	-- "$REPO/qemu/bench/throughput.sh" dut "$secs" "$rounds"
 "$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $timeout --out "$results/peer" \
 	-- "$REPO/qemu/bench/throughput.sh" peer "$secs" "$rounds"
 fi
 
-if [ "$only" != datapath ]; then
+if part cc; then
 cc_secs=${CC_SECONDS:-20}
 fair_secs=${FAIR_SECONDS:-40}
 fair_omit=${FAIR_OMIT:-10}
@@ -83,7 +108,46 @@ cat "$results/dut-cc/output.txt" "$results/peer-cc/output.txt" | grep '^CCBENCH'
 cat "$results/dut-goals/output.txt" "$results/peer-goals/output.txt" | grep '^GOAL' >"$results/goals-runs.txt" || true
 /usr/bin/python3 "$REPO/scripts/cc-goals-report.py" "$results" "$cc_secs"
 fi
-[ "$only" != cc ] || { echo "results in $results"; exit 0; }
+
+if part wifi3g; then
+w_secs=${WIFI3G_SECONDS:-15}
+w_rounds=${WIFI3G_ROUNDS:-1}
+# Six buffers, six variants, each SECONDS plus 3 left out and set-up.
+w_timeout=$((w_rounds * 36 * (w_secs + 12) + 300))
+for r in $(seq 1 "$w_rounds"); do
+	"$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $((w_timeout / w_rounds)) \
+		--out "$results/dut-wifi3g-$r" -- "$REPO/qemu/bench/wifi3g.sh" dut "$w_secs" tcp default default-nom lia olia balia
+	"$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $((w_timeout / w_rounds / 3 + 200)) \
+		--out "$results/peer-wifi3g-$r" -- "$REPO/qemu/bench/wifi3g.sh" peer "$w_secs" tcp default
+done
+cat "$results"/*-wifi3g-*/output.txt | grep '^WIFI3G' >"$results/wifi3g-runs.txt" || true
+/usr/bin/python3 "$REPO/scripts/wifi3g-report.py" "$results" "$w_secs"
+fi
+
+if part paths; then
+p_secs=${PATHS_SECONDS:-15}
+p_rounds=${PATHS_ROUNDS:-1}
+# 33 runs, each SECONDS plus set-up.
+p_timeout=$((33 * (p_secs + 12) + 300))
+for r in $(seq 1 "$p_rounds"); do
+	"$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $p_timeout \
+		--out "$results/dut-paths-$r" -- "$REPO/qemu/bench/paths.sh" dut "$p_secs"
+	"$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $p_timeout \
+		--out "$results/peer-paths-$r" -- "$REPO/qemu/bench/paths.sh" peer "$p_secs"
+done
+cat "$results"/*-paths-*/output.txt | grep '^PATHS' >"$results/paths-runs.txt" || true
+/usr/bin/python3 "$REPO/scripts/paths-report.py" "$results" "$p_secs"
+fi
+
+if part failover; then
+"$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout 600 \
+	--out "$results/dut-failover" -- "$REPO/qemu/bench/failover.sh" dut
+"$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout 600 \
+	--out "$results/peer-failover" -- "$REPO/qemu/bench/failover.sh" peer
+cat "$results"/*-failover/output.txt | grep '^FAIL' >"$results/failover-runs.txt" || true
+/usr/bin/python3 "$REPO/scripts/failover-report.py" "$results"
+fi
+part datapath || { echo "results in $results"; exit 0; }
 
 cat "$results/dut/output.txt" "$results/peer/output.txt" | grep '^BENCH' >"$results/runs.txt" || true
 # Debian's python3: python3-matplotlib is installed for it.

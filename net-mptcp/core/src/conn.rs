@@ -1363,6 +1363,9 @@ impl<S: Platform> Connection<S> {
         if (mss..max).contains(&tx.size_goal) {
             max = tx.size_goal - tx.size_goal % mss;
         }
+        if let Some(window) = self.window_cap(id, mss) {
+            max = max.min(window);
+        }
         // Reinjections first: data another subflow failed to deliver.
         if let Some(range) = self.sender.next_reinjection_for(self.sender.snd_una(), id) {
             if !range.data_fin {

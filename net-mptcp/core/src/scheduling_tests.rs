@@ -80,6 +80,46 @@ fn data_queued_unsent_fills_a_subflows_window() {
 }
 
 #[test]
+fn a_new_mapping_holds_at_most_one_window_of_its_subflow() {
+    // The slow subflow has a window of 2 segments, the fast one 10. With
+    // 300 KB waiting, each takes at most one window when it asks, not a
+    // GSO burst of 64 KB: what the slow one took leaves within its next
+    // RTTs instead of holding the head of the peer's window for seconds.
+    let mut p = two_paths(false);
+    for (id, cwnd) in [(0, 2), (1, 10)] {
+        p.client.tcp[id].as_mut().unwrap().cwnd = cwnd;
+    }
+    p.client.push(0);
+    p.client.push(1);
+    let data = stream(300_000, 36);
+    p.client.write(&data);
+    let mss = p.client.tcp[0].as_ref().unwrap().mss as usize;
+    p.client.push(1);
+    let fast = p.client.tcp[1].as_ref().unwrap().queue.len();
+    assert!((1..=10 * mss).contains(&fast), "fast subflow queued {fast}");
+    p.client.push(0);
+    let slow = p.client.tcp[0].as_ref().unwrap().queue.len();
+    assert!((1..=2 * mss).contains(&slow), "slow subflow queued {slow}");
+    p.drive();
+    assert!(p.server.received == data);
+    assert_eq!(sent(&p, 0) + sent(&p, 1), 300_000);
+}
+
+#[test]
+fn one_subflow_maps_what_its_buffer_takes_whatever_its_window() {
+    // Alone, a subflow's TCP is the only queue: its window does not cut
+    // the mappings (which end their skbs).
+    let mut p = Pair::connect();
+    p.client.tcp[0].as_mut().unwrap().cwnd = 2;
+    p.client.push(0);
+    p.client.write(&stream(200_000, 37));
+    p.client.push(0);
+    let queued = p.client.tcp[0].as_ref().unwrap().queue.len();
+    let mss = p.client.tcp[0].as_ref().unwrap().mss as usize;
+    assert!(queued > 2 * mss, "queued {queued}");
+}
+
+#[test]
 fn a_backup_subflow_stays_idle_while_another_can_send() {
     let mut p = two_paths(true);
     assert!(p.client.conn.subflow(1).unwrap().backup());

@@ -40,7 +40,8 @@
 # 64 KB to 2 MB; TCP over WiFi alone against MPTCP with opportunistic
 # retransmission and penalisation on and off, and with lia, olia and balia,
 # on the DUT; TCP and Linux's MPTCP on the PEER; WIFI3G_ROUNDS rounds
-# (default 1), WIFI3G_SECONDS per run (default 15); to
+# (default 1), WIFI3G_SECONDS per run (default 15), WIFI3G_BUFS the buffers
+# in KB (default "64 128 256 512 1024 2048"); to
 # results/bench/wifi3g.json and wifi3g.png.
 #
 # Then four of the seeds' multipath figures (qemu/bench/paths.sh):
@@ -112,13 +113,16 @@ fi
 if part wifi3g; then
 w_secs=${WIFI3G_SECONDS:-15}
 w_rounds=${WIFI3G_ROUNDS:-1}
-# Six buffers, six variants, each SECONDS plus 3 left out and set-up.
-w_timeout=$((w_rounds * 36 * (w_secs + 12) + 300))
+w_bufs=${WIFI3G_BUFS:-64 128 256 512 1024 2048}
+# Six variants per buffer, each SECONDS plus 3 left out and set-up.
+w_timeout=$((w_rounds * 6 * $(wc -w <<<"$w_bufs") * (w_secs + 12) + 300))
 for r in $(seq 1 "$w_rounds"); do
 	"$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $((w_timeout / w_rounds)) \
-		--out "$results/dut-wifi3g-$r" -- "$REPO/qemu/bench/wifi3g.sh" dut "$w_secs" tcp default default-nom lia olia balia
+		--out "$results/dut-wifi3g-$r" -- /usr/bin/env BUFS="$w_bufs" \
+		"$REPO/qemu/bench/wifi3g.sh" dut "$w_secs" tcp default default-nom lia olia balia
 	"$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $((w_timeout / w_rounds / 3 + 200)) \
-		--out "$results/peer-wifi3g-$r" -- "$REPO/qemu/bench/wifi3g.sh" peer "$w_secs" tcp default
+		--out "$results/peer-wifi3g-$r" -- /usr/bin/env BUFS="$w_bufs" \
+		"$REPO/qemu/bench/wifi3g.sh" peer "$w_secs" tcp default
 done
 cat "$results"/*-wifi3g-*/output.txt | grep '^WIFI3G' >"$results/wifi3g-runs.txt" || true
 /usr/bin/python3 "$REPO/scripts/wifi3g-report.py" "$results" "$w_secs"

@@ -11,11 +11,11 @@ Aggregation: MPTCP against the sum of TCP alone on each path (target >=
 against one subflow's (target <= 1.10 for 8). A point run several times is
 reported as its median. Writes RESULTS/paths.json and paths.png, and copies
 both to results/bench/."""
-import json
 import os
-import shutil
 import statistics
 import sys
+
+from benchreport import pyplot, save_plot, write_json
 
 out, secs = sys.argv[1], float(sys.argv[2])
 runs = {}
@@ -120,16 +120,10 @@ for vm in vms:
         print("%-6s %8d %9s %12s %8s %6s" % (vm, n, fmt(med(vm, "subflows", str(n), "mptcp")), fmt(c, ".3f"),
                                             fmt(ratio(c, base)), fmt(seen, ".0f")))
 
-for d in (out, os.path.dirname(out)):
-    with open(os.path.join(d, "paths.json"), "w") as fh:
-        json.dump(doc, fh, indent=1)
+write_json(out, "paths.json", doc)
 
-try:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-except ImportError:
-    print("(no matplotlib: no plot)")
+plt = pyplot()
+if plt is None:
     sys.exit(0)
 fig, axes = plt.subplots(1, 4, figsize=(20, 4.5))
 ax = axes[0]
@@ -181,6 +175,4 @@ ax.set_title("CPU per byte (dotted: target 1.10)")
 ax.legend(fontsize=7)
 fig.suptitle("MPTCP over several paths (TCG guests; dashed: Linux's MPTCP, PEER)")
 fig.tight_layout()
-fig.savefig(os.path.join(out, "paths.png"), dpi=100)
-shutil.copy(os.path.join(out, "paths.png"), os.path.join(os.path.dirname(out), "paths.png"))
-print(f"plot: {os.path.join(out, 'paths.png')}")
+save_plot(fig, out, "paths.png")

@@ -9,11 +9,11 @@ For each receive buffer, each variant's rate against plain TCP over WiFi
 alone in the same VM run (target: >= 1 at every buffer from 64 KB). A
 point run several times is reported as its median. Writes
 RESULTS/wifi3g.json and wifi3g.png, and copies both to results/bench/."""
-import json
 import os
-import shutil
 import statistics
 import sys
+
+from benchreport import pyplot, save_plot, write_json
 
 out, secs = sys.argv[1], float(sys.argv[2])
 runs = {}
@@ -60,9 +60,7 @@ doc = {"points": points, "seconds": secs,
                 "(rates far below what a TCG guest carries: the links are the bottlenecks)",
        "buffer": "the receiver's net.ipv4.tcp_rmem = '4096 B B' (memory, as SO_RCVBUF counts it)",
        "target": "every MPTCP variant >= TCP over WiFi alone at every buffer from 64 KB"}
-for d in (out, os.path.dirname(out)):
-    with open(os.path.join(d, "wifi3g.json"), "w") as fh:
-        json.dump(doc, fh, indent=1)
+write_json(out, "wifi3g.json", doc)
 
 
 def fmt(x, spec):
@@ -82,12 +80,8 @@ missed = [p for p in points if not p["variant"].endswith("tcp") and p["ratio"] i
 print("below TCP over WiFi: " + (", ".join(f"{p['variant']} at {p['rcvbuf_kb']} KB ({p['ratio']:.2f})"
                                            for p in missed) or "none"))
 
-try:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-except ImportError:
-    print("(no matplotlib: no plot)")
+plt = pyplot()
+if plt is None:
     sys.exit(0)
 fig, ax = plt.subplots(figsize=(8, 5))
 for vm, name in names:
@@ -103,6 +97,4 @@ ax.set_title("WiFi 8 Mbit/s 20 ms + 3G 2 Mbit/s 150 ms (TCG guest; dashed: Linux
 ax.grid(True, alpha=0.3)
 ax.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(os.path.join(out, "wifi3g.png"), dpi=100)
-shutil.copy(os.path.join(out, "wifi3g.png"), os.path.join(os.path.dirname(out), "wifi3g.png"))
-print(f"plot: {os.path.join(out, 'wifi3g.png')}")
+save_plot(fig, out, "wifi3g.png")

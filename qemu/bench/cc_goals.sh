@@ -33,17 +33,9 @@ shift 2
 algs=("$@")
 port=5400
 
-topo_create 2 >/dev/null || { echo "topology failed"; exit 1; }
-srv=${TOPO_SRV_ADDR[1]}
+two_paths_signalled
 bottleneck 1 20mbit 10ms
 bottleneck 2 10mbit 20ms
-# The server announces its second address; the client opens a subflow to
-# it (from the address routing picks: the data then crosses path 2's
-# bottleneck, the router's link to the server's second address).
-ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
-ip -n cli mptcp limits set subflow 1 add_addr_accepted 1
-ip -n srv mptcp limits set subflow 1 add_addr_accepted 0
-
 
 # iperf_pair NAME PROTO SECS [CLIENT ARGS...]: a server and a client, the
 # client in the background ($IPERF_CPID; its JSON in /tmp/NAME.json).
@@ -89,13 +81,8 @@ for alg in "${algs[@]}"; do
 		sleep 1
 		s=$((($(date +%s%N) - start) / 100000000))
 		s=$((s / 10)).$((s % 10))
-		# Per subflow: the server's address (its path), bytes_acked.
-		ip netns exec cli ss -Htin state established "( dport = :$mport )" |
-			awk -v l="$label" -v a="$alg" -v s="$s" '
-				/^[0-9]/ { split($4, x, ":"); addr = x[1] }
-				/bytes_acked:/ { match($0, /bytes_acked:[0-9]+/); b = substr($0, RSTART + 12, RLENGTH - 12)
-					if (addr ~ /^10\.1\./) p1 += b; else p2 += b }
-				END { if (p1 + p2 > 0) printf "GOAL3 %s %s %s %d %d\n", l, a, s, p1, p2 }'
+		read -r p1 p2 < <(path_bytes $mport)
+		[ $((p1 + p2)) -gt 0 ] && echo "GOAL3 $label $alg $s $p1 $p2"
 	done
 	wait "${m[@]}" "${t1[@]}" "${t2[@]}" 2>/dev/null
 	iperf_errors "/tmp/g3-mptcp-$alg.json" "/tmp/g3-tcp1-$alg.json" "/tmp/g3-tcp2-$alg.json"

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# Helpers of the congestion control benchmarks (cc_fairness.sh,
-# cc_goals.sh): source after qemu/topo.sh.
+# Helpers of the benchmarks that shape paths (cc_fairness.sh, cc_goals.sh,
+# cc_diag.sh, wifi3g.sh, paths.sh, failover.sh): source after qemu/topo.sh.
 
 # mbps FILE: the receiver's rate of an iperf3 JSON result, in Mbit/s
 # ("failed" if there is none).
@@ -69,4 +69,30 @@ subflows() {
 	done
 	ip -n cli mptcp limits set subflow $(($1 - 1)) add_addr_accepted 0
 	ip -n srv mptcp limits set subflow $(($1 - 1)) add_addr_accepted 0
+}
+
+# path_bytes PORT: the client's bytes_acked on its sockets towards PORT
+# (subflows, and iperf3's control connection, which has carried a few
+# hundred octets), summed per path by the server's address (10.1.*: path
+# 1, else path 2): "P1 P2".
+path_bytes() {
+	ip netns exec cli ss -Htin state established "( dport = :$1 )" |
+		awk '/^[0-9]/ { split($4, x, ":"); addr = x[1] }
+			/bytes_acked:/ { match($0, /bytes_acked:[0-9]+/); b = substr($0, RSTART + 12, RLENGTH - 12)
+				if (addr ~ /^10\.1\./) p1 += b; else p2 += b }
+			END { printf "%d %d\n", p1, p2 }'
+}
+
+# two_paths_signalled: the two-path topology of cc_goals.sh, wifi3g.sh,
+# paths.sh and failover.sh (qemu/topo.sh, 2 paths; sets srv to the
+# server's first address). The server announces its second address and the
+# client opens its second subflow to it, from the address routing picks:
+# that subflow's data crosses path 2's link towards the server (rs2), where
+# the benchmarks shape it.
+two_paths_signalled() {
+	topo_create 2 >/dev/null || { echo "topology failed"; exit 1; }
+	srv=${TOPO_SRV_ADDR[1]}
+	ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
+	ip -n cli mptcp limits set subflow 1 add_addr_accepted 1
+	ip -n srv mptcp limits set subflow 1 add_addr_accepted 0
 }

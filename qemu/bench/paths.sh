@@ -49,16 +49,6 @@ scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(agg-equal agg-10to1 loss delay subflows)
 port=5700
 
-# path_bytes PORT: the client's bytes_acked towards PORT, summed per path
-# (the server's address: 10.1.* path 1, else path 2): "P1 P2".
-path_bytes() {
-	ip netns exec cli ss -Htin state established "( dport = :$1 )" |
-		awk '/^[0-9]/ { split($4, x, ":"); addr = x[1] }
-			/bytes_acked:/ { match($0, /bytes_acked:[0-9]+/); b = substr($0, RSTART + 12, RLENGTH - 12)
-				if (addr ~ /^10\.1\./) p1 += b; else p2 += b }
-			END { printf "%d %d\n", p1, p2 }'
-}
-
 now() { date +%s%N; }
 
 # run SCENARIO POINT WHAT [IPERF3 CLIENT ARGS...]: one iperf3 run of SECONDS
@@ -109,11 +99,7 @@ two_paths() {
 	tc -n rtr qdisc replace dev rs2 root netem delay 10ms rate "$2" loss "${3:-0%}" limit 100
 }
 
-topo_create 2 >/dev/null || { echo "topology failed"; exit 1; }
-srv=${TOPO_SRV_ADDR[1]}
-ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
-ip -n cli mptcp limits set subflow 1 add_addr_accepted 1
-ip -n srv mptcp limits set subflow 1 add_addr_accepted 0
+two_paths_signalled
 for scen in "${scenarios[@]}"; do
 	case $scen in
 	agg-equal | agg-10to1)

@@ -48,13 +48,9 @@ variants=("$@")
 bufs=(${BUFS:-64 128 256 512 1024 2048})
 port=5600
 
-topo_create 2 >/dev/null || { echo "topology failed"; exit 1; }
-srv=${TOPO_SRV_ADDR[1]}
+two_paths_signalled
 tc -n rtr qdisc replace dev rs1 root netem delay 20ms rate 8mbit limit 50
 tc -n rtr qdisc replace dev rs2 root netem delay 150ms rate 2mbit limit 50
-ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
-ip -n cli mptcp limits set subflow 1 add_addr_accepted 1
-ip -n srv mptcp limits set subflow 1 add_addr_accepted 0
 ours=0
 [ -e /proc/sys/net/mptcp/opportunistic_retransmit ] && ours=1
 

@@ -28,7 +28,7 @@ for line in open(os.path.join(out, "failover-runs.txt")):
         if f[0] == "FAILTCP":
             v["tcp"] = float(f[2])
         elif f[0] == "FAILEVT":
-            v["events"].append((float(f[2]), f[3]))
+            v["events"].append((float(f[2]), f[3], int(f[4]) if len(f) > 4 else None))
         elif f[0] == "FAILRX":
             v["rx"].append((float(f[2]), float(f[3]), int(f[4])))
         elif f[0] == "FAILPATH":
@@ -61,18 +61,19 @@ doc = {"paths": "two paths of 10 Mbit/s, 20 ms round trip (TCG guests); a failur
        "targets": "stall <= one RTO + 200 ms; >= 0.95 of the surviving path's TCP rate within 5 s",
        "runs": []}
 print("\nFailover (two 10 Mbit/s paths, 20 ms; a failed path drops all its data):")
-print("%-6s %-12s %8s %10s %14s %10s" % ("vm", "event", "at s", "stall ms", "back in s", "tcp Mbit/s"))
+print("%-6s %-12s %8s %10s %10s %14s %10s" % ("vm", "event", "at s", "rto ms", "stall ms", "back in s", "tcp Mbit/s"))
 for vm, v in vms.items():
     run = {"vm": vm, "tcp_path1_mbps": v["tcp"], "failures": [],
            "received": [{"start": s, "end": e, "octets": b} for s, e, b in v["rx"]],
            "paths": [{"second": t, "path1_octets": a, "path2_octets": b} for t, a, b in v["paths"]],
-           "events": [{"second": t, "event": e} for t, e in v["events"]]}
-    for when, ev in v["events"]:
+           "events": [{"second": t, "event": e, "rto_ms": r} for t, e, r in v["events"]]}
+    for when, ev, rto in v["events"]:
         if not ev.endswith("down"):
             continue
         stall, back = failure_figures(v, when)
-        run["failures"].append({"event": ev, "second": when, "stall_ms": stall * 1000, "recovered_after_s": back})
-        print("%-6s %-12s %8.2f %10.0f %14s %10s" % (vm, ev, when, stall * 1000,
+        run["failures"].append({"event": ev, "second": when, "rto_ms": rto, "stall_ms": stall * 1000,
+                                "stall_target_ms": rto + 200 if rto else None, "recovered_after_s": back})
+        print("%-6s %-12s %8.2f %10s %10.0f %14s %10s" % (vm, ev, when, "-" if rto is None else rto, stall * 1000,
                                                      "never" if back is None else "%.1f" % back,
                                                      "-" if v["tcp"] is None else "%.2f" % v["tcp"]))
     doc["runs"].append(run)
@@ -99,7 +100,7 @@ for ax, (vm, v) in zip(axes[:, 0], vms.items()):
                 px.append(b[0])
                 py.append((b[k] - a[k]) * 8 / 1e6 / (b[0] - a[0]))
         ax.plot(px, py, label=f"{name} (client's subflows)")
-    for t, e in v["events"]:
+    for t, e, _ in v["events"]:
         ax.axvline(t, linestyle=":", color="red")
         ax.text(t, ax.get_ylim()[1] * 0.95, e, rotation=90, va="top", fontsize=7)
     ax.set_xlabel("seconds")

@@ -16,7 +16,9 @@
 #
 # Prints
 #   FAILTCP <vm> <Mbit/s>                 TCP alone on path 1, 10 s
-#   FAILEVT <vm> <seconds> <event>        path2-down, path2-up, path1-down
+#   FAILEVT <vm> <seconds> <event> <rto ms>
+#                                         path2-down, path2-up, path1-down;
+#                                         the RTO of that path's subflow then
 #   FAILRX <vm> <start> <end> <octets>    the server's receive progress per
 #                                         0.1 s interval (iperf3 -i 0.1)
 #   FAILPATH <vm> <seconds> <path 1 octets> <path 2 octets>
@@ -75,8 +77,16 @@ elapsed() {
 	for e in "$fail2 2 100% path2-down" "$fix2 2 0% path2-up" "$fail1 1 100% path1-down"; do
 		set -- $e
 		while [ $((($(date +%s%N) - start) / 1000000)) -lt $(($1 * 1000)) ]; do sleep 0.05; done
+		# The retransmission timeout of the subflow(s) on that path just
+		# before (the largest: iperf3's control connection, idle, goes to
+		# path 1's address too).
+		rto=$(ip netns exec cli ss -Htin state established "( dport = :$port )" |
+			awk -v p="10.$2." '/^[0-9]/ { split($4, x, ":"); on = index(x[1], p) == 1 }
+				on && /rto:/ { match($0, /rto:[0-9.]+/); r = substr($0, RSTART + 4, RLENGTH - 4) + 0
+					if (r > m) m = r }
+				END { printf "%d\n", m }')
 		link "$2" "$3"
-		echo "FAILEVT $label $(elapsed) $4"
+		echo "FAILEVT $label $(elapsed) $4 $rto"
 	done
 ) &
 epid=$!

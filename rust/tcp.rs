@@ -94,11 +94,15 @@ pub(crate) struct TcpSnapshot {
     /// Congestion control is in the Open state (`icsk_ca_state`): no
     /// duplicate ACK, SACK, loss recovery or timeout outstanding.
     pub(crate) ca_open: bool,
+    /// Congestion control is in the Loss state: the retransmission timer
+    /// fired and what was in flight is taken as lost.
+    pub(crate) ca_loss: bool,
 }
 
-/// `TCP_CA_Open` of `enum tcp_ca_state` (include/uapi/linux/tcp.h), which
-/// bindgen does not see.
+/// `TCP_CA_Open` and `TCP_CA_Loss` of `enum tcp_ca_state`
+/// (include/uapi/linux/tcp.h), which bindgen does not see.
 const TCP_CA_OPEN: u8 = 0;
+const TCP_CA_LOSS: u8 = 4;
 
 impl TcpSock {
     /// `sk` as a TCP socket, if it is a full TCP socket.
@@ -148,6 +152,7 @@ impl TcpSock {
         // completion path.
         unsafe {
             let icsk = tp.cast::<bindings::inet_connection_sock>();
+            let ca_state = bindings::inet_connection_sock::icsk_ca_state_raw(icsk);
             TcpSnapshot {
                 snd_una: core::ptr::read_volatile(&(*tp).snd_una),
                 snd_nxt: core::ptr::read_volatile(&(*tp).snd_nxt),
@@ -171,9 +176,19 @@ impl TcpSock {
                 // TCP_NAGLE_OFF is bit 0 of the 4-bit field (TCP_NAGLE_CORK
                 // is bit 1, and holds segments back like Nagle does).
                 nodelay: (*tp).nonagle() & 0b11 == 0b01,
-                ca_open: bindings::inet_connection_sock::icsk_ca_state_raw(icsk) == TCP_CA_OPEN,
+                ca_open: ca_state == TCP_CA_OPEN,
+                ca_loss: ca_state == TCP_CA_LOSS,
             }
         }
+    }
+
+    /// Whether the retransmission timer fired (congestion control in the
+    /// Loss state), read without the socket's lock.
+    pub(crate) fn timed_out(&self) -> bool {
+        let icsk = self.tp().cast::<bindings::inet_connection_sock>();
+        // SAFETY: by the type invariant the socket is live; the byte of the
+        // `icsk_ca_state` bitfield is read as `snapshot` reads it.
+        unsafe { bindings::inet_connection_sock::icsk_ca_state_raw(icsk) == TCP_CA_LOSS }
     }
 
     /// Adds `bytes` (or takes them back, if negative) to the memory the

@@ -219,6 +219,7 @@ counters! {
     DataAckBeyond: "A DATA_ACK acknowledged data never sent; ignored.",
     OptionOutOfWindow: "A segment outside the subflow's window carried MPTCP options; ignored.",
     DataLevelRetransmit: "The data-level retransmission timer fired with data in flight.",
+    SubflowTimeoutReinject: "A subflow's retransmission timer fired: what it held was marked to go again on other subflows.",
     Reinjected: "Octets sent again on a subflow after their first one failed or stalled.",
     DuplicateData: "Octets received at the data level that were received already.",
     MPFastcloseRx: "MP_FASTCLOSE with our key arrived: the connection is reset.",
@@ -1703,6 +1704,33 @@ impl<S: Platform> Connection<S> {
         self.subflow_closed(0)
     }
 
+    /// Whether a subflow other than `id` is established.
+    fn established_besides(&self, id: SubflowId) -> bool {
+        self.subflows.iter().enumerate().any(|(i, sf)| {
+            i as SubflowId != id
+                && sf
+                    .as_ref()
+                    .is_some_and(|sf| sf.stage() == Stage::Established)
+        })
+    }
+
+    /// Subflow `id`'s retransmission timer fired: its path may have failed.
+    /// What it carried and the peer did not DATA_ACK goes again on the
+    /// other established subflows now (seed 004's reinjection; RFC 8684,
+    /// section 3.3.6), not at the data-level timeout, which can come most
+    /// of a second later (it runs from the last DATA_ACK that advanced,
+    /// with the RTO of whichever subflow sent last). If the path was only
+    /// slow, the peer drops the duplicates. Its own TCP goes on
+    /// retransmitting too.
+    pub(crate) fn subflow_timed_out(&mut self, id: SubflowId) {
+        if self.mode != Mode::Mptcp || !self.established_besides(id) {
+            return;
+        }
+        if self.sender.fail_subflow(id) > 0 {
+            self.count(Counter::SubflowTimeoutReinject);
+        }
+    }
+
     /// Subflow `id` failed or closed with data in flight: what it carried
     /// and the peer did not DATA_ACK goes again on other subflows
     /// (reinjection). Returns the octets marked.
@@ -1792,13 +1820,7 @@ impl<S: Platform> Connection<S> {
         };
         // On the subflow that holds it, TCP retransmits by itself: the data
         // goes again only where another established subflow can carry it.
-        let elsewhere = self.subflows.iter().enumerate().any(|(i, sf)| {
-            i as SubflowId != holder
-                && sf
-                    .as_ref()
-                    .is_some_and(|sf| sf.stage() == Stage::Established)
-        });
-        if !elsewhere {
+        if !self.established_besides(holder) {
             return false;
         }
         // The subflow holding the oldest octets delivered nothing for a

@@ -123,6 +123,8 @@ struct Tcp {
     ssthresh: u32,
     /// TCP recovers from a loss (not Open).
     recovering: bool,
+    /// TCP's retransmission timer fired (the Loss state).
+    timed_out: bool,
     /// Payload octets sent (retransmissions would count again; the model
     /// has none).
     data_sent: u64,
@@ -149,6 +151,7 @@ impl Tcp {
             cwnd: 0,
             ssthresh: 0,
             recovering: false,
+            timed_out: false,
             data_sent: 0,
             sndbuf: 0,
         }
@@ -270,6 +273,7 @@ impl End {
                 cwnd: tcp.cwnd,
                 ssthresh: tcp.ssthresh,
                 recovering: tcp.recovering,
+                timed_out: tcp.timed_out,
             },
             self.now,
         );
@@ -1421,6 +1425,74 @@ fn at_a_data_level_timeout_all_a_stalled_subflow_holds_goes_elsewhere() {
     assert_eq!(p.client.count("Reinjected"), held as u32);
 }
 
+/// A subflow's retransmission timer fires (its path failed): at the next
+/// sample of it, what it holds goes again on the other subflow at once,
+/// long before the data-level timeout; once only for that timeout, and
+/// again after it recovered and timed out anew.
+#[test]
+fn a_subflows_retransmission_timeout_sends_what_it_holds_elsewhere_at_once() {
+    let mut p = Pair::connect();
+    p.client.conn.set_rto(300_000);
+    p.join(0x5000, 0x6000);
+    let data = stream(200_000, 15);
+    p.client.write(&data);
+    p.client.tcp[0].as_mut().unwrap().stalled = true;
+    p.client.push(0);
+    assert!(p.client.emit(0).is_empty());
+    let held = p
+        .client
+        .conn
+        .snd_nxt()
+        .wrapping_sub(p.client.conn.snd_una());
+    assert!(held > 0);
+    let deadline = p.client.conn.poll_timeout().expect("armed");
+    // Its TCP's timer fires well before the data-level one.
+    p.client.tcp[0].as_mut().unwrap().timed_out = true;
+    p.client.now = deadline - 200_000;
+    p.client.push(0);
+    p.client.collect();
+    assert_eq!(p.client.count("SubflowTimeoutReinject"), 1);
+    p.drive();
+    assert!(p.server.received == data);
+    assert_eq!(p.client.count("DataLevelRetransmit"), 0);
+    assert_eq!(p.client.count("Reinjected"), held as u32);
+    // Still in the Loss state at the next sample: nothing more is marked.
+    p.client.push(0);
+    p.client.collect();
+    assert_eq!(p.client.count("SubflowTimeoutReinject"), 1);
+    // Recovered, then a new timeout with new data held: marked again.
+    p.client.tcp[0].as_mut().unwrap().timed_out = false;
+    p.client.push(0);
+    let more = stream(50_000, 16);
+    p.client.write(&more);
+    p.client.push(0);
+    p.client.tcp[0].as_mut().unwrap().timed_out = true;
+    p.client.push(0);
+    p.client.collect();
+    assert_eq!(p.client.count("SubflowTimeoutReinject"), 2);
+    p.drive();
+    assert!(p.server.received.len() == data.len() + more.len());
+}
+
+/// With no other subflow to carry it, a subflow's timeout marks nothing:
+/// its own TCP retransmits.
+#[test]
+fn a_lone_subflows_retransmission_timeout_marks_nothing() {
+    let mut p = Pair::connect();
+    let data = stream(50_000, 17);
+    p.client.write(&data);
+    p.client.tcp[0].as_mut().unwrap().stalled = true;
+    p.client.push(0);
+    p.client.tcp[0].as_mut().unwrap().timed_out = true;
+    p.client.push(0);
+    p.client.collect();
+    assert_eq!(p.client.count("SubflowTimeoutReinject"), 0);
+    assert_eq!(p.client.count("Reinjected"), 0);
+    p.client.tcp[0].as_mut().unwrap().stalled = false;
+    p.drive();
+    assert!(p.server.received == data);
+}
+
 #[test]
 fn a_data_ack_beyond_what_was_sent_is_ignored() {
     let mut p = Pair::connect();
@@ -1663,7 +1735,7 @@ fn data_beyond_a_gap_is_not_in_order_and_the_gap_filler_is() {
         srtt_us: 1_000_000,
         cwnd: 10,
         ssthresh: 0,
-        recovering: false,
+        ..PathSample::default()
     };
     p.client.conn.subflow_sample(0, slow, 0);
     let data = stream(4 * MSS as usize, 3);

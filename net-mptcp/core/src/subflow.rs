@@ -79,6 +79,9 @@ pub struct TxSample {
     pub penalized_at_us: Option<u64>,
     /// Its TCP is recovering from a loss (not in the Open state).
     pub recovering: bool,
+    /// Its retransmission timer had fired at the last sample (TCP in the
+    /// Loss state).
+    pub timed_out: bool,
 }
 
 /// A subflow's state in the connection core.

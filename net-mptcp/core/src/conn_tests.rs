@@ -1395,14 +1395,15 @@ fn the_data_level_timer_retransmits_when_data_acks_stop() {
     assert_eq!(p.client.conn.poll_timeout(), None);
 }
 
-#[test]
-fn at_a_data_level_timeout_all_a_stalled_subflow_holds_goes_elsewhere() {
+/// Two subflows (data-level RTO 300 ms); `len` octets written (`seed`)
+/// and mapped onto subflow 0, whose path then stalls (a link down): TCP
+/// keeps them, nothing arrives. Returns the pair, the data and the octets
+/// subflow 0 holds.
+fn stalled_on_first_subflow(len: usize, seed: u8) -> (Pair, Vec<u8>, u64) {
     let mut p = Pair::connect();
     p.client.conn.set_rto(300_000);
     p.join(0x5000, 0x6000);
-    // Several mappings' worth on subflow 0, whose path then stalls (a link
-    // down): TCP keeps them, nothing arrives.
-    let data = stream(300_000, 14);
+    let data = stream(len, seed);
     p.client.write(&data);
     p.client.tcp[0].as_mut().unwrap().stalled = true;
     p.client.push(0);
@@ -1412,6 +1413,13 @@ fn at_a_data_level_timeout_all_a_stalled_subflow_holds_goes_elsewhere() {
         .conn
         .snd_nxt()
         .wrapping_sub(p.client.conn.snd_una());
+    (p, data, held)
+}
+
+#[test]
+fn at_a_data_level_timeout_all_a_stalled_subflow_holds_goes_elsewhere() {
+    // Several mappings' worth held.
+    let (mut p, data, held) = stalled_on_first_subflow(300_000, 14);
     assert!(held > 2 * 65_536, "held {held}");
     // One timeout: all of it is marked, not one mapping, and it goes on
     // subflow 1, never back to the stalled subflow 0 (whose TCP still has
@@ -1431,19 +1439,7 @@ fn at_a_data_level_timeout_all_a_stalled_subflow_holds_goes_elsewhere() {
 /// again after it recovered and timed out anew.
 #[test]
 fn a_subflows_retransmission_timeout_sends_what_it_holds_elsewhere_at_once() {
-    let mut p = Pair::connect();
-    p.client.conn.set_rto(300_000);
-    p.join(0x5000, 0x6000);
-    let data = stream(200_000, 15);
-    p.client.write(&data);
-    p.client.tcp[0].as_mut().unwrap().stalled = true;
-    p.client.push(0);
-    assert!(p.client.emit(0).is_empty());
-    let held = p
-        .client
-        .conn
-        .snd_nxt()
-        .wrapping_sub(p.client.conn.snd_una());
+    let (mut p, data, held) = stalled_on_first_subflow(200_000, 15);
     assert!(held > 0);
     let deadline = p.client.conn.poll_timeout().expect("armed");
     // Its TCP's timer fires well before the data-level one.

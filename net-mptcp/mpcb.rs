@@ -689,18 +689,17 @@ impl Mpcb {
                     cwnd: tcp.snd_cwnd,
                     ssthresh: tcp.snd_ssthresh,
                     recovering: !tcp.ca_open,
-                    timed_out: tcp.ca_loss,
                 };
                 inner.conn.subflow_sample(id, path, now);
-                // The others' retransmission timers, as they are now (a
+                // Every subflow's retransmission timer, as it is now (a
                 // failed subflow's data goes here at once).
                 {
                     let inner = &mut *inner;
-                    for (other, slot) in inner.subflows.iter().enumerate() {
-                        if let Some(slot) = slot.as_ref().filter(|_| other != id as usize) {
+                    for (i, slot) in inner.subflows.iter().enumerate() {
+                        if let Some(slot) = slot {
                             inner
                                 .conn
-                                .subflow_loss_state(other as SubflowId, slot.sk.timed_out());
+                                .subflow_loss_state(i as SubflowId, slot.sk.timed_out());
                         }
                     }
                 }

@@ -94,9 +94,6 @@ pub(crate) struct TcpSnapshot {
     /// Congestion control is in the Open state (`icsk_ca_state`): no
     /// duplicate ACK, SACK, loss recovery or timeout outstanding.
     pub(crate) ca_open: bool,
-    /// Congestion control is in the Loss state: the retransmission timer
-    /// fired and what was in flight is taken as lost.
-    pub(crate) ca_loss: bool,
 }
 
 /// `TCP_CA_Open` and `TCP_CA_Loss` of `enum tcp_ca_state`
@@ -152,7 +149,6 @@ impl TcpSock {
         // completion path.
         unsafe {
             let icsk = tp.cast::<bindings::inet_connection_sock>();
-            let ca_state = bindings::inet_connection_sock::icsk_ca_state_raw(icsk);
             TcpSnapshot {
                 snd_una: core::ptr::read_volatile(&(*tp).snd_una),
                 snd_nxt: core::ptr::read_volatile(&(*tp).snd_nxt),
@@ -176,8 +172,7 @@ impl TcpSock {
                 // TCP_NAGLE_OFF is bit 0 of the 4-bit field (TCP_NAGLE_CORK
                 // is bit 1, and holds segments back like Nagle does).
                 nodelay: (*tp).nonagle() & 0b11 == 0b01,
-                ca_open: ca_state == TCP_CA_OPEN,
-                ca_loss: ca_state == TCP_CA_LOSS,
+                ca_open: bindings::inet_connection_sock::icsk_ca_state_raw(icsk) == TCP_CA_OPEN,
             }
         }
     }

@@ -263,6 +263,15 @@ impl End {
 
     /// Hands subflow `id` what the connection maps onto it.
     fn push(&mut self, id: usize) {
+        if self.tcp[id].is_none() {
+            return;
+        }
+        // As the glue does: every subflow's retransmission timer, as it is.
+        for (other, t) in self.tcp.iter().enumerate() {
+            if let Some(t) = t {
+                self.conn.subflow_loss_state(other as u32, t.timed_out);
+            }
+        }
         let Some(tcp) = self.tcp[id].as_mut() else {
             return;
         };
@@ -273,7 +282,6 @@ impl End {
                 cwnd: tcp.cwnd,
                 ssthresh: tcp.ssthresh,
                 recovering: tcp.recovering,
-                timed_out: tcp.timed_out,
             },
             self.now,
         );

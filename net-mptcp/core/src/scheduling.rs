@@ -40,8 +40,6 @@ pub struct PathSample {
     /// Its TCP is not in the Open state (`icsk_ca_state`): it saw
     /// duplicate ACKs or SACKs, or recovers from a loss or a timeout.
     pub recovering: bool,
-    /// Its retransmission timer fired: TCP is in the Loss state.
-    pub timed_out: bool,
 }
 
 /// Opportunistic retransmission and penalisation (seed 004, section 4.2):
@@ -60,7 +58,6 @@ pub struct Opportunism {
 impl<S: Platform> Connection<S> {
     /// What subflow `id`'s TCP says of its path at `now_us`, for the
     /// scheduler.
-    /// Its `timed_out` goes to [`Connection::subflow_loss_state`].
     pub fn subflow_sample(&mut self, id: SubflowId, path: PathSample, now_us: u64) {
         self.sampled_at_us = now_us;
         if let Some(sf) = self.subflow(id) {
@@ -70,7 +67,6 @@ impl<S: Platform> Connection<S> {
             sample.ssthresh = path.ssthresh;
             sample.recovering = path.recovering;
         }
-        self.subflow_loss_state(id, path.timed_out);
     }
 
     /// Whether subflow `id`'s retransmission timer has fired (its TCP is in
@@ -80,13 +76,10 @@ impl<S: Platform> Connection<S> {
     /// subflow whenever one of them sends: a failed subflow's own pushes
     /// stop when the writer waits for room.
     pub fn subflow_loss_state(&mut self, id: SubflowId, timed_out: bool) {
-        let Some(sf) = self.subflow(id) else {
-            return;
-        };
-        let sample = sf.tx_sample_mut();
-        let first = timed_out && !sample.timed_out;
-        sample.timed_out = timed_out;
-        if first {
+        if self
+            .subflow(id)
+            .is_some_and(|sf| sf.note_timed_out(timed_out))
+        {
             self.subflow_timed_out(id);
         }
     }

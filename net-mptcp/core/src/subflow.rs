@@ -79,9 +79,6 @@ pub struct TxSample {
     pub penalized_at_us: Option<u64>,
     /// Its TCP is recovering from a loss (not in the Open state).
     pub recovering: bool,
-    /// Its retransmission timer had fired at the last sample (TCP in the
-    /// Loss state).
-    pub timed_out: bool,
 }
 
 /// A subflow's state in the connection core.
@@ -89,6 +86,9 @@ pub struct Subflow<S: Platform> {
     stage: Stage,
     /// The scheduler's view of its TCP; `None` before the first sample.
     tx_sample: Option<TxSample>,
+    /// Its retransmission timer had fired at the last look (TCP in the
+    /// Loss state; see `Connection::subflow_loss_state`).
+    timed_out: bool,
     /// How it joined, if it is an additional subflow.
     join: Option<JoinInfo>,
     /// The backup wishes as MP_PRIO changed them since (ours, the peer's).
@@ -126,6 +126,7 @@ impl<S: Platform> Subflow<S> {
         Self {
             stage,
             tx_sample: None,
+            timed_out: false,
             join: None,
             local_backup: None,
             remote_backup: None,
@@ -203,6 +204,14 @@ impl<S: Platform> Subflow<S> {
             self.join_ack_sent = self.join_ack_sent.saturating_add(1);
         }
         self.join_ack_deadline = deadline;
+    }
+
+    /// Records whether its retransmission timer has fired; true if it has
+    /// and had not at the last look.
+    pub(crate) fn note_timed_out(&mut self, timed_out: bool) -> bool {
+        let first = timed_out && !self.timed_out;
+        self.timed_out = timed_out;
+        first
     }
 
     /// The scheduler's view of its TCP, if sampled.

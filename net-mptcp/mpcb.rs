@@ -1180,15 +1180,30 @@ impl Mpcb {
 
     /// The option a segment of subflow `id` carries, if any, and on a
     /// pure ACK the address signal that may go beside it (see
-    /// [`Mpcb::signal_sent`]).
+    /// [`Mpcb::signal_sent`]). `timed_out` is whether the subflow's
+    /// retransmission timer fired: its retransmission at the timeout is
+    /// the first segment to leave in that state, and what the subflow holds
+    /// goes on the others from then on, pushed by the work item, without
+    /// waiting for a push of theirs (they may all be idle, their data
+    /// acknowledged and the data-level window held by the failed subflow).
     pub(crate) fn options_for(
-        &self,
+        self: &Arc<Self>,
         id: SubflowId,
         seg: &SegmentOut,
+        timed_out: bool,
     ) -> (Option<MptcpOption>, Option<MptcpOption>) {
-        let mut inner = self.lock();
-        let option = inner.conn.option_for(id, seg);
-        (option, inner.conn.signal_for(id, seg))
+        let (option, signal, marked) = {
+            let mut inner = self.lock();
+            let marked = inner.conn.subflow_loss_state(id, timed_out);
+            let option = inner.conn.option_for(id, seg);
+            (option, inner.conn.signal_for(id, seg), marked)
+        };
+        if marked {
+            self.push_wanted
+                .fetch_or(!subflow_bit(id), Ordering::AcqRel);
+            self.schedule(todo::PUSH);
+        }
+        (option, signal)
     }
 
     /// The signal from [`Mpcb::options_for`] went on subflow `id`.

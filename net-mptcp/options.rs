@@ -73,7 +73,7 @@ impl TcpHooks for MptcpHooks {
             payload_len: seg.payload_len() as u32,
             rcv_nxt: tcp.snapshot().rcv_nxt,
         };
-        let (option, signal) = ctx.mpcb.options_for(ctx.id, &out);
+        let (option, signal) = ctx.mpcb.options_for(ctx.id, &out, tcp.timed_out());
         let Some(option) = option else {
             return;
         };

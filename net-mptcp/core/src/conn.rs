@@ -1721,14 +1721,16 @@ impl<S: Platform> Connection<S> {
     /// of a second later (it runs from the last DATA_ACK that advanced,
     /// with the RTO of whichever subflow sent last). If the path was only
     /// slow, the peer drops the duplicates. Its own TCP goes on
-    /// retransmitting too.
-    pub(crate) fn subflow_timed_out(&mut self, id: SubflowId) {
+    /// retransmitting too. Returns whether anything was marked.
+    pub(crate) fn subflow_timed_out(&mut self, id: SubflowId) -> bool {
         if self.mode != Mode::Mptcp || !self.established_besides(id) {
-            return;
+            return false;
         }
-        if self.sender.fail_subflow(id) > 0 {
+        let marked = self.sender.fail_subflow(id) > 0;
+        if marked {
             self.count(Counter::SubflowTimeoutReinject);
         }
+        marked
     }
 
     /// Subflow `id` failed or closed with data in flight: what it carried

@@ -1478,6 +1478,29 @@ fn a_subflows_retransmission_timeout_sends_what_it_holds_elsewhere_at_once() {
     assert!(p.server.received.len() == data.len() + more.len());
 }
 
+/// The glue also looks at a subflow as each of its segments leaves: its
+/// retransmission at the timeout is the first such segment. That look says
+/// whether data was marked (the first time only), so that the glue pushes
+/// on the other subflows, which may all be idle, waiting for the DATA_ACK.
+#[test]
+fn a_subflows_retransmission_at_its_timeout_tells_the_others_to_send_once() {
+    let (mut p, data, held) = stalled_on_first_subflow(200_000, 18);
+    assert!(held > 0);
+    let deadline = p.client.conn.poll_timeout().expect("armed");
+    p.client.now = deadline - 250_000;
+    assert!(p.client.conn.subflow_loss_state(0, true));
+    // Its later retransmissions mark nothing more.
+    assert!(!p.client.conn.subflow_loss_state(0, true));
+    p.client.tcp[0].as_mut().unwrap().timed_out = true;
+    p.client.push(1);
+    p.drive();
+    assert!(p.server.received == data);
+    p.client.collect();
+    assert_eq!(p.client.count("SubflowTimeoutReinject"), 1);
+    assert_eq!(p.client.count("DataLevelRetransmit"), 0);
+    assert_eq!(p.client.count("Reinjected"), held as u32);
+}
+
 /// With no other subflow to carry it, a subflow's timeout marks nothing:
 /// its own TCP retransmits.
 #[test]

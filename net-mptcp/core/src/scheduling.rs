@@ -73,15 +73,15 @@ impl<S: Platform> Connection<S> {
     /// the Loss state), as seen now. Seen first (not at the last look),
     /// what the subflow holds goes again elsewhere
     /// ([`Connection::subflow_timed_out`]). The glue looks at every
-    /// subflow whenever one of them sends: a failed subflow's own pushes
-    /// stop when the writer waits for room.
-    pub fn subflow_loss_state(&mut self, id: SubflowId, timed_out: bool) {
-        if self
-            .subflow(id)
+    /// subflow whenever one of them sends (a failed subflow's own pushes
+    /// stop when the writer waits for room), and at a subflow whenever a
+    /// segment of it leaves (its retransmission at the timeout does).
+    /// Returns whether data was marked to go again: the other subflows
+    /// have it to send.
+    pub fn subflow_loss_state(&mut self, id: SubflowId, timed_out: bool) -> bool {
+        self.subflow(id)
             .is_some_and(|sf| sf.note_timed_out(timed_out))
-        {
-            self.subflow_timed_out(id);
-        }
+            && self.subflow_timed_out(id)
     }
 
     /// Switches opportunistic retransmission and penalisation.

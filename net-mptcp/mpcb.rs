@@ -491,7 +491,12 @@ impl Mpcb {
         if what == 0 {
             return;
         }
-        self.pending.fetch_or(what, Ordering::AcqRel);
+        // Whoever set these bits since the work item last took them queued
+        // it, or is about to: it will see ours too. (`todo::ADOPT` alone is
+        // set without queueing, and never passed here.)
+        if self.pending.fetch_or(what, Ordering::AcqRel) & what == what {
+            return;
+        }
         if let Some(queue) = crate::kernel_net::wq::QUEUE.get() {
             // Already queued is fine: one run serves all.
             let _ = queue.queue().enqueue(self.clone());
@@ -667,6 +672,9 @@ impl Mpcb {
         let mut freed = false;
         // Whether a slow subflow is to be penalised.
         let mut penalize = false;
+        // Whether the siblings' Loss states are still to be looked at (once
+        // per push: each costs a look at another socket).
+        let mut siblings = true;
         loop {
             let tcp = sk.snapshot();
             let room = TxRoom {
@@ -692,8 +700,9 @@ impl Mpcb {
                 };
                 inner.conn.subflow_sample(id, path, now);
                 // Every subflow's retransmission timer, as it is now (a
-                // failed subflow's data goes here at once).
-                {
+                // failed subflow's data goes here at once; its own
+                // retransmission also tells, in `options_for`).
+                if core::mem::take(&mut siblings) {
                     let inner = &mut *inner;
                     for (i, slot) in inner.subflows.iter().enumerate() {
                         if let Some(slot) = slot {

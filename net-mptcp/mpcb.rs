@@ -791,6 +791,15 @@ impl Mpcb {
             if full || unsent {
                 sk.writer_waits();
             }
+            if unsent {
+                // And so do the others: each pulls at its next ACK that
+                // frees memory (the scheduler asks an idle one at once,
+                // `take_push_wanted`; one with data in flight waits for
+                // that ACK).
+                for slot in inner.subflows.iter().flatten() {
+                    slot.sk.writer_waits();
+                }
+            }
             if freed {
                 wake.writable = Self::writable(&inner.conn, self.sndbuf.load(Ordering::Relaxed));
             }

@@ -294,6 +294,22 @@ pub fn default_pick(subflows: &[Subflow]) -> Option<usize> {
     lowest_rtt(subflows, usable(subflows))
 }
 
+/// Whether usable subflow `i` is as good a pick for the default scheduler
+/// as [`default_pick`]'s: its RTT at most an eighth above the lowest. Lets
+/// the subflow that asks for data take it, rather than hand it to another
+/// of (nearly) the same RTT, whose RTT differs by noise.
+pub fn near_lowest_rtt(subflows: &[Subflow], i: usize) -> bool {
+    let set = usable(subflows);
+    if !set.contains(i) || i >= subflows.len() {
+        return false;
+    }
+    let Some(best) = lowest_rtt(subflows, set) else {
+        return false;
+    };
+    let lowest = u64::from(subflows[best].srtt_us);
+    u64::from(subflows[i].srtt_us) <= lowest + lowest / 8
+}
+
 /// The redundant scheduler: every usable subflow.
 pub fn redundant_set(subflows: &[Subflow]) -> Selection {
     usable(subflows)
@@ -1006,6 +1022,31 @@ mod tests {
         assert_eq!(RoundRobin::new().pick(&v), None);
         v[63] = v[65];
         assert_eq!(default_pick(&v), Some(63));
+    }
+
+    #[test]
+    fn near_lowest_rtt_is_within_an_eighth_of_the_lowest_among_the_usable() {
+        let sf = |id, srtt_us| Subflow {
+            srtt_us,
+            cwnd: 10,
+            mss: 1000,
+            wnd_space: 1,
+            ..Subflow::new(id)
+        };
+        let mut v = std::vec![sf(0, 8_000), sf(1, 9_000), sf(2, 9_001), sf(3, 7_000)];
+        // The fastest (3) cannot send: 0 is the lowest usable.
+        v[3].in_flight = 10;
+        assert_eq!(default_pick(&v), Some(0));
+        assert!(near_lowest_rtt(&v, 0));
+        // 9000 = 8000 + 8000 / 8; 9001 is above.
+        assert!(near_lowest_rtt(&v, 1));
+        assert!(!near_lowest_rtt(&v, 2));
+        // Not usable; no such subflow.
+        assert!(!near_lowest_rtt(&v, 3));
+        assert!(!near_lowest_rtt(&v, 4));
+        // A backup is not usable while a non-backup is.
+        v[1].backup = true;
+        assert!(!near_lowest_rtt(&v, 1));
     }
 
     // ---- Naive references ----

@@ -288,13 +288,30 @@ impl<S: Platform> Connection<S> {
         // state only if the data goes now: a pick of another subflow is
         // asked again when that one asks.
         let mut scheduler = self.scheduler;
+        // The default scheduler leaves new data on the subflow that asks if
+        // it is nearly as fast as the fastest: handing it to another costs
+        // a push from the work item, and among subflows of one path (RTTs
+        // apart by noise) that was 9 pushes in 10 (8 subflows on one path,
+        // 189 thousand requests in 8 s).
+        if matches!(scheduler, AnyScheduler::Default(_)) {
+            let asking = snaps[..n].iter().position(|s| s.id == id);
+            if asking.is_some_and(|i| sched::near_lowest_rtt(&snaps[..n], i)) {
+                self.push_wanted &= !(1 << id);
+                return true;
+            }
+        }
         let chosen = scheduler.select(&snaps[..n], &conn);
         let mut here = false;
         for index in chosen {
             let pick = snaps[index].id;
             if pick == id {
                 here = true;
-            } else {
+            } else if snaps[index].in_flight == 0 {
+                // An idle subflow has no ACK coming to make it ask: it is
+                // pushed on. One with data in flight asks at its next ACK
+                // (a push from the work item for each would cost more than
+                // the data it carries sooner: 8 subflows of one path asked
+                // for 163 thousand in 8 s).
                 self.push_wanted |= 1 << pick;
             }
         }

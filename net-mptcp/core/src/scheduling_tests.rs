@@ -35,6 +35,27 @@ fn the_slower_subflow_asking_leaves_the_data_to_the_faster_one() {
     assert_eq!(p.client.conn.take_push_wanted(), 0);
 }
 
+/// With RTTs an eighth apart or less (subflows of one path), the subflow
+/// that asks keeps the data: no push is asked of the other, which would
+/// cost a round through the work item.
+#[test]
+fn a_subflow_nearly_as_fast_as_the_fastest_keeps_the_data_it_asks_for() {
+    let mut p = two_paths(false);
+    p.client.tcp[0].as_mut().unwrap().srtt_us = 11_000;
+    // Subflow 1's RTT sampled (nothing to send yet).
+    p.client.push(1);
+    p.client.write(&stream(10_000, 35));
+    p.client.push(0);
+    assert_eq!(p.client.tcp[0].as_ref().unwrap().queue.len(), 10_000);
+    assert_eq!(p.client.conn.take_push_wanted(), 0);
+    // A quarter slower: the faster one is asked.
+    p.client.tcp[0].as_mut().unwrap().srtt_us = 12_500;
+    p.client.write(&stream(10_000, 36));
+    p.client.push(0);
+    assert_eq!(p.client.tcp[0].as_ref().unwrap().queue.len(), 10_000);
+    assert_eq!(p.client.conn.take_push_wanted(), 1 << 1);
+}
+
 #[test]
 fn data_spills_to_the_slower_subflow_when_the_faster_one_is_full() {
     let mut p = two_paths(false);

@@ -131,13 +131,15 @@ fi
 if part paths; then
 p_secs=${PATHS_SECONDS:-15}
 p_rounds=${PATHS_ROUNDS:-1}
+# PATHS_SCENARIOS: some of paths.sh's scenarios (default all five).
+p_scenarios=${PATHS_SCENARIOS:-}
 # 33 runs, each SECONDS plus set-up.
 p_timeout=$((33 * (p_secs + 12) + 300))
 for r in $(seq 1 "$p_rounds"); do
 	"$REPO/qemu/vm" --kernel bench --ko "$ko" --no-kmemleak --timeout $p_timeout \
-		--out "$results/dut-paths-$r" -- "$REPO/qemu/bench/paths.sh" dut "$p_secs"
+		--out "$results/dut-paths-$r" -- "$REPO/qemu/bench/paths.sh" dut "$p_secs" $p_scenarios
 	"$REPO/qemu/vm" --kernel peer --no-kmemleak --timeout $p_timeout \
-		--out "$results/peer-paths-$r" -- "$REPO/qemu/bench/paths.sh" peer "$p_secs"
+		--out "$results/peer-paths-$r" -- "$REPO/qemu/bench/paths.sh" peer "$p_secs" $p_scenarios
 done
 cat "$results"/*-paths-*/output.txt | grep '^PATHS' >"$results/paths-runs.txt" || true
 /usr/bin/python3 "$REPO/scripts/paths-report.py" "$results" "$p_secs"

@@ -1172,13 +1172,15 @@ impl Mpcb {
         let mut wake = Wake::default();
         let mut inner = self.lock();
         let freed = inner.conn.handle_segment(id, seg, &tcp, scaled, ktime_us());
-        if tcp.accepts(seg) {
-            // What TCP will take as acknowledged is never sent again: its
-            // mappings can go (so that they do not pile up while the
-            // application writes little).
-            if let Some(sf) = inner.conn.subflow(id) {
-                sf.acked(seg.ack);
-            }
+        // What TCP took as acknowledged (its snd_una as this segment came)
+        // is never sent again: its mappings can go, so that they do not
+        // pile up while the application writes little. Not up to this
+        // segment's ACK: TCP may send before it processes that ACK (the
+        // segment waits in the backlog while the socket's user holds it),
+        // and a retransmission below it went without its mapping (an
+        // 8-octet DSS on data, seen once in `mptcp_conformance`).
+        if let Some(sf) = inner.conn.subflow(id) {
+            sf.acked(t.snd_una);
         }
         if freed {
             let offset = inner.conn.snd_una().wrapping_sub(inner.conn.local().idsn);

@@ -796,8 +796,10 @@ impl Mpcb {
                 // frees memory (the scheduler asks an idle one at once,
                 // `take_push_wanted`; one with data in flight waits for
                 // that ACK).
-                for slot in inner.subflows.iter().flatten() {
-                    slot.sk.writer_waits();
+                for (i, slot) in inner.subflows.iter().enumerate() {
+                    if let Some(slot) = slot.as_ref().filter(|_| i != id as usize) {
+                        slot.sk.writer_waits();
+                    }
                 }
             }
             if freed {

@@ -92,6 +92,12 @@ path_bytes() {
 two_paths_signalled() {
 	topo_create 2 >/dev/null || { echo "topology failed"; exit 1; }
 	srv=${TOPO_SRV_ADDR[1]}
+	second_path_signalled
+}
+
+# second_path_signalled: two_paths_signalled's endpoint and limits (also to
+# restore them after a scenario that changed them).
+second_path_signalled() {
 	ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
 	ip -n cli mptcp limits set subflow 1 add_addr_accepted 1
 	ip -n srv mptcp limits set subflow 1 add_addr_accepted 0

@@ -148,9 +148,7 @@ for scen in "${scenarios[@]}"; do
 		# scenarios after this one (PATHS_SCENARIOS may put it first).
 		ip -n cli mptcp endpoint flush
 		for k in 2 3 4 5 6 7 8; do ip -n cli addr del "10.1.1.$k/24" dev c1; done
-		ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
-		ip -n cli mptcp limits set subflow 1 add_addr_accepted 1
-		ip -n srv mptcp limits set subflow 1 add_addr_accepted 0
+		second_path_signalled
 		;;
 	*) echo "# unknown scenario $scen" ;;
 	esac

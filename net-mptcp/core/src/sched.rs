@@ -300,7 +300,8 @@ pub fn default_pick(subflows: &[Subflow]) -> Option<usize> {
 /// of (nearly) the same RTT, whose RTT differs by noise.
 pub fn near_lowest_rtt(subflows: &[Subflow], i: usize) -> bool {
     let set = usable(subflows);
-    if !set.contains(i) || i >= subflows.len() {
+    // (The usable set holds only indices of `subflows`.)
+    if !set.contains(i) {
         return false;
     }
     let Some(best) = lowest_rtt(subflows, set) else {

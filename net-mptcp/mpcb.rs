@@ -195,6 +195,18 @@ pub(crate) struct Orphaned {
     pub(crate) callbacks: Option<Callbacks<SubflowCtx>>,
 }
 
+/// What a writer may do, from [`Mpcb::write_room`].
+pub(crate) enum WriteRoom {
+    /// Fallen back, and all written before went to TCP: the rest goes
+    /// straight to it.
+    Passthrough,
+    /// The write side is shut (our DATA_FIN is queued).
+    Shut,
+    /// `room` bytes may be queued; if there is room, `spare` is a tree node
+    /// kept for reuse (see [`Mpcb::frag_slot`]).
+    Open { room: u64, spare: Option<FragSlot> },
+}
+
 /// What packet processing and system calls share: under [`Mpcb::inner`].
 pub(crate) struct Inner {
     /// The connection core.
@@ -474,11 +486,12 @@ impl Mpcb {
     }
 
     /// A send buffer node for [`Mpcb::append`] (process context).
-    pub(crate) fn frag_slot(&self) -> Result<FragSlot> {
+    /// `spare` is one [`Mpcb::write_room`] handed out, used if there is one.
+    pub(crate) fn frag_slot(&self, spare: Option<FragSlot>) -> Result<FragSlot> {
         if self.inject_failure() {
             return Err(ENOMEM);
         }
-        SendBuf::slot()
+        spare.map_or_else(SendBuf::slot, Ok)
     }
 
     /// Takes the connection's lock (see the lock order).
@@ -512,6 +525,13 @@ impl Mpcb {
     /// `Connection::passthrough`).
     pub(crate) fn passthrough(&self) -> bool {
         self.lock().conn.passthrough()
+    }
+
+    /// The connection's mode and whether the application's calls go straight
+    /// to the subflow, in one look.
+    pub(crate) fn mode_passthrough(&self) -> (Mode, bool) {
+        let inner = self.lock();
+        (inner.conn.mode(), inner.conn.passthrough())
     }
 
     // --- subflows and the master --------------------------------------
@@ -609,10 +629,24 @@ impl Mpcb {
 
     // --- sending ------------------------------------------------------
 
-    /// Room in a send buffer of `sndbuf` bytes.
-    pub(crate) fn send_space(&self, sndbuf: u64) -> u64 {
+    /// What a writer with a send buffer of `sndbuf` bytes may do, in one
+    /// look at the connection (see [`WriteRoom`]).
+    pub(crate) fn write_room(&self, sndbuf: u64) -> WriteRoom {
         self.sndbuf.store(sndbuf, Ordering::Relaxed);
-        self.lock().conn.send_space(sndbuf)
+        let mut inner = self.lock();
+        if inner.conn.passthrough() {
+            return WriteRoom::Passthrough;
+        }
+        if inner.conn.write_shut() {
+            return WriteRoom::Shut;
+        }
+        let room = inner.conn.send_space(sndbuf);
+        let spare = if room > 0 {
+            inner.sndbuf.take_spare()
+        } else {
+            None
+        };
+        WriteRoom::Open { room, spare }
     }
 
     /// Whether a writer that waits for room in a send buffer of `sndbuf`
@@ -1084,12 +1118,23 @@ impl Mpcb {
         (inner.conn.readable(), inner.conn.at_eof())
     }
 
+    /// What a reader that found nothing to take looks at, in one look:
+    /// whether the reader is at the end of the stream, and the mode.
+    pub(crate) fn read_state(&self) -> (bool, Mode) {
+        let inner = self.lock();
+        (inner.conn.at_eof(), inner.conn.mode())
+    }
+
     /// Moves what waits on the subflows (the reader made room, or memory
     /// came back), taking each one's lock in turn (process context).
-    pub(crate) fn receive_all(self: &Arc<Self>, rcvbuf: u32) {
+    /// Returns whether any subflow had data waiting.
+    pub(crate) fn receive_all(self: &Arc<Self>, rcvbuf: u32) -> bool {
         // (Set under the subflow's lock by `receive`, which runs for every
         // arrival: a subflow whose bit is clear holds nothing.)
         let waiting = self.rx_waiting.load(Ordering::Acquire);
+        if waiting == 0 {
+            return false;
+        }
         for (id, sk) in self.subflow_socks(waiting).iter().enumerate() {
             let (id, Some(sk)) = (id as SubflowId, sk) else {
                 continue;
@@ -1099,6 +1144,7 @@ impl Mpcb {
                 self.receive(id, guard.locked(), rcvbuf, true);
             }
         }
+        true
     }
 
     /// Sets each subflow's shadow charge ([`Slot::shadow`]) to what the
@@ -1122,7 +1168,7 @@ impl Mpcb {
     /// after a read ([`TcpSock::ack_due_after_read`]): the one it held back
     /// while the reader lagged, or one that tells the peer the window grew.
     pub(crate) fn reader_done(self: &Arc<Self>, rcvbuf: u32) {
-        self.receive_all(rcvbuf);
+        let _ = self.receive_all(rcvbuf);
         let mut reopened = 0u32;
         {
             let mut inner = self.lock();

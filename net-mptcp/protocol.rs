@@ -29,7 +29,7 @@ use crate::kernel_net::{
     user::{MsgHdr, PollTable, SockAddr, UserOptLen, UserOptVal},
 };
 use crate::keys;
-use crate::mpcb::{Mpcb, Orphaned};
+use crate::mpcb::{Mpcb, Orphaned, WriteRoom};
 use crate::mptcp_core::conn::Mode;
 use crate::mptcp_core::sched::Scheduler;
 use crate::options::{unhook, AF_OPS};
@@ -272,14 +272,16 @@ impl MptcpSock {
     /// turns out to be MPTCP, or the other way round.
     fn settled_passthrough(&self, m: &Master<'_, Mptcp>, timeo: &mut c_long) -> Result<bool> {
         let sub = self.first.sk();
-        if self.mpcb.mode() == Mode::Handshake && sub.state() == state::SYN_SENT {
-            let mut lock = m.sk().lock();
-            lock.wait(timeo, |_| {
-                self.mpcb.mode() != Mode::Handshake
-                    || sub.state() != state::SYN_SENT
-                    || sub.error() != 0
-            })?;
+        let (mode, passthrough) = self.mpcb.mode_passthrough();
+        if mode != Mode::Handshake || sub.state() != state::SYN_SENT {
+            return Ok(passthrough);
         }
+        let mut lock = m.sk().lock();
+        lock.wait(timeo, |_| {
+            self.mpcb.mode() != Mode::Handshake
+                || sub.state() != state::SYN_SENT
+                || sub.error() != 0
+        })?;
         Ok(self.mpcb.passthrough())
     }
 
@@ -610,7 +612,9 @@ impl StreamOps for Mptcp {
             if copied >= len {
                 break Ok(());
             }
-            if st.mpcb.passthrough() {
+            let (_, sndbuf) = st.buf_sizes(m.sk());
+            let look = st.mpcb.write_room(sndbuf);
+            if let WriteRoom::Passthrough = look {
                 // Fallen back and all written before went to TCP: the rest
                 // goes straight to it.
                 drop(lock);
@@ -625,11 +629,10 @@ impl StreamOps for Mptcp {
             if err != 0 {
                 break Err(Error::from_errno(-err));
             }
-            if st.mpcb.lock().conn.write_shut() {
-                break Err(m.pipe_error(flags));
-            }
-            let (_, sndbuf) = st.buf_sizes(m.sk());
-            let room = st.mpcb.send_space(sndbuf) as usize;
+            let (room, spare) = match look {
+                WriteRoom::Open { room, spare } => (room as usize, spare),
+                _ => break Err(m.pipe_error(flags)),
+            };
             if room == 0 {
                 // (Before the last look at the room, in `can_write`: a
                 // DATA_ACK in between sees the mark and wakes us.)
@@ -652,7 +655,7 @@ impl StreamOps for Mptcp {
             // taken from the application. Without memory a blocking writer
             // waits for some, as TCP's `sk_stream_wait_memory` does; a
             // non-blocking one gets EAGAIN (or the count queued so far).
-            let frag = st.mpcb.frag_slot().and_then(|slot| {
+            let frag = st.mpcb.frag_slot(spare).and_then(|slot| {
                 Ok((
                     slot,
                     PageFrag::copy_from_msg(&lock, msg, (len - copied).min(room))?,
@@ -729,14 +732,14 @@ impl StreamOps for Mptcp {
                 continue;
             }
             // What waits on the subflows (the buffer was full), moved now.
-            st.mpcb.receive_all(rcvbuf as u32);
-            if st.take(len - copied)? > 0 {
+            if st.mpcb.receive_all(rcvbuf as u32) && st.take(len - copied)? > 0 {
                 continue;
             }
-            if st.mpcb.readable().1 || m.sk().shutdown_bits() & RCV_SHUTDOWN != 0 {
+            let (eof, mode) = st.mpcb.read_state();
+            if eof || m.sk().shutdown_bits() & RCV_SHUTDOWN != 0 {
                 break;
             }
-            if st.mpcb.mode() != Mode::Mptcp {
+            if mode != Mode::Mptcp {
                 // Fallen back: the rest comes from the subflow, next call.
                 break;
             }

@@ -30,6 +30,9 @@ pub(crate) struct SendBuf {
     start: u64,
     /// The offset after the last byte written.
     end: u64,
+    /// A node kept from an append that extended the last fragment, or from
+    /// a fragment freed, for the next append.
+    spare: Option<FragSlot>,
 }
 
 impl SendBuf {
@@ -39,6 +42,7 @@ impl SendBuf {
             tree: RBTree::new(),
             start,
             end: start,
+            spare: None,
         }
     }
 
@@ -47,24 +51,39 @@ impl SendBuf {
         RBTreeNodeReservation::new(GFP_KERNEL)
     }
 
+    /// A node kept for reuse, if there is one (see [`SendBuf::slot`]).
+    pub(crate) fn take_spare(&mut self) -> Option<FragSlot> {
+        self.spare.take()
+    }
+
     /// The bytes kept.
     pub(crate) fn bytes(&self) -> u64 {
         self.end - self.start
     }
 
     /// Appends `frag`: its bytes take the next offsets. A fragment that
-    /// continues the last one in the same page extends it (and `slot` goes
-    /// unused).
+    /// continues the last one in the same page extends it (and `slot` is
+    /// kept for a later append).
     pub(crate) fn append(&mut self, frag: PageFrag, slot: FragSlot) {
         let len = u64::from(frag.len());
         let frag = match self.tree.cursor_back() {
             Some(mut last) => last.current_mut().1.try_extend(frag).err(),
             None => Some(frag),
         };
-        if let Some(frag) = frag {
-            self.tree.insert(slot.into_node(self.end, frag));
+        match frag {
+            Some(frag) => {
+                self.tree.insert(slot.into_node(self.end, frag));
+            }
+            None => self.keep_spare(slot),
         }
         self.end += len;
+    }
+
+    /// Keeps `slot` for a later append, unless one is kept already.
+    fn keep_spare(&mut self, slot: FragSlot) {
+        if self.spare.is_none() {
+            self.spare = Some(slot);
+        }
     }
 
     /// References to the pages of the bytes `[from, from + len)`, as many as
@@ -139,7 +158,9 @@ impl SendBuf {
             if key + u64::from(frag.len()) > offset {
                 break;
             }
-            first.remove_current();
+            let (_, node) = first.remove_current();
+            // (The fragment's page reference goes here, the node stays.)
+            self.keep_spare(node.into_reservation());
         }
         self.start = offset;
         freed

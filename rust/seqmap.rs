@@ -8,12 +8,22 @@ use kernel::{
     rbtree::{RBTree, RBTreeNodeReservation},
 };
 
+/// Tree nodes kept for reuse after a removal, per map: a connection's maps
+/// gain and lose about one entry per segment, and a node taken back from
+/// the last removal spares the allocator a round trip each time.
+const SPARE_NODES: usize = 4;
+
 /// A [`SeqMap`] on `kernel::rbtree`, allocating nodes with the gfp flags of
 /// the context it is used in.
+///
+/// Values are stored as `Some(value)`: a removal takes the value out and
+/// keeps the node's allocation (a `None` left in it is dropped in place),
+/// for the next insertion.
 pub(crate) struct RbSeqMap<V> {
-    tree: RBTree<u64, V>,
+    tree: RBTree<u64, Option<V>>,
     len: usize,
     flags: Flags,
+    spare: [Option<RBTreeNodeReservation<u64, Option<V>>>; SPARE_NODES],
 }
 
 impl<V> RbSeqMap<V> {
@@ -24,6 +34,7 @@ impl<V> RbSeqMap<V> {
             tree: RBTree::new(),
             len: 0,
             flags,
+            spare: [const { None }; SPARE_NODES],
         }
     }
 
@@ -32,7 +43,18 @@ impl<V> RbSeqMap<V> {
     /// then borrow from the tree.
     fn entry(&mut self, key: Option<u64>) -> Option<(u64, &mut V)> {
         let key = key?;
-        self.tree.get_mut(&key).map(|v| (key, v))
+        self.tree
+            .get_mut(&key)
+            .and_then(Option::as_mut)
+            .map(|v| (key, v))
+    }
+
+    /// A node for an insertion: a spare one, or a new allocation.
+    fn reservation(&mut self) -> Option<RBTreeNodeReservation<u64, Option<V>>> {
+        self.spare
+            .iter_mut()
+            .find_map(Option::take)
+            .or_else(|| RBTreeNodeReservation::new(self.flags).ok())
     }
 }
 
@@ -44,10 +66,10 @@ impl<V> Default for RbSeqMap<V> {
 
 impl<V> SeqMap<V> for RbSeqMap<V> {
     fn insert(&mut self, key: u64, value: V) -> Result<(), V> {
-        let Ok(reservation) = RBTreeNodeReservation::new(self.flags) else {
+        let Some(reservation) = self.reservation() else {
             return Err(value);
         };
-        let old = self.tree.insert(reservation.into_node(key, value));
+        let old = self.tree.insert(reservation.into_node(key, Some(value)));
         debug_assert!(old.is_none(), "SeqMap::insert on a present key");
         if old.is_none() {
             self.len += 1;
@@ -56,9 +78,14 @@ impl<V> SeqMap<V> for RbSeqMap<V> {
     }
 
     fn remove(&mut self, key: u64) -> Option<V> {
-        let value = self.tree.remove(&key);
-        if value.is_some() {
-            self.len -= 1;
+        let mut entry = self.tree.find_mut(&key)?;
+        let value = entry.get_mut().take();
+        let node = entry.remove_node();
+        self.len -= 1;
+        // The node's `None` is dropped in place; its allocation is kept if
+        // there is a free spare slot.
+        if let Some(slot) = self.spare.iter_mut().find(|slot| slot.is_none()) {
+            *slot = Some(node.into_reservation());
         }
         value
     }

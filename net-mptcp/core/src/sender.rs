@@ -112,6 +112,11 @@ pub struct Sender<M: SeqMap<SentEntry>> {
     snd_nxt: u64,
     /// The offset from `idsn` of the DATA_FIN, once sent.
     data_fin: Option<u64>,
+    /// Whether a record may await reinjection: set when a subflow fails,
+    /// cleared by a look from `snd_una` that finds none. Spares the look,
+    /// a walk over every record in flight, to each transmission on
+    /// subflows that all work.
+    maybe_reinjecting: bool,
 }
 
 impl<M: SeqMap<SentEntry>> Sender<M> {
@@ -125,6 +130,7 @@ impl<M: SeqMap<SentEntry>> Sender<M> {
             snd_una: 1,
             snd_nxt: 1,
             data_fin: None,
+            maybe_reinjecting: false,
         }
     }
 
@@ -345,6 +351,7 @@ impl<M: SeqMap<SentEntry>> Sender<M> {
         let mut cursor = self.map.first();
         while let Some((key, entry)) = cursor {
             if entry.subflow == Some(subflow) {
+                self.maybe_reinjecting = true;
                 entry.subflow = None;
                 entry.avoid = subflow_bit(subflow);
                 let end = key.saturating_add(entry.len);
@@ -367,19 +374,38 @@ impl<M: SeqMap<SentEntry>> Sender<M> {
     /// [`Sender::next_range`]. The scheduler resends it on a working subflow
     /// and records that with [`Sender::resend`].
     pub fn next_reinjection(&mut self, from: u64) -> Option<SentRange> {
-        self.find_range(from, |entry| entry.subflow.is_none())
+        self.find_reinjection(from, 0)
     }
 
     /// As [`Sender::next_reinjection`], for `subflow` to send: the ranges
     /// taken from it (it failed or stalled with them) are left to others.
     pub fn next_reinjection_for(&mut self, from: u64, subflow: SubflowId) -> Option<SentRange> {
-        let bit = subflow_bit(subflow);
-        self.find_range(from, |entry| {
-            entry.subflow.is_none() && entry.avoid & bit == 0
-        })
+        self.find_reinjection(from, subflow_bit(subflow))
     }
 
-    fn find_range(&mut self, from: u64, wanted: impl Fn(&SentEntry) -> bool) -> Option<SentRange> {
+    /// The first range awaiting reinjection at or after `from` whose
+    /// `avoid` bits have none of `avoid`.
+    fn find_reinjection(&mut self, from: u64, avoid: u8) -> Option<SentRange> {
+        if !self.maybe_reinjecting {
+            return None;
+        }
+        let whole = !seq::before64(self.snd_una(), from);
+        let mut awaiting = false;
+        let found = self.find_range(from, |entry| {
+            awaiting |= entry.subflow.is_none();
+            entry.subflow.is_none() && entry.avoid & avoid == 0
+        });
+        if found.is_none() && whole && !awaiting {
+            self.maybe_reinjecting = false;
+        }
+        found
+    }
+
+    fn find_range(
+        &mut self,
+        from: u64,
+        mut wanted: impl FnMut(&SentEntry) -> bool,
+    ) -> Option<SentRange> {
         let from = if seq::before64(from, self.snd_una()) {
             self.snd_una
         } else {

@@ -725,7 +725,9 @@ impl Mpcb {
             let planned = {
                 let mut inner = self.lock();
                 let now = ktime_us();
-                inner.conn.set_rto(jiffies_to_us(u64::from(tcp.rto)));
+                inner
+                    .conn
+                    .set_subflow_rto(id, jiffies_to_us(u64::from(tcp.rto)));
                 let path = PathSample {
                     srtt_us: tcp.srtt_us,
                     cwnd: tcp.snd_cwnd,

@@ -522,7 +522,11 @@ pub struct Connection<S: Platform> {
     /// The data-level retransmission timer: its deadline (µs), the timeout
     /// it was armed with, and `snd_una` when it was armed.
     rto_deadline: Option<u64>,
+    /// The timeout when the subflow holding the oldest data in flight is
+    /// not known: the RTO given last.
     rto_us: u64,
+    /// Each subflow's own RTO, as its TCP last gave it (0: not known).
+    subflow_rto_us: [u64; MAX_SUBFLOWS],
     /// Timeouts in a row without progress (exponential backoff).
     rto_backoff: u32,
     events: Events,
@@ -622,6 +626,7 @@ impl<S: Platform> Connection<S> {
             sampled_at_us: 0,
             rto_deadline: None,
             rto_us: MIN_RTO_US,
+            subflow_rto_us: [0; MAX_SUBFLOWS],
             rto_backoff: 0,
             events: Events::new(),
             counts: [0; COUNTERS],
@@ -1033,8 +1038,8 @@ impl<S: Platform> Connection<S> {
                     // ACKs of a subflow that carries nothing new must not
                     // hold the timer off.)
                     self.rto_backoff = 0;
-                    self.rto_deadline =
-                        (self.sender.in_flight() > 0).then(|| now_us.saturating_add(self.rto_us));
+                    self.rto_deadline = (self.sender.in_flight() > 0)
+                        .then(|| now_us.saturating_add(self.data_rto_us()));
                 }
                 progress
             }
@@ -1691,6 +1696,9 @@ impl<S: Platform> Connection<S> {
         if let Some(slot) = self.subflows.get_mut(id as usize) {
             *slot = None;
         }
+        if let Some(rto) = self.subflow_rto_us.get_mut(id as usize) {
+            *rto = 0;
+        }
     }
 
     /// The initial subflow closed while another carries data: the
@@ -1751,9 +1759,35 @@ impl<S: Platform> Connection<S> {
         self.rto_us = rto_us.clamp(MIN_RTO_US, MAX_RTO_US);
     }
 
+    /// Subflow `id`'s TCP RTO is `rto_us`: the timeout for the data it
+    /// holds (see [`Connection::data_rto_us`]), and the one for data whose
+    /// holder is not known, as [`Connection::set_rto`].
+    pub fn set_subflow_rto(&mut self, id: SubflowId, rto_us: u64) {
+        self.set_rto(rto_us);
+        if let Some(slot) = self.subflow_rto_us.get_mut(id as usize) {
+            *slot = self.rto_us;
+        }
+    }
+
+    /// The data-level timeout: the RTO of the subflow that carried the
+    /// oldest octets not DATA_ACKed, whose DATA_ACK cannot come sooner
+    /// (a subflow with a long queue has a long RTO: the timeout of a fast
+    /// one would send its octets again each time they are on the way);
+    /// the RTO given last if that subflow's is not known (the octets await
+    /// reinjection, or no subflow gave its RTO).
+    fn data_rto_us(&mut self) -> u64 {
+        let una = self.sender.snd_una();
+        self.sender
+            .next_range(una)
+            .and_then(|range| range.subflow)
+            .and_then(|id| self.subflow_rto_us.get(id as usize).copied())
+            .filter(|&rto| rto > 0)
+            .unwrap_or(self.rto_us)
+    }
+
     fn arm_rto(&mut self, now_us: u64) {
         if self.rto_deadline.is_none() {
-            self.rto_deadline = Some(now_us.saturating_add(self.rto_us));
+            self.rto_deadline = Some(now_us.saturating_add(self.data_rto_us()));
         }
     }
 
@@ -1802,7 +1836,7 @@ impl<S: Platform> Connection<S> {
         self.count(Counter::DataLevelRetransmit);
         self.rto_backoff = (self.rto_backoff + 1).min(16);
         let timeout = self
-            .rto_us
+            .data_rto_us()
             .saturating_mul(1 << self.rto_backoff.min(8))
             .min(MAX_RTO_US);
         self.rto_deadline = Some(now_us.saturating_add(timeout));

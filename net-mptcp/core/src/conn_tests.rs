@@ -1403,6 +1403,36 @@ fn the_data_level_timer_retransmits_when_data_acks_stop() {
     assert_eq!(p.client.conn.poll_timeout(), None);
 }
 
+/// The octets a slow subflow (a long queue, RTO 1.2 s) carries are not
+/// sent again at the RTO of a fast one, which gave its RTO last: the
+/// data-level timeout is that of the subflow holding the oldest octets.
+#[test]
+fn the_data_level_timeout_is_that_of_the_subflow_holding_the_oldest_data() {
+    let mut p = Pair::connect();
+    p.join(0x7000, 0x8000);
+    p.client.conn.set_subflow_rto(1, 1_200_000);
+    p.client.conn.set_subflow_rto(0, 300_000);
+    let data = stream(3_000, 16);
+    p.client.write(&data);
+    // The slow path holds it, on the way.
+    p.client.tcp[1].as_mut().unwrap().stalled = true;
+    p.client.push(1);
+    assert!(p.client.emit(1).is_empty());
+    assert!(p.client.conn.snd_nxt() != p.client.conn.snd_una());
+    let deadline = p.client.conn.poll_timeout().expect("armed");
+    assert_eq!(deadline, 1_200_000);
+    // At the fast subflow's RTO nothing is due.
+    p.client.now = 300_000;
+    assert!(!p.client.conn.handle_timeout(300_000));
+    assert_eq!(p.client.count("DataLevelRetransmit"), 0);
+    // It arrives late, once.
+    p.client.tcp[1].as_mut().unwrap().stalled = false;
+    p.drive();
+    assert_eq!(p.server.received, data);
+    assert_eq!(p.server.count("DuplicateData"), 0);
+    assert_eq!(p.client.conn.poll_timeout(), None);
+}
+
 /// Two subflows (data-level RTO 300 ms); `len` octets written (`seed`)
 /// and mapped onto subflow 0, whose path then stalls (a link down): TCP
 /// keeps them, nothing arrives. Returns the pair, the data and the octets

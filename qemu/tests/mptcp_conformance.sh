@@ -84,7 +84,10 @@ done
 # --- a listener and MP_CAPABLE it must ignore ------------------------------
 # The crafting end owns no socket for these connections: its kernel's RSTs go.
 cli iptables -A OUTPUT -p tcp --tcp-flags RST RST -j DROP
-srv timeout 300 python3 -S -c '
+# (Not through the srv function: its subshell would be $!, and killing it
+# would leave the listener running after the namespaces are gone, holding
+# the module until its timeout.)
+ip netns exec srv timeout 300 python3 -S -c '
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

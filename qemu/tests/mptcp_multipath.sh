@@ -186,7 +186,9 @@ expect_mib cli MPJoinSynAckRx -eq 0
 
 # A join for a token nobody has: refused with a RST, counted.
 no_token=$(mib srv MPJoinNoTokenFound)
-srv timeout 120 python3 -S "$here/xfer.py" serve --port 44999 --mptcp --recv 0 >/dev/null 2>&1 &
+# (ip netns exec itself, not the srv function's subshell, is $!: see
+# mptcp_conformance.sh.)
+ip netns exec srv timeout 120 python3 -S "$here/xfer.py" serve --port 44999 --mptcp --recv 0 >/dev/null 2>&1 &
 spid=$!
 for _ in $(seq 1 100); do srv ss -ltn | grep -q ':44999 ' && break; sleep 0.2; done
 r=$(cli python3 "$here/craft.py" join-syn --dst "${TOPO_SRV_ADDR[1]}" --dport 44999 --token 0x12345678)

@@ -126,7 +126,10 @@
 //!   1e-6) once `N >= 1000 T` (asserted: 0.2% against the reference);
 //! - OLIA's rate `1 / T` ([`olia_step`]): within `1e-8 * (|first term| +
 //!   |alpha_r / cwnd_r|) + 2^-22 * |delta|` of the exact change `delta`
-//!   (measured 1e-10 of the terms), with the right sign; changes below one
+//!   (measured 1e-10 of the terms), with the right sign; when `alpha_r = 0`
+//!   the first term alone is computed as LIA's threshold, within LIA's 1e-6
+//!   relative (a proptest found 2.7e-7 with seven paths of RTTs from 1 us
+//!   to 1 s, beyond the 2^-22 above); changes below one
 //!   segment per 2^32 ACKs are not applied ([`AckThreshold::NEVER`]-like
 //!   thresholds never fire), and at most one segment per ACK is.
 //!
@@ -1414,7 +1417,11 @@ mod tests {
 
     fn check_olia(v: &[Path], i: usize) -> Result<(), TestCaseError> {
         let (delta, t1, t2) = ref_olia(v, i);
-        let bound = OLIA_TERMS_REL * (t1 + t2) + OLIA_SELF_REL * delta.abs();
+        let mut bound = OLIA_TERMS_REL * (t1 + t2) + OLIA_SELF_REL * delta.abs();
+        if t2 == 0.0 {
+            // alpha_r = 0: the first term alone, computed as LIA's threshold.
+            bound = bound.max(LIA_RATE_REL * delta.abs());
+        }
         let (sign, t) = match olia_step(v, i) {
             OliaStep::Increase(t) => (1.0, t),
             OliaStep::Decrease(t) => (-1.0, t),

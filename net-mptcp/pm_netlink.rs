@@ -211,6 +211,11 @@ impl GenlFamily for PmFamily {
         (attr::LOC_ID, AttrType::U8),
         (attr::ADDR_REMOTE, AttrType::Nested),
     ];
+    /// Linux's group for path-manager events (`MPTCP_PM_EV_GRP_NAME`).
+    /// Tools join it to listen (`ip mptcp monitor`, and the selftests'
+    /// `pm_nl_ctl`, which refuses to start without it), but no event is
+    /// sent on it yet: listeners hear nothing.
+    const MCGRPS: &'static [&'static CStr] = &[c_str!("mptcp_pm_events")];
 
     fn family() -> &'static Family<Self> {
         &PM_FAMILY

@@ -49,6 +49,11 @@ pub(crate) struct Command {
 /// The most commands and top-level attributes a family may have here.
 const MAX_COMMANDS: usize = 16;
 const MAX_ATTRS: usize = 16;
+/// The most multicast groups a family may have here.
+const MAX_MCGRPS: usize = 2;
+/// `GENL_MCAST_CAP_NET_ADMIN` (a `BIT()` macro, which bindgen does not
+/// translate): joining the group takes `CAP_NET_ADMIN`.
+const GENL_MCAST_CAP_NET_ADMIN: u8 = 1 << 0;
 /// The most nested attributes [`Attr::nested`] parses.
 pub(crate) const MAX_NESTED: usize = 16;
 
@@ -65,6 +70,9 @@ pub(crate) trait GenlFamily: Sized + 'static {
     /// Its top-level attributes and their types; the largest number is the
     /// family's `maxattr`.
     const ATTRS: &'static [(u16, AttrType)];
+    /// Its multicast groups, each joined with `CAP_NET_ADMIN` (none by
+    /// default).
+    const MCGRPS: &'static [&'static CStr] = &[];
 
     /// The one [`Family`] static of this type.
     fn family() -> &'static Family<Self>;
@@ -82,6 +90,7 @@ pub(crate) struct Family<F: GenlFamily> {
     family: UnsafeCell<bindings::genl_family>,
     ops: UnsafeCell<[bindings::genl_small_ops; MAX_COMMANDS]>,
     policy: UnsafeCell<[bindings::nla_policy; MAX_ATTRS]>,
+    mcgrps: UnsafeCell<[bindings::genl_multicast_group; MAX_MCGRPS]>,
     _f: PhantomData<F>,
 }
 
@@ -101,6 +110,8 @@ impl<F: GenlFamily> Family<F> {
             ops: UnsafeCell::new(unsafe { core::mem::zeroed() }),
             // SAFETY: as above.
             policy: UnsafeCell::new(unsafe { core::mem::zeroed() }),
+            // SAFETY: as above.
+            mcgrps: UnsafeCell::new(unsafe { core::mem::zeroed() }),
             _f: PhantomData,
         }
     }
@@ -111,7 +122,11 @@ impl<F: GenlFamily> Family<F> {
         module: &'static ThisModule,
     ) -> Result<FamilyRegistration<F>> {
         let name = F::NAME.as_bytes();
-        if F::COMMANDS.len() > MAX_COMMANDS || name.len() >= 16 {
+        if F::COMMANDS.len() > MAX_COMMANDS
+            || name.len() >= 16
+            || F::MCGRPS.len() > MAX_MCGRPS
+            || F::MCGRPS.iter().any(|g| g.as_bytes().len() >= 16)
+        {
             return Err(EINVAL);
         }
         let maxattr = F::ATTRS.iter().map(|(a, _)| *a).max().unwrap_or(0);
@@ -120,11 +135,12 @@ impl<F: GenlFamily> Family<F> {
         }
         // SAFETY: the records are not registered yet (one registration per
         // module load), so nothing else reads or writes them now.
-        let (family, ops, policy) = unsafe {
+        let (family, ops, policy, mcgrps) = unsafe {
             (
                 &mut *self.family.get(),
                 &mut *self.ops.get(),
                 &mut *self.policy.get(),
+                &mut *self.mcgrps.get(),
             )
         };
         for (attr, ty) in F::ATTRS {
@@ -147,6 +163,16 @@ impl<F: GenlFamily> Family<F> {
         }
         for (d, s) in family.name.iter_mut().zip(name) {
             *d = *s as _;
+        }
+        for (grp, name) in mcgrps.iter_mut().zip(F::MCGRPS) {
+            for (d, s) in grp.name.iter_mut().zip(name.as_bytes()) {
+                *d = *s as _;
+            }
+            grp.flags = GENL_MCAST_CAP_NET_ADMIN;
+        }
+        if !F::MCGRPS.is_empty() {
+            family.mcgrps = mcgrps.as_ptr();
+            family.n_mcgrps = F::MCGRPS.len() as u8;
         }
         family.version = F::VERSION;
         family.maxattr = u32::from(maxattr);

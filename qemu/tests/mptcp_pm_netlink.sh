@@ -25,6 +25,13 @@ refused() {
 }
 
 check "the family is registered" sh -c "ip mptcp limits show >/dev/null"
+# The events group exists (tools that listen join it; no event is sent yet).
+case $(genl ctrl get name mptcp_pm 2>&1) in
+*"name: mptcp_pm_events"*) ok "the family has the mptcp_pm_events multicast group" ;;
+*) not_ok "the family has no mptcp_pm_events multicast group" ;;
+esac
+timeout 3 ip -n $ns mptcp monitor >/dev/null 2>&1
+expect_eq "ip mptcp monitor joins it and listens (until its timeout)" 124 $?
 expect_eq "default limits" "add_addr_accepted 0 subflows 2 " "$(pm limits show)"
 check "set limits" pm limits set subflow 4 add_addr_accepted 3
 expect_eq "limits read back" "add_addr_accepted 3 subflows 4 " "$(pm limits show)"

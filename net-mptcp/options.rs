@@ -260,20 +260,24 @@ impl NfHooks for MptcpHooks {
         Verdict::Accept
     }
 
-    fn local_out(seg: &mut IpSegment<'_>) -> Verdict {
+    fn local_out(net: &Net, seg: &mut IpSegment<'_>) -> Verdict {
         let th = *seg.header();
         if !(th.has(flags::SYN) && th.has(flags::ACK)) {
             return Verdict::Accept;
         }
-        let Some(listener) = seg.synack_listener() else {
-            return Verdict::Accept;
-        };
-        if !AF_OPS.is_installed(&listener) {
-            return Verdict::Accept;
+        match seg.synack_listener() {
+            Some(listener) if AF_OPS.is_installed(&listener) => {}
+            // The SYN/ACK of a SYN cookie goes without its request: only
+            // the request we recorded when our listener saw the SYN (below,
+            // by namespace, addresses and ISN) tells that it is ours. The
+            // third ACK comes back to the listener's `syn_recv_sock` with
+            // both keys (RFC 8684, 3.1), as without a cookie.
+            None if seg.unowned() => {}
+            _ => return Verdict::Accept,
         }
         let (server, client) = seg.addrs();
         let id = RequestId {
-            net: listener.net().as_raw() as usize,
+            net: net.as_raw() as usize,
             client,
             server,
             client_port: th.dport,
@@ -313,7 +317,7 @@ impl NfHooks for MptcpHooks {
             // No room: the client will fall back, as with a plain SYN/ACK.
             && seg.add_options(&ours).is_ok()
         {
-            mib::inc(listener.net(), Mib::MPCapableSYNACKTX);
+            mib::inc(net, Mib::MPCapableSYNACKTX);
         }
         Verdict::Accept
     }

@@ -28,8 +28,8 @@ pub(crate) enum Verdict {
 pub(crate) trait NfHooks: 'static {
     /// A TCP packet arrives for local delivery in namespace `net`.
     fn local_in(net: &Net, seg: &mut IpSegment<'_>) -> Verdict;
-    /// A TCP packet leaves.
-    fn local_out(seg: &mut IpSegment<'_>) -> Verdict;
+    /// A TCP packet leaves namespace `net`.
+    fn local_out(net: &Net, seg: &mut IpSegment<'_>) -> Verdict;
 }
 
 /// The hook records (one per hook point): declare one `static`.
@@ -135,11 +135,14 @@ unsafe extern "C" fn local_in_cb<H: NfHooks>(
 unsafe extern "C" fn local_out_cb<H: NfHooks>(
     _priv: *mut c_void,
     skb: *mut bindings::sk_buff,
-    _state: *const bindings::nf_hook_state,
+    state: *const bindings::nf_hook_state,
 ) -> u32 {
     // SAFETY: netfilter passes the packet at the IPv4 LOCAL_OUT hook.
-    match unsafe { IpSegment::from_netfilter(skb) } {
-        Some(mut seg) => verdict(H::local_out(&mut seg)),
-        None => NF_ACCEPT,
-    }
+    let Some(mut seg) = (unsafe { IpSegment::from_netfilter(skb) }) else {
+        return NF_ACCEPT;
+    };
+    // SAFETY: the hook state is netfilter's, with the live namespace the
+    // packet leaves (the sender's).
+    let net = unsafe { Net::from_raw((*state).net) };
+    verdict(H::local_out(net, &mut seg))
 }

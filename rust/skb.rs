@@ -301,6 +301,13 @@ impl<'a> IpSegment<'a> {
         }
     }
 
+    /// Whether the outgoing packet belongs to no socket: TCP sends the
+    /// SYN/ACK of a SYN cookie so (the request it built for it is gone).
+    pub(crate) fn unowned(&self) -> bool {
+        // SAFETY: reading the owner of a valid packet.
+        unsafe { (*self.skb.as_ptr()).sk.is_null() }
+    }
+
     /// Whether the packet's checksum is already known good (by the device or
     /// the stack); if not, checks it (`nf_ip_checksum`).
     pub(crate) fn checksum_ok(&self, hook: u32) -> bool {

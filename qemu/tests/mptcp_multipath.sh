@@ -135,6 +135,21 @@ if [ "$moved2" -lt 16384 ]; then
 else
 	not_ok "ndiffports: path 2 carried $moved2 bytes"
 fi
+# SYN cookies (the server's net.ipv4.tcp_syncookies = 2: every SYN is
+# answered with a cookie, TCP keeps no request): the SYN/ACK, which then
+# belongs to no socket, still carries MP_CAPABLE or MP_JOIN, and the
+# connection and its two joins (ndiffports) are established as without.
+cookies=$(srv sysctl -n net.ipv4.tcp_syncookies)
+srv sysctl -q -w net.ipv4.tcp_syncookies=2
+cap_rx=$(mib srv MPCapableACKRX) fallback=$(mib srv MPCapableFallbackACK)
+syn_tx=$(mib cli MPJoinSynTx) ack_rx=$(mib srv MPJoinAckRx)
+mp_transfer syncookies 1000000
+expect_mib srv MPCapableACKRX -eq $((cap_rx + 1))
+expect_mib srv MPCapableFallbackACK -eq "$fallback"
+expect_mib cli MPJoinSynTx -eq $((syn_tx + 2))
+expect_mib srv MPJoinAckRx -eq $((ack_rx + 2))
+srv sysctl -q -w net.ipv4.tcp_syncookies="$cookies"
+
 # Joins never make the listener readable (they go to their connections,
 # nothing to accept()): a server that selects on its listener, then
 # accepts without blocking, as iperf3 does (blocking), while each of 8

@@ -2168,6 +2168,7 @@ impl Mpcb {
                 let Some(mut slot) = inner.subflows[id].take() else {
                     continue;
                 };
+                let refused = inner.conn.refused_for_good(id as SubflowId);
                 inner.conn.remove_subflow(id as SubflowId);
                 self.coupling.forget(id as SubflowId);
                 // A subflow that failed (reset, timed out, refused: TCP
@@ -2179,8 +2180,10 @@ impl Mpcb {
                 // cause then is a peer that closed with data unread and
                 // reset its subflows, and whose token is gone, so that
                 // every join would be refused, with a backoff, until our
-                // linger time ends.
+                // linger time ends. Nor one the peer refused for good
+                // (MP_TCPRST without the T flag).
                 let failed = slot.sk.error() != 0
+                    && !refused
                     && !Self::finishing(&inner)
                     && inner.linger_until.is_none();
                 if let (Some(pm), Some((local, remote))) = (inner.pm.pm.as_mut(), slot.planned) {

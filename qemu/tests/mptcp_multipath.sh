@@ -188,16 +188,25 @@ multipath 4
 topo_destroy
 
 # The server takes no additional subflow: the client's joins are refused
-# (a RST), the connection goes on over its first path.
+# (a RST with MP_TCPRST, the condition not transient), the connection goes
+# on over its first path. The client does not try those paths again (RFC
+# 8684, 3.6), although the connection lives on for 4 s, in which a
+# retried path would have been tried twice more (after 1 s, then 2 s): at
+# most its three joins (c2 to s1 and s2, and the announced s2 from c1).
 check "a 2-path topology" topo_create 2
 ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
 ip -n srv mptcp limits set subflow 0 add_addr_accepted 0
 ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow fullmesh
 ip -n cli mptcp limits set subflow 2 add_addr_accepted 2
-mp_transfer limit 1000000
+mp_upload_start limit 1000000 300000
+sleep 4
+touch "$out/limit.resume"
+mp_transfer_wait limit 1000000 "one way, with a pause"
 expect_mib srv MPJoinRefused -ge 1
 expect_mib srv MPJoinAckRx -eq 0
 expect_mib cli MPJoinSynAckRx -eq 0
+expect_mib cli MPRstRx -ge 1
+expect_mib cli MPJoinSynTx -le 3
 
 # A join for a token nobody has: refused with a RST, counted.
 no_token=$(mib srv MPJoinNoTokenFound)

@@ -246,6 +246,7 @@ counters! {
     RmAddrTx: "A REMOVE_ADDR of ours was sent.",
     MPPrioTx: "An MP_PRIO of ours was sent.",
     MPPrioRx: "An MP_PRIO arrived.",
+    MPRstRx: "A RST that TCP accepts arrived with MP_TCPRST.",
     OpportunisticRetransmit: "Octets at the head of the window sent again on a faster subflow while the peer's window was full.",
     Penalized: "A slow subflow holding the head of a full window had its congestion window halved.",
     InitialSubflowLost: "The initial subflow failed (a reset, a timeout) while others carried the connection on.",
@@ -517,6 +518,10 @@ pub struct Connection<S: Platform> {
     /// Subflows (a bit per id) penalised, the penalty not yet applied by
     /// the caller.
     penalties: u8,
+    /// Subflows (a bit per id) the peer reset with an MP_TCPRST that says
+    /// the condition is not transient: that path is not tried again
+    /// ([`Connection::refused_for_good`]).
+    refused: u8,
     /// The time of the latest [`Connection::subflow_sample`] (µs).
     sampled_at_us: u64,
     /// The data-level retransmission timer: its deadline (µs), the timeout
@@ -623,6 +628,7 @@ impl<S: Platform> Connection<S> {
             push_wanted: 0,
             opportunism: Opportunism::default(),
             penalties: 0,
+            refused: 0,
             sampled_at_us: 0,
             rto_deadline: None,
             rto_us: MIN_RTO_US,
@@ -813,6 +819,10 @@ impl<S: Platform> Connection<S> {
         let Some(stage) = self.subflow(id).map(|sf| sf.stage()) else {
             return false;
         };
+        if seg.has(flags::RST) {
+            self.reset_received(id, stage, seg, tcp);
+            return false;
+        }
         match (self.mode, stage) {
             // The SYN/ACK of our MP_CAPABLE SYN decides (TCP checks that it
             // acknowledges our SYN; so do we, before acting on it).
@@ -1696,6 +1706,7 @@ impl<S: Platform> Connection<S> {
         if let Some(slot) = self.subflows.get_mut(id as usize) {
             *slot = None;
         }
+        self.refused &= !super::sender::subflow_bit(id);
         if let Some(rto) = self.subflow_rto_us.get_mut(id as usize) {
             *rto = 0;
         }

@@ -27,8 +27,12 @@
 
 use super::super::crypto::{hmac_eq, mp_join_ack_hmac, mp_join_synack_hmac, token_and_idsn};
 use super::super::option::{tcprst_reason, MpJoin, MptcpOption, Received};
+use super::super::sender::subflow_bit;
+use super::super::seq;
 use super::super::subflow::{JoinInfo, Stage, Subflow};
-use super::{flags, Connection, Counter, Event, Mode, Platform, SegmentIn, SegmentOut, SubflowId};
+use super::{
+    flags, Connection, Counter, Event, Mode, Platform, SegmentIn, SegmentOut, SubflowId, TcpWindow,
+};
 use super::{MAX_RTO_US, MAX_SUBFLOWS};
 
 /// The MP_TCPRST reason of a refused or failed join (RFC 8684, 3.2).
@@ -210,6 +214,49 @@ impl<S: Platform> Connection<S> {
     /// otherwise, or without MP_JOIN (a path that strips options: an
     /// additional subflow cannot fall back, RFC 8684, section 3.7), the
     /// subflow is reset.
+    /// A RST came on subflow `id`, in `stage`. If TCP accepts it (in
+    /// SYN-SENT it acknowledges our SYN, later its sequence number is in
+    /// the window) and it carries MP_TCPRST, it is counted; without the T
+    /// flag the peer says the condition is permanent, and the path is not
+    /// tried again for this connection (RFC 8684, 3.6: the receiver "SHOULD
+    /// NOT try to re-establish a subflow for this connection over this
+    /// path"): a join refused for the limits, an unknown token or a wrong
+    /// HMAC is refused the same way every time.
+    pub(super) fn reset_received(
+        &mut self,
+        id: SubflowId,
+        stage: Stage,
+        seg: &SegmentIn<'_>,
+        tcp: &TcpWindow,
+    ) {
+        let Some(rst) = seg.options.mp_tcprst else {
+            return;
+        };
+        let Some(sf) = self.subflow(id) else { return };
+        let accepted = match stage {
+            Stage::SynSent | Stage::JoinSynSent => {
+                seg.has(flags::ACK) && seg.ack == sf.iss().wrapping_add(1)
+            }
+            _ => {
+                let right = tcp.rcv_wup.wrapping_add(tcp.rcv_wnd.max(1));
+                !seq::before32(seg.seq, tcp.rcv_wup) && seq::before32(seg.seq, right)
+            }
+        };
+        if !accepted {
+            return;
+        }
+        self.count(Counter::MPRstRx);
+        if !rst.transient {
+            self.refused |= subflow_bit(id);
+        }
+    }
+
+    /// Whether the peer reset subflow `id` saying that trying its path again
+    /// is useless (see [`Connection::reset_received`]).
+    pub fn refused_for_good(&self, id: SubflowId) -> bool {
+        self.refused & subflow_bit(id) != 0
+    }
+
     pub(super) fn handle_join_synack(&mut self, id: SubflowId, seg: &SegmentIn<'_>, now_us: u64) {
         let Some(remote) = self.remote else { return };
         let local_key = self.local.key;

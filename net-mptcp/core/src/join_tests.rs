@@ -353,3 +353,43 @@ fn a_listener_takes_only_a_syn_s_mp_join() {
         None
     );
 }
+
+#[test]
+fn a_join_refused_for_good_is_marked_and_a_transient_refusal_is_not() {
+    use crate::option::MpTcpRst;
+    for transient in [false, true] {
+        let mut p = Pair::connect();
+        let iss_c = 0x3000;
+        let (id, _) = p.join_syn(iss_c, false);
+        let rst = Received::parse(&write_option(MptcpOption::MpTcpRst(MpTcpRst {
+            transient,
+            reason: JOIN_RESET_REASON,
+            ..MpTcpRst::default()
+        })));
+        // A RST that does not acknowledge our SYN is not one TCP takes.
+        let stray = SegmentIn {
+            seq: 0,
+            ack: iss_c.wrapping_add(7),
+            flags: flags::RST | flags::ACK,
+            payload_len: 0,
+            options: &rst,
+        };
+        let window = TcpWindow::default();
+        p.client.conn.handle_segment(id, &stray, &window, 0, 0);
+        assert!(!p.client.conn.refused_for_good(id));
+        p.client.collect();
+        assert_eq!(p.client.count("MPRstRx"), 0);
+        // The answer to our SYN: permanent unless the T flag is set.
+        let answer = SegmentIn {
+            ack: iss_c.wrapping_add(1),
+            ..stray
+        };
+        p.client.conn.handle_segment(id, &answer, &window, 0, 0);
+        assert_eq!(p.client.conn.refused_for_good(id), !transient);
+        p.client.collect();
+        assert_eq!(p.client.count("MPRstRx"), 1);
+        // The next subflow in that slot starts without the mark.
+        p.client.conn.remove_subflow(id);
+        assert!(!p.client.conn.refused_for_good(id));
+    }
+}

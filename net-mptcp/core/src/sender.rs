@@ -48,7 +48,7 @@ pub struct SentEntry {
 }
 
 /// The bit of `subflow` in [`SentEntry::avoid`] (none above 7).
-fn subflow_bit(subflow: SubflowId) -> u8 {
+pub(crate) fn subflow_bit(subflow: SubflowId) -> u8 {
     1u8.checked_shl(subflow).unwrap_or(0)
 }
 

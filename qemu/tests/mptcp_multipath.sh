@@ -118,6 +118,26 @@ fi
 expect_mib cli MPPrioTx -ge $((prio_tx + 1))
 expect_mib srv MPPrioRx -ge $((prio_rx + 1))
 
+# The client deletes the endpoint of its second address mid-connection
+# (`ip mptcp endpoint delete`): its subflows from there close, the transfer
+# goes on over path 1, and the server hears of it (REMOVE_ADDR with the
+# address id those subflows' MP_JOIN gave it), as Linux's path manager
+# tells it, so that the peer forgets the address too.
+hex() { local IFS=.; set -- $1; printf '%02X%02X%02X%02X' "$4" "$3" "$2" "$1"; }
+ep2=$(ip -n cli mptcp endpoint show | awk -v a="${TOPO_CLI_ADDR[2]}" '$1 == a { print $3 }')
+rm_tx=$(mib cli RmAddrTx) rm_rx=$(mib srv RmAddr)
+mp_upload_start rm-subflow 2000000 1000000
+up=$(established_between cli "$(hex "${TOPO_CLI_ADDR[2]}")" "$(hex "${TOPO_SRV_ADDR[1]}")" up)
+ip -n cli mptcp endpoint delete id "$ep2"
+gone=$(established_between cli "$(hex "${TOPO_CLI_ADDR[2]}")" "$(hex "${TOPO_SRV_ADDR[1]}")" gone)
+touch "$out/rm-subflow.resume"
+mp_transfer_wait rm-subflow 2000000 "one way, with a pause"
+echo "# rm-subflow: endpoint id ${ep2:-?}; the subflow from it up after $up tenths of a second, gone $gone tenths after the delete"
+expect_eq "rm-subflow: the subflow from the deleted endpoint was up, then closed" "True True" \
+	"$([ "$up" != never ] && echo True || echo False) $([ "$gone" != never ] && echo True || echo False)"
+expect_mib cli RmAddrTx -ge $((rm_tx + 1))
+expect_mib srv RmAddr -ge $((rm_rx + 1))
+
 # ndiffports (net.mptcp.ndiffports = 3 at the client, no endpoints): three
 # subflows between the initial pair of addresses, each from its own port;
 # path 2 carries nothing.

@@ -378,14 +378,19 @@ impl PathManager {
         }
     }
 
-    /// Our endpoint `id` was deleted: the peer hears of it if it was
-    /// announced, its subflows close and are not tried again.
+    /// Our endpoint `id` was deleted: its subflows close and are not tried
+    /// again, and the peer hears of it (REMOVE_ADDR) if it was announced or
+    /// subflows went from it (their MP_JOIN told the peer its id): so that
+    /// the peer closes its side of them and forgets the address (RFC 8684,
+    /// 3.4.2), as Linux's path manager does.
     pub fn endpoint_removed(&mut self, id: u8) {
-        if bit(&self.announced, id) {
-            set_bit(&mut self.announced, id, false);
+        let announced = bit(&self.announced, id);
+        set_bit(&mut self.announced, id, false);
+        let used = self.forget(|p| p.local_id == id);
+        if announced || used {
             self.push(PmAction::Remove { id });
         }
-        if self.forget(|p| p.local_id == id) {
+        if used {
             self.push(PmAction::CloseSubflows {
                 local_id: Some(id),
                 remote_id: None,
@@ -600,13 +605,14 @@ mod tests {
         pm.subflow_closed(0, 7, true, 0);
         assert_eq!(pm.poll_timeout(), None);
         // Our endpoints: the announced one is withdrawn, the subflow one's
-        // subflows close.
+        // subflows close, and the peer hears of both.
         pm.endpoint_removed(2);
         pm.endpoint_removed(1);
         assert_eq!(
             actions(&mut pm),
             [
                 PmAction::Remove { id: 2 },
+                PmAction::Remove { id: 1 },
                 PmAction::CloseSubflows {
                     local_id: Some(1),
                     remote_id: None
@@ -614,6 +620,9 @@ mod tests {
             ]
         );
         assert_eq!(pm.planned_subflows(), 0);
+        // One neither announced nor used: nothing to tell.
+        pm.endpoint_removed(3);
+        assert!(actions(&mut pm).is_empty());
     }
 
     #[test]

@@ -42,6 +42,9 @@ mibs! {
     RcvAfterClose: "New data came after the application closed its socket: the connection was reset.",
     MPJoinNoTokenFound: "A SYN with MP_JOIN named no connection of ours: it was refused with a RST.",
     MPJoinSynTxConnectErr: "An additional subflow's connect failed at once (no route, no port): no SYN went; the path manager tries again later.",
+    MPJoinSynTxCreatSkErr: "No socket could be created for an additional subflow: no SYN went; the path manager tries again later.",
+    MPJoinSynTxBindErr: "An additional subflow's socket could not be bound to its local address: no SYN went; the path manager tries again later.",
+    MPRstTx: "A RST with MP_TCPRST was sent (a join refused by a listener).",
 }
 
 /// The kernel side's counters, then the core's.

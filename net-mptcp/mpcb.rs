@@ -2057,9 +2057,12 @@ impl Mpcb {
             0 => first.addrs4().remote_port,
             p => p,
         };
-        let sock = KernelSocket::new_tcp(first.net())?;
+        let sock = KernelSocket::new_tcp(first.net()).inspect_err(|_| {
+            mib::inc(first.net(), Mib::MPJoinSynTxCreatSkErr);
+        })?;
         if let Some(local) = local {
-            sock.bind(&SockAddrIn::new(local.ip, 0).as_sockaddr())?;
+            sock.bind(&SockAddrIn::new(local.ip, 0).as_sockaddr())
+                .inspect_err(|_| mib::inc(first.net(), Mib::MPJoinSynTxBindErr))?;
         }
         let tcp = TcpSock::from_sock(sock.sk()).ok_or(EINVAL)?;
         self.apply_congestion(tcp);

@@ -298,10 +298,13 @@ impl NfHooks for MptcpHooks {
                     })
                 }
             };
+            let refused = matches!(option, MptcpOption::MpTcpRst(_));
             if let Ok(n) = option.write(&mut ours) {
                 // No room: the initiator resets the subflow, as without
                 // MP_JOIN.
-                let _ = seg.add_options(&ours[..n]);
+                if seg.add_options(&ours[..n]).is_ok() && refused {
+                    mib::inc(net, Mib::MPRstTx);
+                }
             }
             return Verdict::Accept;
         }

@@ -223,6 +223,7 @@ sleep 4
 touch "$out/limit.resume"
 mp_transfer_wait limit 1000000 "one way, with a pause"
 expect_mib srv MPJoinRefused -ge 1
+expect_mib srv MPRstTx -ge 1
 expect_mib srv MPJoinAckRx -eq 0
 expect_mib cli MPJoinSynAckRx -eq 0
 expect_mib cli MPRstRx -ge 1

@@ -209,11 +209,6 @@ impl<S: Platform> Connection<S> {
         }
     }
 
-    /// The SYN/ACK of our MP_JOIN SYN on subflow `id`: its truncated HMAC
-    /// must be the one only a holder of the peer's key can compute;
-    /// otherwise, or without MP_JOIN (a path that strips options: an
-    /// additional subflow cannot fall back, RFC 8684, section 3.7), the
-    /// subflow is reset.
     /// A RST came on subflow `id`, in `stage`. If TCP accepts it (in
     /// SYN-SENT it acknowledges our SYN, later its sequence number is in
     /// the window) and it carries MP_TCPRST, it is counted; without the T
@@ -257,6 +252,11 @@ impl<S: Platform> Connection<S> {
         self.refused & subflow_bit(id) != 0
     }
 
+    /// The SYN/ACK of our MP_JOIN SYN on subflow `id`: its truncated HMAC
+    /// must be the one only a holder of the peer's key can compute;
+    /// otherwise, or without MP_JOIN (a path that strips options: an
+    /// additional subflow cannot fall back, RFC 8684, section 3.7), the
+    /// subflow is reset.
     pub(super) fn handle_join_synack(&mut self, id: SubflowId, seg: &SegmentIn<'_>, now_us: u64) {
         let Some(remote) = self.remote else { return };
         let local_key = self.local.key;

@@ -22,11 +22,11 @@ use crate::kernel_net::{
     errno,
     kernel_socket::{accept_queue_any, KernelSocket},
     page::PageFrag,
-    proto::{Master, Protocol, Registration, StreamOps},
+    proto::{Master, Protocol, Registration, StreamOps, AF_INET6},
     skb::SkbSpan,
     sock::{state, Sock, RCV_SHUTDOWN},
     tcp::TcpSock,
-    user::{MsgHdr, PollTable, SockAddr, UserOptLen, UserOptVal},
+    user::{MsgHdr, PollTable, SockAddr, SockAddrIn, UserOptLen, UserOptVal},
 };
 use crate::keys;
 use crate::mpcb::{Mpcb, Orphaned, WriteRoom};
@@ -328,6 +328,7 @@ impl StreamOps for Mptcp {
     type State = Pin<KBox<MptcpSock>>;
 
     const NAME: &'static CStr = c_str!("MPTCP");
+    const NAME6: &'static CStr = c_str!("MPTCPv6");
     const PROTOCOL: u16 = IPPROTO_MPTCP;
 
     fn protocol() -> &'static Protocol<Self> {
@@ -410,14 +411,31 @@ impl StreamOps for Mptcp {
     }
 
     fn bind(m: &Master<'_, Self>, addr: &SockAddr<'_>) -> Result {
-        m.state().first().bind(addr)
+        let first = m.state().first();
+        if m.sk().family() != AF_INET6 {
+            return first.bind(addr);
+        }
+        // Subflows are IPv4: an IPv6 socket takes `::` and IPv4-mapped
+        // addresses.
+        match addr.ipv4_of_ipv6()? {
+            Some(mut v4) => first.bind(&v4.as_sockaddr()),
+            None => Err(errno::eafnosupport()),
+        }
     }
 
     fn connect(m: &Master<'_, Self>, addr: &SockAddr<'_>, flags: c_int) -> Result {
         // The SYN carries MP_CAPABLE (the transmit hook asks the core); the
         // SYN/ACK decides whether the connection is MPTCP, before TCP says
         // it is connected.
-        m.state().first().connect(addr, flags)
+        let first = m.state().first();
+        if m.sk().family() != AF_INET6 {
+            return first.connect(addr, flags);
+        }
+        match addr.ipv4_of_ipv6()? {
+            Some(mut v4) => first.connect(&v4.as_sockaddr(), flags),
+            // AF_UNSPEC: a disconnect, as TCP takes it.
+            None => first.connect(addr, flags),
+        }
     }
 
     fn listen(m: &Master<'_, Self>, backlog: c_int) -> Result {
@@ -461,7 +479,13 @@ impl StreamOps for Mptcp {
     }
 
     fn getname(m: &Master<'_, Self>, addr: &mut SockAddr<'_>, peer: bool) -> Result<usize> {
-        m.state().first().getname(addr, peer)
+        let first = m.state().first();
+        if m.sk().family() != AF_INET6 {
+            return first.getname(addr, peer);
+        }
+        let mut v4 = SockAddrIn::new([0; 4], 0);
+        first.getname(&mut v4.as_sockaddr(), peer)?;
+        addr.set_ipv6_of_ipv4(&v4)
     }
 
     fn poll(m: &Master<'_, Self>, table: &PollTable) -> c_uint {

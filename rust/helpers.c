@@ -15,6 +15,7 @@
 #include <net/inet_connection_sock.h>
 #include <net/inet_hashtables.h>
 #include <net/ip.h>
+#include <linux/ipv6.h>
 #include <net/route.h>
 #include <net/inet_sock.h>
 #include <net/genetlink.h>
@@ -155,6 +156,12 @@ void mptcp_rs_inet_init_csk_locks(struct sock *sk)
 void mptcp_rs_inet_set_icsk(struct sock *sk)
 {
 	inet_set_bit(IS_ICSK, sk);
+}
+
+void mptcp_rs_inet6_set_mc_bits(struct sock *sk)
+{
+	inet6_set_bit(MC6_LOOP, sk);
+	inet6_set_bit(MC6_ALL, sk);
 }
 
 void mptcp_rs_set_custom_sockopt(struct sock *sk)

@@ -63,6 +63,7 @@ void mptcp_rs_write_lock_callbacks(struct sock *sk);
 void mptcp_rs_write_unlock_callbacks(struct sock *sk);
 void mptcp_rs_inet_init_csk_locks(struct sock *sk);
 void mptcp_rs_inet_set_icsk(struct sock *sk);
+void mptcp_rs_inet6_set_mc_bits(struct sock *sk);
 void mptcp_rs_set_custom_sockopt(struct sock *sk);
 int mptcp_rs_copy_from_sockptr(void *dst, sockptr_t src, size_t size);
 int mptcp_rs_put_user_int(int val, int __user *ptr);

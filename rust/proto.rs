@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A stream protocol of the IPv4 family: the `struct proto`, `struct
-//! proto_ops` and `struct inet_protosw` that make `socket(AF_INET,
-//! SOCK_STREAM, protocol)` create our sockets, with trampolines into a Rust
-//! implementation of [`StreamOps`].
+//! A stream protocol of the IPv4 and IPv6 families: the `struct proto`,
+//! `struct proto_ops` and `struct inet_protosw` that make `socket(AF_INET,
+//! SOCK_STREAM, protocol)` and `socket(AF_INET6, ...)` create our sockets,
+//! with trampolines into a Rust implementation of [`StreamOps`].
 //!
 //! Each socket of the protocol is a `struct sock` (laid out as an
 //! `inet_connection_sock`, as `inet_create` and `inet_release` expect) with
-//! a pointer to the protocol's Rust state for that socket.
+//! a pointer to the protocol's Rust state for that socket; an IPv6 one also
+//! has the `ipv6_pinfo` that `inet6_create` finds through the proto's
+//! `ipv6_pinfo_offset`.
 
 use super::{
     bindings,
@@ -25,6 +27,8 @@ use kernel::{
 };
 
 const SOCK_STREAM: u16 = 1;
+/// `AF_INET6`.
+pub(crate) const AF_INET6: u16 = 10;
 const EPOLLERR: c_uint = 0x8;
 
 /// What the protocol implements; each method gets the socket it operates on
@@ -35,6 +39,8 @@ pub(crate) trait StreamOps: Sized + 'static {
 
     /// The `struct proto` name (shown in /proc/net/protocols).
     const NAME: &'static CStr;
+    /// The name of the IPv6 family's `struct proto`.
+    const NAME6: &'static CStr;
     /// The IP protocol number of `socket(2)`.
     const PROTOCOL: u16;
 
@@ -70,6 +76,14 @@ struct MasterRepr {
     /// A `KBox<T::State>` turned into a raw pointer; null before `init` and
     /// after `destroy`.
     state: *mut c_void,
+}
+
+/// The memory layout of one of our IPv6 sockets: the same, then the IPv6
+/// socket information (`inet_sk(sk)->pinet6` points at it).
+#[repr(C)]
+struct MasterRepr6 {
+    base: MasterRepr,
+    pinfo: bindings::ipv6_pinfo,
 }
 
 /// One of the protocol's sockets, with its state.
@@ -171,33 +185,33 @@ impl<'a, T: StreamOps> Master<'a, T> {
     }
 }
 
-/// The registration record of a [`StreamOps`] protocol: declare one `static`.
-pub(crate) struct Protocol<T: StreamOps> {
+/// The records that register a protocol in one address family.
+struct FamilyRecords {
     proto: Opaque<bindings::proto>,
     ops: Opaque<bindings::proto_ops>,
     protosw: Opaque<bindings::inet_protosw>,
-    _t: PhantomData<T>,
 }
 
-// SAFETY: the C structures are written only by `register`, before the kernel
-// shares them, and afterwards only by the kernel under its own locks.
-unsafe impl<T: StreamOps> Sync for Protocol<T> {}
-
-impl<T: StreamOps> Protocol<T> {
-    /// The record, to be placed in a `static`.
-    pub(crate) const fn new() -> Self {
+impl FamilyRecords {
+    /// The records of `T` in `AF_INET`, or `AF_INET6` if `inet6`.
+    const fn new<T: StreamOps>(inet6: bool) -> Self {
         // SAFETY: all-zeroes is a valid `proto`, `proto_ops` and `inet_protosw`
         // (null pointers, `None` callbacks); the fields we use are set below
         // and in `register`.
         let mut proto: bindings::proto = unsafe { core::mem::zeroed() };
-        let name = T::NAME.as_bytes_with_nul();
+        let name = if inet6 { T::NAME6 } else { T::NAME }.as_bytes_with_nul();
         assert!(name.len() <= proto.name.len());
         let mut i = 0;
         while i < name.len() {
             proto.name[i] = name[i] as _;
             i += 1;
         }
-        proto.obj_size = core::mem::size_of::<MasterRepr>() as c_uint;
+        if inet6 {
+            proto.obj_size = core::mem::size_of::<MasterRepr6>() as c_uint;
+            proto.ipv6_pinfo_offset = core::mem::offset_of!(MasterRepr6, pinfo) as c_uint;
+        } else {
+            proto.obj_size = core::mem::size_of::<MasterRepr>() as c_uint;
+        }
         proto.init = Some(init_cb::<T>);
         proto.destroy = Some(destroy_cb::<T>);
         proto.close = Some(close_cb::<T>);
@@ -207,8 +221,13 @@ impl<T: StreamOps> Protocol<T> {
 
         // SAFETY: as above.
         let mut ops: bindings::proto_ops = unsafe { core::mem::zeroed() };
-        ops.family = bindings::PF_INET as c_int;
-        ops.release = Some(bindings::inet_release);
+        if inet6 {
+            ops.family = bindings::PF_INET6 as c_int;
+            ops.release = Some(bindings::inet6_release);
+        } else {
+            ops.family = bindings::PF_INET as c_int;
+            ops.release = Some(bindings::inet_release);
+        }
         ops.bind = Some(bind_cb::<T>);
         ops.connect = Some(connect_cb::<T>);
         ops.socketpair = Some(bindings::sock_no_socketpair);
@@ -234,15 +253,17 @@ impl<T: StreamOps> Protocol<T> {
             proto: Opaque::new(proto),
             ops: Opaque::new(ops),
             protosw: Opaque::new(protosw),
-            _t: PhantomData,
         }
     }
 
-    /// Registers the protocol: from now on `socket(2)` creates its sockets.
-    pub(crate) fn register(&'static self, module: &'static ThisModule) -> Result<Registration<T>> {
-        // SAFETY: nothing else accesses the records before they are registered;
-        // `register` is called once per module load (a second registration
-        // would fail in `proto_register`).
+    /// Points the records at each other and at `module`, and registers the
+    /// `struct proto` (with a slab cache).
+    ///
+    /// # Safety
+    ///
+    /// Called once per module load, before the kernel sees the records.
+    unsafe fn register_proto(&self, module: &'static ThisModule) -> Result {
+        // SAFETY: nothing else accesses the records yet (the caller).
         unsafe {
             (*self.proto.get()).owner = module.as_ptr().cast();
             (*self.ops.get()).owner = module.as_ptr().cast();
@@ -250,9 +271,57 @@ impl<T: StreamOps> Protocol<T> {
             (*self.protosw.get()).ops = self.ops.get();
         }
         // SAFETY: `proto` is a valid, static record; 1 asks for a slab cache.
-        to_result(unsafe { bindings::proto_register(self.proto.get(), 1) })?;
-        // SAFETY: `protosw` is valid and static, pointing at the registered proto.
-        unsafe { bindings::inet_register_protosw(self.protosw.get()) };
+        to_result(unsafe { bindings::proto_register(self.proto.get(), 1) })
+    }
+}
+
+/// The registration record of a [`StreamOps`] protocol: declare one `static`.
+pub(crate) struct Protocol<T: StreamOps> {
+    inet: FamilyRecords,
+    inet6: FamilyRecords,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: the C structures are written only by `register`, before the kernel
+// shares them, and afterwards only by the kernel under its own locks.
+unsafe impl<T: StreamOps> Sync for Protocol<T> {}
+
+impl<T: StreamOps> Protocol<T> {
+    /// The record, to be placed in a `static`.
+    pub(crate) const fn new() -> Self {
+        Self {
+            inet: FamilyRecords::new::<T>(false),
+            inet6: FamilyRecords::new::<T>(true),
+            _t: PhantomData,
+        }
+    }
+
+    /// Registers the protocol in both families: from now on `socket(2)`
+    /// creates its sockets.
+    pub(crate) fn register(&'static self, module: &'static ThisModule) -> Result<Registration<T>> {
+        // SAFETY: `register` is called once per module load (a second
+        // registration would fail in `proto_register`), before the kernel
+        // knows the records.
+        unsafe { self.inet.register_proto(module)? };
+        // SAFETY: as above.
+        if let Err(e) = unsafe { self.inet6.register_proto(module) } {
+            // SAFETY: registered just above, not yet reachable by `socket(2)`.
+            unsafe { bindings::proto_unregister(self.inet.proto.get()) };
+            return Err(e);
+        }
+        // SAFETY: `protosw` is valid and static, pointing at its registered
+        // proto; IPv6 refuses only a duplicate (a protocol number taken).
+        let r = unsafe { bindings::inet6_register_protosw(self.inet6.protosw.get()) };
+        if let Err(e) = to_result(r) {
+            // SAFETY: both were registered above, neither reachable.
+            unsafe {
+                bindings::proto_unregister(self.inet6.proto.get());
+                bindings::proto_unregister(self.inet.proto.get());
+            }
+            return Err(e);
+        }
+        // SAFETY: as for IPv6.
+        unsafe { bindings::inet_register_protosw(self.inet.protosw.get()) };
         Ok(Registration { protocol: self })
     }
 
@@ -267,14 +336,20 @@ impl<T: StreamOps> Protocol<T> {
         state: T::State,
     ) -> Result {
         let state = KBox::new(state, GFP_KERNEL)?;
+        // An accepted socket is of its listener's family.
+        let inet6 = listener.family() == AF_INET6;
+        let (family, records) = match inet6 {
+            true => (bindings::PF_INET6, &self.inet6),
+            false => (bindings::PF_INET, &self.inet),
+        };
         // SAFETY: the listener is live, so is its namespace; `proto` is
         // registered; the new socket is a user socket (kern = 0).
         let sk = unsafe {
             bindings::sk_alloc(
                 listener.net().as_raw(),
-                bindings::PF_INET as c_int,
+                family as c_int,
                 kernel::bindings::GFP_KERNEL,
-                self.proto.get(),
+                records.proto.get(),
                 0,
             )
         };
@@ -292,6 +367,17 @@ impl<T: StreamOps> Protocol<T> {
             bindings::sock_init_data(newsock, sk);
             Sock::from_raw(sk).inherit_buf_sizes(listener);
             (*sk).sk_destruct = Some(bindings::inet_sock_destruct);
+            if inet6 {
+                // What `inet6_create` sets up for IPv6 (its IPv4 part is
+                // unused: our sockets send nothing themselves).
+                let np = ptr::addr_of_mut!((*sk.cast::<MasterRepr6>()).pinfo);
+                (*sk.cast::<bindings::inet_sock>()).pinet6 = np;
+                (*np).hop_limit = -1;
+                (*np).mcast_hops = bindings::IPV6_DEFAULT_MCASTHOPS as u8;
+                (*np).pmtudisc = bindings::IPV6_PMTUDISC_WANT as u8;
+                bindings::mptcp_rs_inet6_set_mc_bits(sk);
+                (*sk).sk_destruct = Some(bindings::inet6_sock_destruct);
+            }
             (*sk).sk_protocol = T::PROTOCOL;
             (*sk.cast::<MasterRepr>()).state = KBox::into_raw(state).cast();
             (*newsock).state = bindings::socket_state_SS_CONNECTED;
@@ -313,11 +399,14 @@ pub(crate) struct Registration<T: StreamOps> {
 
 impl<T: StreamOps> Drop for Registration<T> {
     fn drop(&mut self) {
-        // SAFETY: both were registered by `Protocol::register`. No socket of
+        let (inet, inet6) = (&self.protocol.inet, &self.protocol.inet6);
+        // SAFETY: all were registered by `Protocol::register`. No socket of
         // ours can exist any more: each holds a reference on the module.
         unsafe {
-            bindings::inet_unregister_protosw(self.protocol.protosw.get());
-            bindings::proto_unregister(self.protocol.proto.get());
+            bindings::inet_unregister_protosw(inet.protosw.get());
+            bindings::inet6_unregister_protosw(inet6.protosw.get());
+            bindings::proto_unregister(inet6.proto.get());
+            bindings::proto_unregister(inet.proto.get());
         }
     }
 }

@@ -97,6 +97,13 @@ impl Sock {
         ARef::from(self)
     }
 
+    /// The address family (`sk_family`): `AF_INET` or `AF_INET6`.
+    pub(crate) fn family(&self) -> u16 {
+        // SAFETY: `self` is live; the family is set when the socket is
+        // allocated and never changes.
+        unsafe { (*self.as_raw()).__sk_common.skc_family }
+    }
+
     /// The TCP state (`sk_state`).
     pub(crate) fn state(&self) -> u8 {
         // SAFETY: `self` is live; `sk_state` is read locklessly throughout the

@@ -5,7 +5,7 @@
 //! the protocol can pass them on (to a subflow) or use them, without raw
 //! pointers.
 
-use super::bindings;
+use super::{bindings, errno::eafnosupport};
 use core::marker::PhantomData;
 use kernel::{
     ffi::{c_int, c_uint},
@@ -106,6 +106,39 @@ impl SockAddrIn {
     }
 }
 
+/// `AF_INET6`.
+const AF_INET6: u16 = 10;
+/// `AF_UNSPEC`.
+const AF_UNSPEC: u16 = 0;
+/// The length of a `struct sockaddr_in6` without its scope id (RFC 2133),
+/// the least IPv6 accepts.
+const SIN6_LEN_RFC2133: usize = 24;
+
+/// `struct sockaddr_in6`.
+#[repr(C)]
+struct SockAddrIn6 {
+    family: u16,
+    /// Network order.
+    port: u16,
+    flowinfo: u32,
+    addr: [u8; 16],
+    scope_id: u32,
+}
+
+/// The IPv4 address that an IPv6 one stands for on a socket whose
+/// connections are IPv4: `::` (any) is `0.0.0.0` and `::ffff:a.b.c.d`
+/// (IPv4-mapped, RFC 4291 2.5.5.2) is `a.b.c.d`; native IPv6 has none.
+fn ipv4_of_ipv6(addr: &[u8; 16]) -> Option<[u8; 4]> {
+    let (head, v4) = addr.split_at(12);
+    if addr == &[0; 16] {
+        Some([0; 4])
+    } else if head[..10] == [0; 10] && head[10..] == [0xff; 2] {
+        Some([v4[0], v4[1], v4[2], v4[3]])
+    } else {
+        None
+    }
+}
+
 /// A socket address in kernel memory, as `bind` and `connect` receive it
 /// (the system call copied it in) or `getname` fills it.
 pub(crate) struct SockAddr<'a> {
@@ -143,6 +176,64 @@ impl<'a> SockAddr<'a> {
 
     pub(crate) fn set_len(&mut self, len: usize) {
         self.len = len as c_int;
+    }
+
+    /// The address's bytes.
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: valid for reads of `len` bytes for `'a` (`from_raw`).
+        unsafe { core::slice::from_raw_parts(self.ptr.cast::<u8>(), self.len.max(0) as usize) }
+    }
+
+    /// For a socket of the IPv6 family whose connections are IPv4: the IPv4
+    /// address (as `sockaddr_in`) this IPv6 one stands for, the `::` and
+    /// IPv4-mapped addresses. As IPv6 checks an address: `EINVAL` if it is
+    /// too short, `EAFNOSUPPORT` if it is not `AF_INET6`; and `EAFNOSUPPORT`
+    /// for a native IPv6 address (no subflow of ours is IPv6). `None` for
+    /// `AF_UNSPEC`, which `connect` takes as it is (a disconnect).
+    pub(crate) fn ipv4_of_ipv6(&self) -> Result<Option<SockAddrIn>> {
+        if self.family() == Some(AF_UNSPEC) {
+            return Ok(None);
+        }
+        let bytes = self.bytes();
+        if bytes.len() < SIN6_LEN_RFC2133 {
+            return Err(EINVAL);
+        }
+        if self.family() != Some(AF_INET6) {
+            return Err(eafnosupport());
+        }
+        // `sin6_port` (network order) at 2, `sin6_addr` at 8.
+        let port = u16::from_be_bytes([bytes[2], bytes[3]]);
+        let mut addr = [0; 16];
+        addr.copy_from_slice(&bytes[8..24]);
+        let v4 = ipv4_of_ipv6(&addr).ok_or_else(eafnosupport)?;
+        Ok(Some(SockAddrIn::new(v4, port)))
+    }
+
+    /// Writes the IPv6 form of `v4` (`::` for `0.0.0.0`, else IPv4-mapped)
+    /// as a `sockaddr_in6`, for `getname` on an IPv6 socket; returns its
+    /// length (`EINVAL` if it does not fit).
+    pub(crate) fn set_ipv6_of_ipv4(&mut self, v4: &SockAddrIn) -> Result<usize> {
+        let len = core::mem::size_of::<SockAddrIn6>();
+        if (self.len.max(0) as usize) < len {
+            return Err(EINVAL);
+        }
+        let mut addr = [0u8; 16];
+        if v4.addr != [0; 4] {
+            addr[10..12].copy_from_slice(&[0xff; 2]);
+            addr[12..].copy_from_slice(&v4.addr);
+        }
+        let v6 = SockAddrIn6 {
+            family: AF_INET6,
+            port: v4.port,
+            flowinfo: 0,
+            addr,
+            scope_id: 0,
+        };
+        // SAFETY: `ptr` is valid for writes of `self.len >= len` bytes
+        // (`from_raw`); the write needs no alignment.
+        unsafe { core::ptr::write_unaligned(self.ptr.cast::<SockAddrIn6>(), v6) };
+        self.set_len(len);
+        Ok(len)
     }
 
     /// The address family, if the address is long enough to have one.

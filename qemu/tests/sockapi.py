@@ -5,10 +5,11 @@ the same steps on a TCP socket and on an MPTCP socket, and the MPTCP socket
 must behave as TCP does (same return values and errno), which is also what
 Linux's own MPTCP does. Prints TAP; exits 1 if any case differs.
 
-    sockapi.py [--proto mptcp|tcp] [--addr 127.0.0.1] [--list]
+    sockapi.py [--proto mptcp|tcp] [--family inet|inet6] [--addr 127.0.0.1]
 
 With --proto tcp the cases run against TCP alone (a self-check of the
-expectations on any kernel).
+expectations on any kernel). With --family inet6 every socket is an IPv6
+one; give an IPv4-mapped --addr (::ffff:127.0.0.1).
 """
 import argparse
 import errno
@@ -21,10 +22,11 @@ import time
 
 IPPROTO_MPTCP = 262
 results = []
+family = socket.AF_INET
 
 
 def sock(proto, nonblock=False):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM, proto)
+    s = socket.socket(family, socket.SOCK_STREAM, proto)
     s.setblocking(not nonblock)
     return s
 
@@ -334,10 +336,13 @@ CASES = [(name[5:], fn) for name, fn in sorted(globals().items()) if name.starts
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--proto", choices=["mptcp", "tcp"], default="mptcp")
+    ap.add_argument("--family", choices=["inet", "inet6"], default="inet")
     ap.add_argument("--addr", default="127.0.0.1")
     ap.add_argument("--only", default="")
     args = ap.parse_args()
     proto = IPPROTO_MPTCP if args.proto == "mptcp" else socket.IPPROTO_TCP
+    global family
+    family = socket.AF_INET6 if args.family == "inet6" else socket.AF_INET
     failed = 0
     n = 0
     for name, fn in CASES:

@@ -1671,6 +1671,15 @@ impl Mpcb {
         if inner.pm.pm.is_some() {
             return;
         }
+        // The initial subflow's own address as a backup endpoint makes it a
+        // backup subflow, which the peer learns by MP_PRIO (as on Linux).
+        let first_backup = all
+            .iter()
+            .flatten()
+            .any(|ep| ep.addr.ip == addrs.local && ep.flags & BACKUP != 0);
+        if first_backup {
+            inner.conn.set_subflow_backup(0, true);
+        }
         let ours = all.iter().flatten().filter(|ep| ep.addr.ip != addrs.local);
         let mut n = 0;
         for (out, ep) in inner.pm.endpoints.iter_mut().zip(ours) {
@@ -1685,7 +1694,11 @@ impl Mpcb {
             Some(n) if inner.conn.role() == Role::Client => PmMode::NDiffPorts(n),
             _ => PmMode::Endpoints,
         };
+        inner.conn.set_add_addr_timeout(net.add_addr_timeout_us());
         let mut pm = PathManager::new(limits, mode, peer);
+        if inner.conn.peer_denies_join_to_initial() {
+            pm.deny_join_to_initial();
+        }
         pm.established(inner.pm.endpoints());
         inner.pm.pm = Some(pm);
         let early = core::mem::take(&mut inner.pm.early);
@@ -1858,7 +1871,8 @@ impl Mpcb {
 
     /// A SYN with MP_JOIN (`syn`) came to our address `local`: the request
     /// to answer it with, unless the connection takes no more subflows
-    /// (not MPTCP, its path manager not started, the `subflows` limit).
+    /// (not MPTCP, its table full). The `subflows` limit is checked at the
+    /// third ACK ([`Mpcb::join_child`]).
     pub(crate) fn join_synack(
         &self,
         net: &Net,
@@ -1866,7 +1880,6 @@ impl Mpcb {
         local: [u8; 4],
     ) -> Option<JoinRequest> {
         let mut inner = self.lock();
-        let limit = inner.pm.join_limit(net);
         let endpoint = inner
             .pm
             .endpoints()
@@ -1877,7 +1890,7 @@ impl Mpcb {
         let backup = endpoint.is_some_and(|e| e.flags & crate::mptcp_core::pm::BACKUP != 0);
         let req = inner
             .conn
-            .join_synack(syn, local_id, random_u64() as u32, backup, limit)
+            .join_synack(syn, local_id, random_u64() as u32, backup)
             .ok();
         inner.conn.take_counts(|c, n| mib::add_core(net, c, n));
         req

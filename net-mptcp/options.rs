@@ -28,16 +28,16 @@ use crate::mib::{self, Mib};
 use crate::mpcb::Mpcb;
 use crate::mptcp_core::{
     conn::{
-        capable,
+        capable_synack,
         join::{listener_join_syn, JoinSyn, JOIN_RESET_REASON},
         listener_accepts_syn, listener_third_ack, Remote, SegmentIn, SegmentOut,
     },
-    option::{CapableForm, MpTcpRst, MptcpOption, Received},
+    option::{MpTcpRst, MptcpOption, Received},
     tcpopt,
 };
 use crate::pernet::MptcpNet;
 use crate::platform::Conn;
-use crate::subflow::SubflowCtx;
+use crate::subflow::{SubflowCtx, REFUSED};
 use kernel::prelude::*;
 
 /// The hooks of the module.
@@ -67,6 +67,26 @@ impl TcpHooks for MptcpHooks {
             return;
         };
         let th = seg.header();
+        if ctx.id == REFUSED {
+            // A join refused at its third ACK: its reset tells the initiator
+            // why, and (T = 0) that the path is not worth trying again.
+            if th.has(flags::RST) {
+                let rst = MptcpOption::MpTcpRst(MpTcpRst {
+                    reason: JOIN_RESET_REASON,
+                    ..MpTcpRst::default()
+                });
+                let mut ours = [0u8; 4];
+                let mut merged = [0u8; tcpopt::MAX_TCP_OPTIONS];
+                if let Ok(n) = rst.write(&mut ours) {
+                    if let Ok(len) = tcpopt::merge(seg.options(), &ours[..n], &mut merged) {
+                        if seg.set_options(sk, &merged[..len]).is_ok() {
+                            mib::inc(sk.net(), Mib::MPRstTx);
+                        }
+                    }
+                }
+            }
+            return;
+        }
         let out = SegmentOut {
             seq: th.seq,
             flags: th.flags,
@@ -312,11 +332,10 @@ impl NfHooks for MptcpHooks {
             return Verdict::Accept;
         };
         let mut ours = [0u8; 12];
-        if capable(CapableForm::SynAck {
-            sender_key: local.key,
-        })
-        .write(&mut ours)
-        .is_ok()
+        let deny = MptcpNet::get(net).is_some_and(|n| !n.allow_join_initial());
+        if capable_synack(local.key, deny)
+            .write(&mut ours)
+            .is_ok()
             // No room: the client will fall back, as with a plain SYN/ACK.
             && seg.add_options(&ours).is_ok()
         {

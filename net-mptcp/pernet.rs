@@ -26,7 +26,7 @@ use crate::mptcp_core::conn::Opportunism;
 use crate::mptcp_core::sched::AnyScheduler;
 use crate::options::{MptcpHooks, NF_OPS};
 use crate::pm_netlink::PmConfig;
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use kernel::{c_str, new_mutex, prelude::*, str::CStr, sync::Mutex};
 
 static MPTCP_PERNET: Pernet<MptcpNet> = Pernet::new();
@@ -39,6 +39,11 @@ static SCHEDULERS: Choices = Choices(&["default", "roundrobin", "blest"]);
 /// What `net.mptcp.congestion_control` accepts ("default" first: TCP's
 /// default algorithm, whichever it is).
 static CONGESTION: Choices = Choices(&["default", "lia", "olia", "balia", "cubic", "reno"]);
+
+/// `net.mptcp.add_addr_timeout` (seconds): Linux's default, and a day at
+/// most.
+const ADD_ADDR_TIMEOUT_DEFAULT: u32 = 120;
+static ADD_ADDR_TIMEOUT_MAX: u32 = 86_400;
 
 /// The scheduler called `name`, if the module offers it (a socket option).
 pub(crate) fn scheduler_by_name(name: &[u8]) -> Option<AnyScheduler> {
@@ -87,6 +92,13 @@ pub(crate) struct MptcpNet {
     /// 004's remedies for paths of unlike delays).
     opportunistic_retransmit: AtomicU8,
     penalize: AtomicU8,
+    /// Seconds an ADD_ADDR of ours waits for its echo before it goes again
+    /// (`net.mptcp.add_addr_timeout`, Linux's name and default).
+    add_addr_timeout: AtomicU32,
+    /// 0: our SYN/ACKs say (MP_CAPABLE "C") that no additional subflow may
+    /// come to the address and port of the initial one
+    /// (`net.mptcp.allow_join_initial_addr_port`, Linux's name, default 1).
+    allow_join_initial_addr_port: AtomicU8,
     /// What MPTCP did and saw here.
     pub(crate) mib: Mibs,
     /// The in-kernel path manager's endpoints and limits (`ip mptcp`).
@@ -146,6 +158,18 @@ impl MptcpNet {
         &self.pm
     }
 
+    /// How long (µs) an ADD_ADDR of a new connection waits for its echo
+    /// before it goes again (`net.mptcp.add_addr_timeout`).
+    pub(crate) fn add_addr_timeout_us(&self) -> u64 {
+        u64::from(self.add_addr_timeout.load(Ordering::Relaxed)) * 1_000_000
+    }
+
+    /// Whether peers may open subflows to the address and port of a
+    /// connection's initial subflow (`net.mptcp.allow_join_initial_addr_port`).
+    pub(crate) fn allow_join_initial(&self) -> bool {
+        self.allow_join_initial_addr_port.load(Ordering::Relaxed) != 0
+    }
+
     /// The `subflows` limit of `ip mptcp limits` (any context).
     pub(crate) fn subflows_limit(&self) -> u8 {
         self.subflows_limit.load(Ordering::Relaxed)
@@ -201,6 +225,8 @@ impl PernetData for MptcpNet {
             ndiffports: AtomicU8::new(0),
             opportunistic_retransmit: AtomicU8::new(1),
             penalize: AtomicU8::new(1),
+            add_addr_timeout: AtomicU32::new(ADD_ADDR_TIMEOUT_DEFAULT),
+            allow_join_initial_addr_port: AtomicU8::new(1),
             mib: Mibs::new(),
             pm: KBox::pin_init(new_mutex!(PmConfig::new(), "MptcpNet::pm"), GFP_KERNEL)?,
             subflows_limit: AtomicU8::new(PmConfig::new().limits().subflows),
@@ -220,6 +246,18 @@ impl PernetData for MptcpNet {
             &1,
         )?;
         table.add_u8(c_str!("penalize"), &self.penalize, &0, &1)?;
+        table.add_u8(
+            c_str!("allow_join_initial_addr_port"),
+            &self.allow_join_initial_addr_port,
+            &0,
+            &1,
+        )?;
+        table.add_u32(
+            c_str!("add_addr_timeout"),
+            &self.add_addr_timeout,
+            &1,
+            &ADD_ADDR_TIMEOUT_MAX,
+        )?;
         table.add_u8(c_str!("debug_idsn_near_wrap"), &self.idsn_near_wrap, &0, &1)?;
         table.add_u8(c_str!("debug_fail_alloc"), &self.fail_alloc, &0, &255)
     }

@@ -6,7 +6,7 @@ use super::{bindings, net::Net};
 use core::{
     marker::PhantomData,
     ptr::NonNull,
-    sync::atomic::{AtomicU8, Ordering},
+    sync::atomic::{AtomicU32, AtomicU8, Ordering},
 };
 use kernel::ffi::{c_int, c_void};
 use kernel::{
@@ -55,6 +55,27 @@ impl<'a> SysctlTable<'a> {
             maxlen: 1,
             mode: 0o644,
             proc_handler: Some(bindings::proc_dou8vec_minmax),
+            extra1: core::ptr::from_ref(min).cast_mut().cast::<c_void>(),
+            extra2: core::ptr::from_ref(max).cast_mut().cast::<c_void>(),
+            ..Default::default()
+        })
+    }
+
+    /// A read-write `u32` entry that accepts `min..=max` and refuses anything
+    /// else with `EINVAL` (`proc_douintvec_minmax`).
+    pub(crate) fn add_u32(
+        &mut self,
+        name: &'static CStr,
+        value: &'a AtomicU32,
+        min: &'static u32,
+        max: &'static u32,
+    ) -> Result {
+        self.push(bindings::ctl_table {
+            procname: name.as_char_ptr(),
+            data: value.as_ptr().cast::<c_void>(),
+            maxlen: core::mem::size_of::<u32>() as c_int,
+            mode: 0o644,
+            proc_handler: Some(bindings::proc_douintvec_minmax),
             extra1: core::ptr::from_ref(min).cast_mut().cast::<c_void>(),
             extra2: core::ptr::from_ref(max).cast_mut().cast::<c_void>(),
             ..Default::default()

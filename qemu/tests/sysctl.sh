@@ -6,7 +6,8 @@
 # Linux's own MPTCP. net.mptcp.scheduler: the name of one of
 # net.mptcp.available_schedulers (read-only), "default" by default; any
 # other name is refused with ENOENT, as Linux does. net.mptcp.ndiffports:
-# 0 to 8; net.mptcp.opportunistic_retransmit and net.mptcp.penalize: 0 or 1.
+# 0 to 8; net.mptcp.opportunistic_retransmit and net.mptcp.penalize: 0 or 1;
+# net.mptcp.add_addr_timeout: 1 to 86400 s, 120 by default.
 . "$(dirname "$0")/tap.sh"
 f=/proc/sys/net/mptcp/enabled
 
@@ -58,9 +59,9 @@ done
 expect_eq "ndiffports unchanged after refused writes" 8 "$(cat $d)"
 sysctl -q -w net.mptcp.ndiffports=0
 
-# net.mptcp.opportunistic_retransmit and net.mptcp.penalize: 0 or 1, 1 by
-# default.
-for name in opportunistic_retransmit penalize; do
+# net.mptcp.opportunistic_retransmit, net.mptcp.penalize and
+# net.mptcp.allow_join_initial_addr_port: 0 or 1, 1 by default.
+for name in opportunistic_retransmit penalize allow_join_initial_addr_port; do
 	o=/proc/sys/net/mptcp/$name
 	expect_eq "$name is 1 after load" 1 "$(cat $o)"
 	check "sysctl(8) sets $name 0" sysctl -q -w net.mptcp.$name=0
@@ -70,6 +71,20 @@ for name in opportunistic_retransmit penalize; do
 			*) not_ok "$name 2: expected EINVAL, got: $err" ;; esac; }
 	sysctl -q -w net.mptcp.$name=1
 done
+
+# net.mptcp.add_addr_timeout: seconds before an unechoed ADD_ADDR goes
+# again, 120 by default as on Linux; 1 to 86400.
+a=/proc/sys/net/mptcp/add_addr_timeout
+expect_eq "add_addr_timeout is 120 after load" 120 "$(cat $a)"
+check "sysctl(8) sets add_addr_timeout 1" sysctl -q -w net.mptcp.add_addr_timeout=1
+expect_eq "add_addr_timeout reads back 1" 1 "$(cat $a)"
+for bad in 0 86401 -1; do
+	err=$(bash -c "echo $bad > $a" 2>&1) && not_ok "add_addr_timeout $bad is refused" ||
+		{ case $err in *"Invalid argument"*) ok "add_addr_timeout $bad is refused with EINVAL" ;;
+			*) not_ok "add_addr_timeout $bad: expected EINVAL, got: $err" ;; esac; }
+done
+expect_eq "add_addr_timeout unchanged after refused writes" 1 "$(cat $a)"
+sysctl -q -w net.mptcp.add_addr_timeout=120
 expect_eq "a new namespace starts with enabled=1" 1 "$(ip netns exec mp-a cat $f)"
 check "set enabled=0 in namespace a" ip netns exec mp-a sysctl -q -w net.mptcp.enabled=0
 expect_eq "namespace a reads 0" 0 "$(ip netns exec mp-a cat $f)"

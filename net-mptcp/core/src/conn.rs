@@ -475,6 +475,9 @@ pub struct Connection<S: Platform> {
     /// The peer showed it has our key (it sent a DSS, RFC 8684, 3.1); until
     /// then a client's ACKs and first data repeat both keys.
     keys_confirmed: bool,
+    /// The peer's MP_CAPABLE had "C": it takes no additional subflow to
+    /// the address and port of the initial subflow (RFC 8684, 3.1).
+    peer_denies_join_to_initial: bool,
     local: LocalKey,
     remote: Option<Remote>,
     /// What was sent where, from our IDSN.
@@ -567,6 +570,22 @@ pub fn capable(form: CapableForm) -> MptcpOption {
     })
 }
 
+/// A listener's MP_CAPABLE of a SYN/ACK; with "C" if it takes no
+/// additional subflow to the address and port the SYN came to (Linux's
+/// `net.mptcp.allow_join_initial_addr_port = 0`).
+pub fn capable_synack(sender_key: u64, deny_join_to_source: bool) -> MptcpOption {
+    let c = if deny_join_to_source {
+        CapableFlags::C.0
+    } else {
+        0
+    };
+    MptcpOption::MpCapable(MpCapable {
+        version: 1,
+        flags: CapableFlags(CapableFlags::H.0 | c),
+        form: CapableForm::SynAck { sender_key },
+    })
+}
+
 /// What a listener does with a SYN's options: whether to answer with
 /// MP_CAPABLE (the caller then draws a key and remembers it). A higher
 /// version than ours is answered with ours, version 1 (RFC 8684, 3.1).
@@ -609,6 +628,7 @@ impl<S: Platform> Connection<S> {
             role,
             mode,
             keys_confirmed: false,
+            peer_denies_join_to_initial: false,
             local,
             remote: None,
             sender: Sender::new(S::sent(), local.idsn),
@@ -675,6 +695,12 @@ impl<S: Platform> Connection<S> {
         let mut this = Self::new(Role::Server, Mode::Fallback, local);
         this.subflows[0] = Some(Subflow::new(Stage::Fallback, 0, 0));
         this
+    }
+
+    /// Whether the peer's MP_CAPABLE said it takes no additional subflow
+    /// to the initial subflow's address and port ("C").
+    pub fn peer_denies_join_to_initial(&self) -> bool {
+        self.peer_denies_join_to_initial
     }
 
     /// Moves our IDSN, and the peer's, to within 1 MiB of 2^64 (see
@@ -870,6 +896,7 @@ impl<S: Platform> Connection<S> {
                     sf.set_irs(seg.seq);
                     sf.set_stage(Stage::Established);
                 }
+                self.peer_denies_join_to_initial = m.flags.no_join_to_source();
                 let idsn = self.idsn_of(sender_key);
                 self.establish(Remote {
                     key: sender_key,

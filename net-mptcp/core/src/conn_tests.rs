@@ -641,7 +641,7 @@ impl Pair {
         let req = self
             .server
             .conn
-            .join_synack(&js, 2, nonce, false, JOIN_LIMIT)
+            .join_synack(&js, 2, nonce, false)
             .expect("the server takes the join");
         (cid, req)
     }

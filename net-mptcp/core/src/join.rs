@@ -362,23 +362,29 @@ impl<S: Platform> Connection<S> {
     // --- the responder ------------------------------------------------
 
     /// A SYN with MP_JOIN (`syn`) came for this connection, to our address
-    /// `local_id`: unless the connection refuses (not MPTCP, or `1 + limit`
-    /// subflows live already), the request to keep and the MP_JOIN of our
+    /// `local_id`: unless the connection refuses (not MPTCP, or its table
+    /// of subflows full), the request to keep and the MP_JOIN of our
     /// SYN/ACK (our HMAC, with our random number `nonce`, a backup if
     /// `backup`). Nothing changes in the connection until the third ACK.
+    ///
+    /// The `subflows` limit is applied at the third ACK ([`join_ack`]), as
+    /// Linux applies it: a limit counts established subflows, and joins
+    /// can race each other between SYN and ACK. (RFC 8684, 3.2, allows a
+    /// refusal at either; Linux's selftests count the SYN/ACK.)
+    ///
+    /// [`join_ack`]: Connection::join_ack
     pub fn join_synack(
         &mut self,
         syn: &JoinSyn,
         local_id: u8,
         nonce: u32,
         backup: bool,
-        limit: u8,
     ) -> Result<JoinRequest, JoinRefused> {
         self.count(Counter::MPJoinSynRx);
         if syn.backup {
             self.count(Counter::MPJoinSynBackupRx);
         }
-        if let Err(e) = self.room_for_join(limit) {
+        if let Err(e) = self.room_for_join((MAX_SUBFLOWS - 1) as u8) {
             self.count(Counter::MPJoinRefused);
             return Err(e);
         }

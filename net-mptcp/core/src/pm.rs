@@ -185,6 +185,9 @@ pub struct PathManager {
     actions: [Option<PmAction>; 16],
     actions_len: usize,
     up: bool,
+    /// The peer takes no additional subflow to its initial address and
+    /// port (its MP_CAPABLE's "C").
+    initial_denied: bool,
 }
 
 fn bit(set: &[u64; 4], id: u8) -> bool {
@@ -217,7 +220,17 @@ impl PathManager {
             actions: [None; 16],
             actions_len: 0,
             up: false,
+            initial_denied: false,
         }
+    }
+
+    /// The peer's MP_CAPABLE had "C" (before [`PathManager::established`]):
+    /// no subflow goes to its initial address and port. The [`SUBFLOW`]
+    /// endpoints then go to the first address it announces instead, even
+    /// beyond `add_addr_accepted` (within `subflows`), as Linux's path
+    /// manager does.
+    pub fn deny_join_to_initial(&mut self) {
+        self.initial_denied = true;
     }
 
     /// What the caller must do next, in order.
@@ -264,10 +277,13 @@ impl PathManager {
         true
     }
 
-    /// The peer's known addresses: its initial one (id 0), then the ones it
-    /// announced.
+    /// The peer's known addresses: its initial one (id 0) unless it denied
+    /// joins to it, then the ones it announced.
     fn peer_addrs(&self) -> impl Iterator<Item = (u8, Addr)> + '_ {
-        core::iter::once((0, self.peer)).chain(self.remote.iter().flatten().copied())
+        let initial = (!self.initial_denied).then_some((0, self.peer));
+        initial
+            .into_iter()
+            .chain(self.remote.iter().flatten().copied())
     }
 
     /// MPTCP is established on the initial subflow: announce the
@@ -339,22 +355,32 @@ impl PathManager {
             return true;
         }
         let accepted = self.remote.iter().flatten().count();
-        if accepted >= usize::from(self.limits.add_addr_accepted) {
+        // With the initial address denied, the subflow endpoints that had
+        // nowhere to go take this address.
+        let idle = |pm: &Self, ep: &Endpoint| {
+            ep.has(SUBFLOW)
+                && !ep.has(FULLMESH)
+                && !pm.planned.iter().flatten().any(|p| p.local_id == ep.id)
+        };
+        let late = self.initial_denied
+            && self.planned_subflows() < usize::from(self.limits.subflows)
+            && endpoints.iter().any(|ep| idle(self, ep));
+        if accepted >= usize::from(self.limits.add_addr_accepted) && !late {
             return false;
         }
         let Some(slot) = self.remote.iter_mut().find(|s| s.is_none()) else {
             return false;
         };
         *slot = Some((id, addr));
-        let mut fullmesh = false;
-        for ep in endpoints
-            .iter()
-            .filter(|ep| ep.has(SUBFLOW) && ep.has(FULLMESH))
-        {
-            fullmesh = true;
-            self.plan(Self::from_endpoint(ep, id, addr), false);
+        let mut from_endpoints = false;
+        for ep in endpoints.iter() {
+            let fullmesh = ep.has(SUBFLOW) && ep.has(FULLMESH);
+            if fullmesh || (self.initial_denied && idle(self, ep)) {
+                from_endpoints = true;
+                self.plan(Self::from_endpoint(ep, id, addr), false);
+            }
         }
-        if !fullmesh {
+        if !from_endpoints {
             self.plan(Planned::routed(id, addr), false);
         }
         true
@@ -512,6 +538,60 @@ mod tests {
             remote,
             backup,
         }
+    }
+
+    #[test]
+    fn a_peer_that_denies_its_initial_address_gets_subflows_to_the_one_it_announces() {
+        let other = Addr {
+            ip: [10, 0, 9, 1],
+            port: 0,
+        };
+        // Linux's mptcp_join.sh "default limits, server deny join id 0":
+        // add_addr_accepted 0, two subflow endpoints: nothing goes to the
+        // initial address; both go to the announced one.
+        let mut pm = PathManager::new(limits(2, 0), PmMode::Endpoints, PEER);
+        pm.deny_join_to_initial();
+        let eps = [ep(3, SUBFLOW), ep(4, SUBFLOW)];
+        pm.established(&eps);
+        assert_eq!(actions(&mut pm), []);
+        assert!(pm.add_addr_received(1, other, &eps));
+        assert_eq!(
+            actions(&mut pm),
+            [open(3, 1, other, false), open(4, 1, other, false)]
+        );
+        // A second address finds the endpoints used and the limit of
+        // accepted addresses reached.
+        assert!(!pm.add_addr_received(2, addr(7), &eps));
+        assert_eq!(actions(&mut pm), []);
+
+        // "subflow and address allow join id0 2": one endpoint takes the
+        // announced address, routing opens nothing more.
+        let mut pm = PathManager::new(limits(2, 2), PmMode::Endpoints, PEER);
+        pm.deny_join_to_initial();
+        let eps = [ep(3, SUBFLOW)];
+        pm.established(&eps);
+        assert!(pm.add_addr_received(1, other, &eps));
+        assert_eq!(actions(&mut pm), [open(3, 1, other, false)]);
+
+        // Without endpoints, an announced address is used as always (within
+        // add_addr_accepted); without "C", endpoints go to the initial one.
+        let mut pm = PathManager::new(limits(1, 1), PmMode::Endpoints, PEER);
+        pm.deny_join_to_initial();
+        pm.established(&[]);
+        assert!(pm.add_addr_received(1, other, &[]));
+        assert_eq!(
+            actions(&mut pm),
+            [PmAction::OpenSubflow {
+                local_id: 0,
+                local: None,
+                remote_id: 1,
+                remote: other,
+                backup: false,
+            }]
+        );
+        let mut pm = PathManager::new(limits(2, 0), PmMode::Endpoints, PEER);
+        pm.established(&[ep(3, SUBFLOW)]);
+        assert_eq!(actions(&mut pm), [open(3, 0, PEER, false)]);
     }
 
     #[test]

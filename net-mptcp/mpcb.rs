@@ -1826,6 +1826,37 @@ impl Mpcb {
         }
     }
 
+    /// The endpoint `ep` was added in namespace `net` (`ip mptcp endpoint
+    /// add`): if this connection lives there and its path manager runs,
+    /// it is used as if it had been there at establishment (announced,
+    /// subflows opened from it), unless it is the initial subflow's own
+    /// address.
+    pub(crate) fn endpoint_added(self: &Arc<Self>, net: &Net, ep: &Endpoint) {
+        if !self.lives_in(net) {
+            return;
+        }
+        let Some(first) = self.subflow_sock(0) else {
+            return;
+        };
+        if first.addrs4().local == ep.addr.ip {
+            return;
+        }
+        let mut inner = self.lock();
+        let pm = &mut inner.pm;
+        if pm.pm.is_none() || pm.n_endpoints >= pm.endpoints.len() {
+            return;
+        }
+        pm.endpoints[pm.n_endpoints] = *ep;
+        pm.n_endpoints += 1;
+        if let Some(core_pm) = pm.pm.as_mut() {
+            core_pm.endpoint_added(ep);
+        }
+        if pm.collect() {
+            drop(inner);
+            self.schedule(todo::PM);
+        }
+    }
+
     /// The endpoint of our address `ip` in namespace `net` became a backup,
     /// or no longer (`ip mptcp endpoint change ... [no]backup`): if this
     /// connection lives there, each of its subflows from that address

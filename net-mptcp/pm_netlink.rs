@@ -231,7 +231,15 @@ impl GenlFamily for PmFamily {
             cmd::ADD_ADDR => {
                 let ep = endpoint_of(req, true).map_err(refused)?;
                 check_new_flags(&ep).map_err(refused)?;
-                net.pm().lock().add(ep).map_err(refused)?;
+                let added = {
+                    let mut pm = net.pm().lock();
+                    let id = pm.add(ep).map_err(refused)?;
+                    pm.snapshot().0.into_iter().flatten().find(|e| e.id == id)
+                };
+                // Connections already up use it too, as on Linux.
+                if let Some(added) = added {
+                    keys::for_each_published(|mpcb| mpcb.endpoint_added(req.net(), &added));
+                }
                 Ok(())
             }
             cmd::DEL_ADDR => {

@@ -10,7 +10,8 @@
 # of both ends showing real joins and no reset; opportunistic
 # retransmission over paths of unlike delays; the initial subflow a backup
 # by its address's endpoint; a server that denies joins to its initial
-# address (MP_CAPABLE "C"); a subflow made a backup
+# address (MP_CAPABLE "C"); endpoints added mid-connection; a join from
+# the address routing picks named by its endpoint; a subflow made a backup
 # mid-connection (MP_PRIO); ndiffports. Then joins refused: over
 # the server's `subflows` limit, and for a token nobody has.
 . "$(dirname "$0")/tap.sh"
@@ -190,6 +191,25 @@ expect_eq "deny-initial: a subflow from c2 to the announced s2 came up" True \
 expect_mib cli MPJoinSynTx -eq $((syn_tx + 1))
 expect_mib srv MPJoinAckRx -eq $((ack_rx + 1))
 srv sysctl -q -w net.mptcp.allow_join_initial_addr_port=1
+
+# Endpoints added mid-connection (`ip mptcp endpoint add`) are used by the
+# connections already up, as on Linux: the client's subflow endpoint opens
+# a subflow to the server's first address, the server's signal endpoint
+# is announced (the client accepts no announcement here).
+ip -n cli mptcp endpoint flush
+ip -n srv mptcp endpoint flush
+syn_tx=$(mib cli MPJoinSynTx) add_tx=$(mib srv AddAddrTx)
+mp_upload_start ep-added 2000000 1000000
+sleep 1
+ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow
+ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
+up=$(established_between cli "$(hex "${TOPO_CLI_ADDR[2]}")" "$(hex "${TOPO_SRV_ADDR[1]}")" up)
+touch "$out/ep-added.resume"
+mp_transfer_wait ep-added 2000000 "one way, with a pause"
+expect_eq "ep-added: a subflow from the added endpoint came up" True \
+	"$([ "$up" != never ] && echo True || echo False)"
+expect_mib cli MPJoinSynTx -eq $((syn_tx + 1))
+expect_mib srv AddAddrTx -eq $((add_tx + 1))
 ip -n cli mptcp limits set subflow 7 add_addr_accepted 7
 ip -n srv mptcp endpoint flush
 

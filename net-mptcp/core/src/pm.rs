@@ -304,27 +304,52 @@ impl PathManager {
             return;
         }
         for ep in endpoints {
-            if ep.has(SIGNAL) && !bit(&self.announced, ep.id) {
-                set_bit(&mut self.announced, ep.id, true);
-                self.push(PmAction::Announce {
-                    id: ep.id,
-                    addr: ep.addr,
-                });
-            }
+            self.announce(ep);
+        }
+        for ep in endpoints {
+            self.open_from(ep);
+        }
+    }
+
+    /// Announces a [`SIGNAL`] endpoint, once.
+    fn announce(&mut self, ep: &Endpoint) {
+        if ep.has(SIGNAL) && !bit(&self.announced, ep.id) {
+            set_bit(&mut self.announced, ep.id, true);
+            self.push(PmAction::Announce {
+                id: ep.id,
+                addr: ep.addr,
+            });
+        }
+    }
+
+    /// Opens the subflows of a [`SUBFLOW`] endpoint: a plain one to the
+    /// peer's initial address, a [`FULLMESH`] one to each address known.
+    fn open_from(&mut self, ep: &Endpoint) {
+        if !ep.has(SUBFLOW) {
+            return;
         }
         // The peer's addresses known now (a copy: planning changes `self`).
         let mut peers = [None; MAX_SUBFLOWS + 1];
         for (slot, a) in peers.iter_mut().zip(self.peer_addrs()) {
             *slot = Some(a);
         }
-        for ep in endpoints.iter().filter(|ep| ep.has(SUBFLOW)) {
-            // A plain subflow endpoint goes to the peer's initial address;
-            // a fullmesh one to each.
-            let n = if ep.has(FULLMESH) { peers.len() } else { 1 };
-            for (remote_id, remote) in peers.iter().take(n).flatten().copied() {
-                self.plan(Self::from_endpoint(ep, remote_id, remote), false);
-            }
+        let n = if ep.has(FULLMESH) { peers.len() } else { 1 };
+        for (remote_id, remote) in peers.iter().take(n).flatten().copied() {
+            self.plan(Self::from_endpoint(ep, remote_id, remote), false);
         }
+    }
+
+    /// Our endpoint `ep` was added while the connection is up (`ip mptcp
+    /// endpoint add`): it is used as an endpoint known at establishment
+    /// would have been (announced, subflows opened from it), as Linux's
+    /// path manager applies a new endpoint to the connections of its
+    /// namespace.
+    pub fn endpoint_added(&mut self, ep: &Endpoint) {
+        if !self.up || matches!(self.mode, PmMode::NDiffPorts(_)) {
+            return;
+        }
+        self.announce(ep);
+        self.open_from(ep);
     }
 
     fn from_endpoint(ep: &Endpoint, remote_id: u8, remote: Addr) -> Planned {
@@ -538,6 +563,31 @@ mod tests {
             remote,
             backup,
         }
+    }
+
+    #[test]
+    fn an_endpoint_added_while_the_connection_is_up_is_used_at_once() {
+        let mut pm = PathManager::new(limits(2, 0), PmMode::Endpoints, PEER);
+        // Not before establishment: `established` takes the whole list.
+        pm.endpoint_added(&ep(1, SUBFLOW));
+        assert_eq!(actions(&mut pm), []);
+        pm.established(&[]);
+        pm.endpoint_added(&ep(1, SUBFLOW | BACKUP));
+        pm.endpoint_added(&ep(2, SIGNAL));
+        assert_eq!(
+            actions(&mut pm),
+            [
+                open(1, 0, PEER, true),
+                PmAction::Announce {
+                    id: 2,
+                    addr: addr(2)
+                }
+            ]
+        );
+        // Within the limit (2): one more, then no more.
+        pm.endpoint_added(&ep(3, SUBFLOW));
+        pm.endpoint_added(&ep(4, SUBFLOW));
+        assert_eq!(actions(&mut pm), [open(3, 0, PEER, false)]);
     }
 
     #[test]

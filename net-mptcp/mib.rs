@@ -45,6 +45,7 @@ mibs! {
     MPJoinSynTxCreatSkErr: "No socket could be created for an additional subflow: no SYN went; the path manager tries again later.",
     MPJoinSynTxBindErr: "An additional subflow's socket could not be bound to its local address: no SYN went; the path manager tries again later.",
     MPRstTx: "A RST with MP_TCPRST was sent (a join refused by a listener).",
+    RmSubflow: "A subflow was closed because the endpoint of its local address was deleted.",
 }
 
 /// The kernel side's counters, then the core's.

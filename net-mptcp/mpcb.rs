@@ -1772,12 +1772,14 @@ impl Mpcb {
                         let Some((local, remote)) = slot.planned else {
                             continue;
                         };
-                        if local_id.is_some_and(|l| l == local)
-                            || remote_id.is_some_and(|r| r == remote)
-                        {
+                        let ours = local_id.is_some_and(|l| l == local);
+                        if ours || remote_id.is_some_and(|r| r == remote) {
                             pr_debug!("mptcp_rs: closing subflow {}\n", id);
                             slot.reset = Some(0);
                             any = true;
+                            if ours {
+                                mib::inc(slot.sk.net(), Mib::RmSubflow);
+                            }
                         }
                     }
                 }

@@ -146,7 +146,7 @@ expect_mib srv MPPrioRx -ge $((prio_rx + 1))
 # tells it, so that the peer forgets the address too.
 hex() { local IFS=.; set -- $1; printf '%02X%02X%02X%02X' "$4" "$3" "$2" "$1"; }
 ep2=$(ip -n cli mptcp endpoint show | awk -v a="${TOPO_CLI_ADDR[2]}" '$1 == a { print $3 }')
-rm_tx=$(mib cli RmAddrTx) rm_rx=$(mib srv RmAddr)
+rm_tx=$(mib cli RmAddrTx) rm_rx=$(mib srv RmAddr) rm_sf=$(mib cli RmSubflow)
 mp_upload_start rm-subflow 2000000 1000000
 up=$(established_between cli "$(hex "${TOPO_CLI_ADDR[2]}")" "$(hex "${TOPO_SRV_ADDR[1]}")" up)
 ip -n cli mptcp endpoint delete id "$ep2"
@@ -158,6 +158,7 @@ expect_eq "rm-subflow: the subflow from the deleted endpoint was up, then closed
 	"$([ "$up" != never ] && echo True || echo False) $([ "$gone" != never ] && echo True || echo False)"
 expect_mib cli RmAddrTx -ge $((rm_tx + 1))
 expect_mib srv RmAddr -ge $((rm_rx + 1))
+expect_mib cli RmSubflow -ge $((rm_sf + 1))
 
 # The client's own first address as a backup endpoint (`ip mptcp endpoint
 # add ADDR backup`, before the connection): the initial subflow is a

@@ -242,7 +242,7 @@ counters! {
     EchoAdd: "The echo of an ADD_ADDR of ours arrived.",
     EchoAddTx: "The echo of the peer's ADD_ADDR was sent.",
     AddAddrDrop: "An ADD_ADDR was dropped: wrong HMAC, or no room to echo it.",
-    RmAddr: "A REMOVE_ADDR arrived.",
+    RmAddr: "An address id in a REMOVE_ADDR that arrived.",
     RmAddrTx: "A REMOVE_ADDR of ours was sent.",
     MPPrioTx: "An MP_PRIO of ours was sent.",
     MPPrioRx: "An MP_PRIO arrived.",

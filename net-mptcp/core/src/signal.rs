@@ -283,8 +283,9 @@ impl<S: Platform> Connection<S> {
             self.handle_add_addr(&add);
         }
         if let Some(rm) = options.remove_addr {
-            self.count(Counter::RmAddr);
+            // Counted per address id, as Linux counts it.
             for &addr_id in rm.ids() {
+                self.count(Counter::RmAddr);
                 self.events.push(Event::AddrRemoved { id: addr_id });
             }
         }

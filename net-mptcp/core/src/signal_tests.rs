@@ -149,7 +149,7 @@ fn remove_addr_is_reported_per_id_and_ends_our_announcement() {
     assert_eq!(rx.remove_addr.expect("REMOVE_ADDR").ids(), [5, 6]);
     p.server.deliver(0, &acks[0]);
     p.server.collect();
-    assert_eq!(p.server.count("RmAddr"), 1);
+    assert_eq!(p.server.count("RmAddr"), 2);
     for id in [5, 6] {
         assert!(p.server.events.contains(&Event::AddrRemoved { id }));
     }

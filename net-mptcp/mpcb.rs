@@ -1912,6 +1912,7 @@ impl Mpcb {
         syn: &JoinSyn,
         local: [u8; 4],
     ) -> Option<JoinRequest> {
+        let initial = self.subflow_sock(0).map(|first| first.addrs4().local);
         let mut inner = self.lock();
         let endpoint = inner
             .pm
@@ -1920,7 +1921,12 @@ impl Mpcb {
             .find(|e| e.addr.ip == local)
             .copied();
         let local_id = endpoint.map_or(0, |e| e.id);
-        let backup = endpoint.is_some_and(|e| e.flags & crate::mptcp_core::pm::BACKUP != 0);
+        let backup = if initial == Some(local) {
+            // The initial subflow's address: a backup if that subflow is.
+            inner.conn.subflow(0).is_some_and(|sf| sf.local_backup())
+        } else {
+            endpoint.is_some_and(|e| e.flags & BACKUP != 0)
+        };
         let req = inner
             .conn
             .join_synack(syn, local_id, random_u64() as u32, backup)
@@ -2106,8 +2112,22 @@ impl Mpcb {
         let sock = KernelSocket::new_tcp(first.net()).inspect_err(|_| {
             mib::inc(first.net(), Mib::MPJoinSynTxCreatSkErr);
         })?;
-        if let Some(local) = local {
-            sock.bind(&SockAddrIn::new(local.ip, 0).as_sockaddr())
+        // A subflow from the address routing picks: that address, found
+        // before the SYN, names it (its endpoint's id and backup flag, or id
+        // 0 for the initial subflow's address), as Linux's path manager
+        // does when it builds the SYN.
+        let (wire_id, backup, source) = match local {
+            Some(local) => (local_id, backup, Some(local.ip)),
+            None => match first.net().route_source(remote.ip) {
+                Some(src) => {
+                    let (id, b) = self.local_addr_id(src, first.addrs4().local);
+                    (id, b, Some(src))
+                }
+                None => (local_id, backup, None),
+            },
+        };
+        if let Some(source) = source {
+            sock.bind(&SockAddrIn::new(source, 0).as_sockaddr())
                 .inspect_err(|_| mib::inc(first.net(), Mib::MPJoinSynTxBindErr))?;
         }
         let tcp = TcpSock::from_sock(sock.sk()).ok_or(EINVAL)?;
@@ -2117,7 +2137,7 @@ impl Mpcb {
             let limit = inner.pm.subflows;
             inner
                 .conn
-                .open_join(local_id, random_u64() as u32, backup, limit)
+                .open_join(wire_id, random_u64() as u32, backup, limit)
                 .map_err(|_| EBUSY)?
         };
         AF_OPS.install(sock.sk());
@@ -2156,6 +2176,23 @@ impl Mpcb {
         drop(inner);
         owned.discard();
         Err(errno::econnreset())
+    }
+
+    /// The address id and backup flag of our address `ip`: 0 for the
+    /// initial subflow's address `initial` (a backup if an endpoint of it
+    /// says so), else its endpoint's; an address without an endpoint is 0,
+    /// not a backup.
+    fn local_addr_id(&self, ip: [u8; 4], initial: [u8; 4]) -> (u8, bool) {
+        let mut inner = self.lock();
+        if ip == initial {
+            return (0, inner.conn.subflow(0).is_some_and(|sf| sf.local_backup()));
+        }
+        inner
+            .pm
+            .endpoints()
+            .iter()
+            .find(|e| e.addr.ip == ip)
+            .map_or((0, false), |e| (e.id, e.flags & BACKUP != 0))
     }
 
     /// Takes subflow `id` out of the connection and of the table (its

@@ -164,6 +164,21 @@ void mptcp_rs_inet6_set_mc_bits(struct sock *sk)
 	inet6_set_bit(MC6_ALL, sk);
 }
 
+int mptcp_rs_route_source(struct net *net, __be32 daddr, __be32 *saddr)
+{
+	struct flowi4 fl4 = {
+		.daddr = daddr,
+		.flowi4_proto = IPPROTO_TCP,
+	};
+	struct rtable *rt = ip_route_output_key(net, &fl4);
+
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	*saddr = fl4.saddr;
+	ip_rt_put(rt);
+	return 0;
+}
+
 void mptcp_rs_set_custom_sockopt(struct sock *sk)
 {
 	set_bit(SOCK_CUSTOM_SOCKOPT, &sk->sk_socket->flags);

@@ -64,6 +64,7 @@ void mptcp_rs_write_unlock_callbacks(struct sock *sk);
 void mptcp_rs_inet_init_csk_locks(struct sock *sk);
 void mptcp_rs_inet_set_icsk(struct sock *sk);
 void mptcp_rs_inet6_set_mc_bits(struct sock *sk);
+int mptcp_rs_route_source(struct net *net, __be32 daddr, __be32 *saddr);
 void mptcp_rs_set_custom_sockopt(struct sock *sk);
 int mptcp_rs_copy_from_sockptr(void *dst, sockptr_t src, size_t size);
 int mptcp_rs_put_user_int(int val, int __user *ptr);

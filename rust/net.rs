@@ -36,6 +36,22 @@ impl Net {
         self.0.get()
     }
 
+    /// The source address routing picks here for a TCP connection to
+    /// `daddr` (IPv4, network order), if there is a route.
+    pub(crate) fn route_source(&self, daddr: [u8; 4]) -> Option<[u8; 4]> {
+        let mut saddr = [0u8; 4];
+        // SAFETY: `self` is a live namespace; `saddr` is a 4-byte buffer
+        // the helper writes on success.
+        let err = unsafe {
+            bindings::mptcp_rs_route_source(
+                self.as_raw(),
+                u32::from_ne_bytes(daddr),
+                saddr.as_mut_ptr().cast(),
+            )
+        };
+        (err == 0).then_some(saddr)
+    }
+
     /// The largest receive buffer TCP autotunes to here (`tcp_rmem[2]`).
     pub(crate) fn tcp_rmem_max(&self) -> u32 {
         // SAFETY: `self` is a live namespace; the sysctl is a word TCP reads

@@ -214,6 +214,27 @@ expect_mib srv AddAddrTx -eq $((add_tx + 1))
 ip -n cli mptcp limits set subflow 7 add_addr_accepted 7
 ip -n srv mptcp endpoint flush
 
+# A join to an announced address from the address routing picks (no
+# fullmesh endpoint) is named by that address before its SYN: here c2 (a
+# route to s2 through path 2 is added: the main table goes by path 1),
+# whose endpoint (no subflow flag) is a backup, so the SYN's MP_JOIN asks
+# for a backup subflow, as Linux's path manager does.
+ip -n cli mptcp endpoint flush
+ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 backup
+ip -n cli route add "${TOPO_SRV_ADDR[2]}/32" via 10.2.1.254 dev c2
+ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
+syn_bk=$(mib srv MPJoinSynBackupRx) syn_tx=$(mib cli MPJoinSynTx)
+mp_upload_start routed-backup 2000000 1000000
+up=$(established_between cli "$(hex "${TOPO_CLI_ADDR[2]}")" "$(hex "${TOPO_SRV_ADDR[2]}")" up)
+touch "$out/routed-backup.resume"
+mp_transfer_wait routed-backup 2000000 "one way, with a pause"
+expect_eq "routed-backup: the join to s2 went from c2" True \
+	"$([ "$up" != never ] && echo True || echo False)"
+expect_mib cli MPJoinSynTx -eq $((syn_tx + 1))
+expect_mib srv MPJoinSynBackupRx -eq $((syn_bk + 1))
+ip -n cli route del "${TOPO_SRV_ADDR[2]}/32"
+ip -n srv mptcp endpoint flush
+
 # ndiffports (net.mptcp.ndiffports = 3 at the client, no endpoints): three
 # subflows between the initial pair of addresses, each from its own port;
 # path 2 carries nothing.

@@ -176,6 +176,13 @@ impl<S: Platform> Subflow<S> {
             || self.remote_backup.unwrap_or(join.remote_backup)
     }
 
+    /// Whether we asked for it to be a backup (in its MP_JOIN, or by
+    /// MP_PRIO since).
+    pub fn local_backup(&self) -> bool {
+        let join = self.join.unwrap_or_default();
+        self.local_backup.unwrap_or(join.local_backup)
+    }
+
     /// We asked (MP_PRIO) for the subflow to be a backup, or no longer.
     pub(crate) fn set_local_backup(&mut self, backup: bool) {
         self.local_backup = Some(backup);

@@ -49,16 +49,8 @@ impl<'a> SysctlTable<'a> {
         min: &'static u32,
         max: &'static u32,
     ) -> Result {
-        self.push(bindings::ctl_table {
-            procname: name.as_char_ptr(),
-            data: value.as_ptr().cast::<c_void>(),
-            maxlen: 1,
-            mode: 0o644,
-            proc_handler: Some(bindings::proc_dou8vec_minmax),
-            extra1: core::ptr::from_ref(min).cast_mut().cast::<c_void>(),
-            extra2: core::ptr::from_ref(max).cast_mut().cast::<c_void>(),
-            ..Default::default()
-        })
+        let data = value.as_ptr().cast::<c_void>();
+        self.push_minmax(name, data, 1, bindings::proc_dou8vec_minmax, min, max)
     }
 
     /// A read-write `u32` entry that accepts `min..=max` and refuses anything
@@ -70,12 +62,28 @@ impl<'a> SysctlTable<'a> {
         min: &'static u32,
         max: &'static u32,
     ) -> Result {
+        let data = value.as_ptr().cast::<c_void>();
+        let len = core::mem::size_of::<u32>() as c_int;
+        self.push_minmax(name, data, len, bindings::proc_douintvec_minmax, min, max)
+    }
+
+    /// A read-write entry of `maxlen` bytes at `data`, bounded by `min` and
+    /// `max` (the handler's `extra1` and `extra2`).
+    fn push_minmax(
+        &mut self,
+        name: &'static CStr,
+        data: *mut c_void,
+        maxlen: c_int,
+        handler: MinMaxHandler,
+        min: &'static u32,
+        max: &'static u32,
+    ) -> Result {
         self.push(bindings::ctl_table {
             procname: name.as_char_ptr(),
-            data: value.as_ptr().cast::<c_void>(),
-            maxlen: core::mem::size_of::<u32>() as c_int,
+            data,
+            maxlen,
             mode: 0o644,
-            proc_handler: Some(bindings::proc_douintvec_minmax),
+            proc_handler: Some(handler),
             extra1: core::ptr::from_ref(min).cast_mut().cast::<c_void>(),
             extra2: core::ptr::from_ref(max).cast_mut().cast::<c_void>(),
             ..Default::default()
@@ -161,14 +169,18 @@ impl<'a> SysctlTable<'a> {
 /// than [`CHOICE_MAX`], and all of them together with their separators too.
 pub(crate) struct Choices(pub(crate) &'static [&'static str]);
 
-/// The handlers of choice entries (`proc_handler`'s type).
-type ChoiceHandler = unsafe extern "C" fn(
+/// A `proc_handler`.
+type ProcHandler = unsafe extern "C" fn(
     *const bindings::ctl_table,
     c_int,
     *mut c_void,
     *mut usize,
     *mut bindings::loff_t,
 ) -> c_int;
+/// The handlers of choice entries.
+type ChoiceHandler = ProcHandler;
+/// The kernel's bounded integer handlers (`proc_dou8vec_minmax`, ...).
+type MinMaxHandler = ProcHandler;
 
 /// The longest text a choice entry reads or writes, with its NUL.
 const CHOICE_MAX: usize = 128;

@@ -145,6 +145,20 @@ expect_mib srv MPPrioRx -ge $((prio_rx + 1))
 # address id those subflows' MP_JOIN gave it), as Linux's path manager
 # tells it, so that the peer forgets the address too.
 hex() { local IFS=.; set -- $1; printf '%02X%02X%02X%02X' "$4" "$3" "$2" "$1"; }
+# upload_until_subflow NAME FROM TO WHAT [COMMAND...]: 2 MB one way that
+# pauses after 1 MB (COMMAND runs once it started) until a subflow from
+# client address FROM to server address TO is established (30 s at most);
+# a TAP case says whether it was (WHAT).
+upload_until_subflow() {
+	local name=$1 from=$2 to=$3 what=$4 up
+	shift 4
+	mp_upload_start "$name" 2000000 1000000
+	[ $# -eq 0 ] || "$@"
+	up=$(established_between cli "$(hex "$from")" "$(hex "$to")" up)
+	touch "$out/$name.resume"
+	mp_transfer_wait "$name" 2000000 "one way, with a pause"
+	expect_eq "$name: $what" True "$([ "$up" != never ] && echo True || echo False)"
+}
 ep2=$(ip -n cli mptcp endpoint show | awk -v a="${TOPO_CLI_ADDR[2]}" '$1 == a { print $3 }')
 rm_tx=$(mib cli RmAddrTx) rm_rx=$(mib srv RmAddr) rm_sf=$(mib cli RmSubflow)
 mp_upload_start rm-subflow 2000000 1000000
@@ -183,12 +197,8 @@ ip -n srv mptcp endpoint flush
 ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
 srv sysctl -q -w net.mptcp.allow_join_initial_addr_port=0
 syn_tx=$(mib cli MPJoinSynTx) ack_rx=$(mib srv MPJoinAckRx)
-mp_upload_start deny-initial 2000000 1000000
-up=$(established_between cli "$(hex "${TOPO_CLI_ADDR[2]}")" "$(hex "${TOPO_SRV_ADDR[2]}")" up)
-touch "$out/deny-initial.resume"
-mp_transfer_wait deny-initial 2000000 "one way, with a pause"
-expect_eq "deny-initial: a subflow from c2 to the announced s2 came up" True \
-	"$([ "$up" != never ] && echo True || echo False)"
+upload_until_subflow deny-initial "${TOPO_CLI_ADDR[2]}" "${TOPO_SRV_ADDR[2]}" \
+	"a subflow from c2 to the announced s2 came up"
 expect_mib cli MPJoinSynTx -eq $((syn_tx + 1))
 expect_mib srv MPJoinAckRx -eq $((ack_rx + 1))
 srv sysctl -q -w net.mptcp.allow_join_initial_addr_port=1
@@ -200,15 +210,13 @@ srv sysctl -q -w net.mptcp.allow_join_initial_addr_port=1
 ip -n cli mptcp endpoint flush
 ip -n srv mptcp endpoint flush
 syn_tx=$(mib cli MPJoinSynTx) add_tx=$(mib srv AddAddrTx)
-mp_upload_start ep-added 2000000 1000000
-sleep 1
-ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow
-ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
-up=$(established_between cli "$(hex "${TOPO_CLI_ADDR[2]}")" "$(hex "${TOPO_SRV_ADDR[1]}")" up)
-touch "$out/ep-added.resume"
-mp_transfer_wait ep-added 2000000 "one way, with a pause"
-expect_eq "ep-added: a subflow from the added endpoint came up" True \
-	"$([ "$up" != never ] && echo True || echo False)"
+add_endpoints() {
+	sleep 1
+	ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow
+	ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
+}
+upload_until_subflow ep-added "${TOPO_CLI_ADDR[2]}" "${TOPO_SRV_ADDR[1]}" \
+	"a subflow from the added endpoint came up" add_endpoints
 expect_mib cli MPJoinSynTx -eq $((syn_tx + 1))
 expect_mib srv AddAddrTx -eq $((add_tx + 1))
 ip -n cli mptcp limits set subflow 7 add_addr_accepted 7
@@ -224,12 +232,8 @@ ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 backup
 ip -n cli route add "${TOPO_SRV_ADDR[2]}/32" via 10.2.1.254 dev c2
 ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
 syn_bk=$(mib srv MPJoinSynBackupRx) syn_tx=$(mib cli MPJoinSynTx)
-mp_upload_start routed-backup 2000000 1000000
-up=$(established_between cli "$(hex "${TOPO_CLI_ADDR[2]}")" "$(hex "${TOPO_SRV_ADDR[2]}")" up)
-touch "$out/routed-backup.resume"
-mp_transfer_wait routed-backup 2000000 "one way, with a pause"
-expect_eq "routed-backup: the join to s2 went from c2" True \
-	"$([ "$up" != never ] && echo True || echo False)"
+upload_until_subflow routed-backup "${TOPO_CLI_ADDR[2]}" "${TOPO_SRV_ADDR[2]}" \
+	"the join to s2 went from c2"
 expect_mib cli MPJoinSynTx -eq $((syn_tx + 1))
 expect_mib srv MPJoinSynBackupRx -eq $((syn_bk + 1))
 ip -n cli route del "${TOPO_SRV_ADDR[2]}/32"

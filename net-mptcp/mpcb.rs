@@ -239,6 +239,23 @@ pub(crate) struct Inner {
     rcvtuner: RcvBufTuner,
 }
 
+impl Inner {
+    /// The address id and backup flag of our address `ip`, as a SYN or
+    /// SYN/ACK of MP_JOIN says them: 0 for the initial subflow's address
+    /// `initial` (a backup if that subflow is), else its endpoint's; an
+    /// address without an endpoint is 0, not a backup.
+    fn local_addr(&mut self, ip: [u8; 4], initial: Option<[u8; 4]>) -> (u8, bool) {
+        if initial == Some(ip) {
+            return (0, self.conn.subflow(0).is_some_and(|sf| sf.local_backup()));
+        }
+        self.pm
+            .endpoints()
+            .iter()
+            .find(|e| e.addr.ip == ip)
+            .map_or((0, false), |e| (e.id, e.flags & BACKUP != 0))
+    }
+}
+
 /// The in-kernel path manager of the connection (`mptcp_core::pm`), with
 /// the endpoints and limits of its namespace as they were when MPTCP was
 /// established (`ip mptcp endpoint|limits`).
@@ -1914,19 +1931,7 @@ impl Mpcb {
     ) -> Option<JoinRequest> {
         let initial = self.subflow_sock(0).map(|first| first.addrs4().local);
         let mut inner = self.lock();
-        let endpoint = inner
-            .pm
-            .endpoints()
-            .iter()
-            .find(|e| e.addr.ip == local)
-            .copied();
-        let local_id = endpoint.map_or(0, |e| e.id);
-        let backup = if initial == Some(local) {
-            // The initial subflow's address: a backup if that subflow is.
-            inner.conn.subflow(0).is_some_and(|sf| sf.local_backup())
-        } else {
-            endpoint.is_some_and(|e| e.flags & BACKUP != 0)
-        };
+        let (local_id, backup) = inner.local_addr(local, initial);
         let req = inner
             .conn
             .join_synack(syn, local_id, random_u64() as u32, backup)
@@ -2120,7 +2125,7 @@ impl Mpcb {
             Some(local) => (local_id, backup, Some(local.ip)),
             None => match first.net().route_source(remote.ip) {
                 Some(src) => {
-                    let (id, b) = self.local_addr_id(src, first.addrs4().local);
+                    let (id, b) = self.lock().local_addr(src, Some(first.addrs4().local));
                     (id, b, Some(src))
                 }
                 None => (local_id, backup, None),
@@ -2176,23 +2181,6 @@ impl Mpcb {
         drop(inner);
         owned.discard();
         Err(errno::econnreset())
-    }
-
-    /// The address id and backup flag of our address `ip`: 0 for the
-    /// initial subflow's address `initial` (a backup if an endpoint of it
-    /// says so), else its endpoint's; an address without an endpoint is 0,
-    /// not a backup.
-    fn local_addr_id(&self, ip: [u8; 4], initial: [u8; 4]) -> (u8, bool) {
-        let mut inner = self.lock();
-        if ip == initial {
-            return (0, inner.conn.subflow(0).is_some_and(|sf| sf.local_backup()));
-        }
-        inner
-            .pm
-            .endpoints()
-            .iter()
-            .find(|e| e.addr.ip == ip)
-            .map_or((0, false), |e| (e.id, e.flags & BACKUP != 0))
     }
 
     /// Takes subflow `id` out of the connection and of the table (its

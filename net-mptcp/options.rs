@@ -55,6 +55,14 @@ pub(crate) fn unhook(sk: &Sock) {
     AF_OPS.uninstall(sk);
 }
 
+/// Puts our options `ours` beside TCP's own in `seg`: `Err` if they do not
+/// fit together, else whether the segment took them.
+fn put_options(sk: &Sock, seg: &mut TxSegment<'_>, ours: &[u8]) -> Result<bool, ()> {
+    let mut merged = [0u8; tcpopt::MAX_TCP_OPTIONS];
+    let len = tcpopt::merge(seg.options(), ours, &mut merged).map_err(|_| ())?;
+    Ok(seg.set_options(sk, &merged[..len]).is_ok())
+}
+
 impl TcpHooks for MptcpHooks {
     /// A full DSS: DATA_ACK and mapping with 64-bit numbers and a checksum.
     const OPTION_ROOM: u16 = 28;
@@ -76,12 +84,9 @@ impl TcpHooks for MptcpHooks {
                     ..MpTcpRst::default()
                 });
                 let mut ours = [0u8; 4];
-                let mut merged = [0u8; tcpopt::MAX_TCP_OPTIONS];
                 if let Ok(n) = rst.write(&mut ours) {
-                    if let Ok(len) = tcpopt::merge(seg.options(), &ours[..n], &mut merged) {
-                        if seg.set_options(sk, &merged[..len]).is_ok() {
-                            mib::inc(sk.net(), Mib::MPRstTx);
-                        }
+                    if put_options(sk, seg, &ours[..n]) == Ok(true) {
+                        mib::inc(sk.net(), Mib::MPRstTx);
                     }
                 }
             }
@@ -101,13 +106,12 @@ impl TcpHooks for MptcpHooks {
         let Ok(n) = option.write(&mut ours) else {
             return;
         };
-        let mut merged = [0u8; tcpopt::MAX_TCP_OPTIONS];
         // A pure ACK may carry an address signal beside the DSS, if both fit
         // with TCP's own options; if not, the signal waits for the next.
         if let Some(signal) = signal {
             if let Ok(m) = signal.write(&mut ours[n..]) {
-                if let Ok(len) = tcpopt::merge(seg.options(), &ours[..n + m], &mut merged) {
-                    if seg.set_options(sk, &merged[..len]).is_ok() {
+                if let Ok(sent) = put_options(sk, seg, &ours[..n + m]) {
+                    if sent {
                         ctx.mpcb.signal_sent(ctx.id, &signal);
                     }
                     return;
@@ -116,10 +120,7 @@ impl TcpHooks for MptcpHooks {
         }
         // No room even without SACK blocks cannot happen with the room TCP
         // left us; if it does, the segment goes without our option.
-        let Ok(len) = tcpopt::merge(seg.options(), &ours[..n], &mut merged) else {
-            return;
-        };
-        let _ = seg.set_options(sk, &merged[..len]);
+        let _ = put_options(sk, seg, &ours[..n]);
     }
 
     fn syn_received(

@@ -1784,13 +1784,25 @@ impl Mpcb {
                 let mut any = false;
                 {
                     let mut inner = self.lock();
-                    for (id, slot) in inner.subflows.iter_mut().enumerate().skip(1) {
+                    let inner = &mut *inner;
+                    for (id, slot) in inner.subflows.iter_mut().enumerate() {
                         let Some(slot) = slot.as_mut() else { continue };
-                        let Some((local, remote)) = slot.planned else {
-                            continue;
+                        // The initial subflow is between both ends' ids 0;
+                        // ours by the path manager's plan; the peer's joins
+                        // by the address ids their MP_JOIN exchanged, where
+                        // only our address is ours to close them by.
+                        let (local, remote) = match slot.planned {
+                            _ if id == 0 => (0, Some(0)),
+                            Some((local, remote)) => (local, Some(remote)),
+                            None => {
+                                match inner.conn.subflow(id as SubflowId).and_then(|s| s.join()) {
+                                    Some(join) => (join.local_id, None),
+                                    None => continue,
+                                }
+                            }
                         };
                         let ours = local_id.is_some_and(|l| l == local);
-                        if ours || remote_id.is_some_and(|r| r == remote) {
+                        if ours || remote_id.is_some_and(|r| Some(r) == remote) {
                             pr_debug!("mptcp_rs: closing subflow {}\n", id);
                             slot.reset = Some(0);
                             any = true;
@@ -1816,10 +1828,11 @@ impl Mpcb {
     }
 
     /// The endpoints `ids` of the namespace `net` were deleted (`ip mptcp
-    /// endpoint delete|flush`): if this connection lives there, its path
-    /// manager forgets them, tells the peer of those it had announced
-    /// (REMOVE_ADDR), and closes the subflows it opened from them.
-    pub(crate) fn endpoints_removed(self: &Arc<Self>, net: &Net, ids: &[u8]) {
+    /// endpoint delete|flush`, `flushed` for the latter): if this
+    /// connection lives there, its path manager forgets them, tells the
+    /// peer (REMOVE_ADDR, see `PathManager::endpoint_removed`), and closes
+    /// the subflows on those addresses.
+    pub(crate) fn endpoints_removed(self: &Arc<Self>, net: &Net, ids: &[u8], flushed: bool) {
         if !self.lives_in(net) {
             return;
         }
@@ -1837,7 +1850,7 @@ impl Mpcb {
             return;
         };
         for &id in ids {
-            core_pm.endpoint_removed(id);
+            core_pm.endpoint_removed(id, flushed);
         }
         if pm.collect() {
             drop(inner);

@@ -250,7 +250,9 @@ impl GenlFamily for PmFamily {
                     pm.endpoints[i].take().map(|e| e.id)
                 };
                 if let Some(id) = id {
-                    keys::for_each_published(|mpcb| mpcb.endpoints_removed(req.net(), &[id]));
+                    keys::for_each_published(|mpcb| {
+                        mpcb.endpoints_removed(req.net(), &[id], false)
+                    });
                 }
                 Ok(())
             }
@@ -276,7 +278,9 @@ impl GenlFamily for PmFamily {
                     n += 1;
                 }
                 if n > 0 {
-                    keys::for_each_published(|mpcb| mpcb.endpoints_removed(req.net(), &ids[..n]));
+                    keys::for_each_published(|mpcb| {
+                        mpcb.endpoints_removed(req.net(), &ids[..n], true)
+                    });
                 }
                 Ok(())
             }

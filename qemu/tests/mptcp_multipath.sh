@@ -239,6 +239,30 @@ expect_mib srv MPJoinSynBackupRx -eq $((syn_bk + 1))
 ip -n cli route del "${TOPO_SRV_ADDR[2]}/32"
 ip -n srv mptcp endpoint flush
 
+# The server deletes the endpoint it announced mid-connection: it tells the
+# client (REMOVE_ADDR) and closes the subflow the client joined to that
+# address itself, counted as Linux counts it (RmSubflow at the server;
+# mptcp_join.sh "remove single address").
+ip -n cli mptcp endpoint flush
+ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow fullmesh
+ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
+ep_s2=$(ip -n srv mptcp endpoint show | awk -v a="${TOPO_SRV_ADDR[2]}" '$1 == a { print $3 }')
+rm_tx=$(mib srv RmAddrTx) rm_rx=$(mib cli RmAddr) rm_sf=$(mib srv RmSubflow)
+mp_upload_start rm-signal 2000000 1000000
+up=$(established_between srv "$(hex "${TOPO_SRV_ADDR[2]}")" "$(hex "${TOPO_CLI_ADDR[2]}")" up)
+ip -n srv mptcp endpoint delete id "$ep_s2"
+gone=$(established_between srv "$(hex "${TOPO_SRV_ADDR[2]}")" "$(hex "${TOPO_CLI_ADDR[2]}")" gone)
+touch "$out/rm-signal.resume"
+mp_transfer_wait rm-signal 2000000 "one way, with a pause"
+echo "# rm-signal: endpoint id ${ep_s2:-?}; the subflow to it up after $up tenths of a second, gone $gone tenths after the delete"
+expect_eq "rm-signal: the subflow joined to the deleted address was up, then closed" "True True" \
+	"$([ "$up" != never ] && echo True || echo False) $([ "$gone" != never ] && echo True || echo False)"
+expect_mib srv RmAddrTx -ge $((rm_tx + 1))
+expect_mib cli RmAddr -ge $((rm_rx + 1))
+expect_mib srv RmSubflow -ge $((rm_sf + 1))
+ip -n cli mptcp endpoint flush
+ip -n srv mptcp endpoint flush
+
 # ndiffports (net.mptcp.ndiffports = 3 at the client, no endpoints): three
 # subflows between the initial pair of addresses, each from its own port;
 # path 2 carries nothing.

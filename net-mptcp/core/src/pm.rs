@@ -433,15 +433,18 @@ impl PathManager {
     /// again, and the peer hears of it (REMOVE_ADDR) if it was announced or
     /// subflows went from it (their MP_JOIN told the peer its id): so that
     /// the peer closes its side of them and forgets the address (RFC 8684,
-    /// 3.4.2), as Linux's path manager does.
-    pub fn endpoint_removed(&mut self, id: u8) {
+    /// 3.4.2), as Linux's path manager does. The subflows of an announced
+    /// address are those the peer joined to it: they close too. When all
+    /// endpoints are `flushed` at once, only announced addresses are
+    /// removed by REMOVE_ADDR (the subflows just close), as on Linux.
+    pub fn endpoint_removed(&mut self, id: u8, flushed: bool) {
         let announced = bit(&self.announced, id);
         set_bit(&mut self.announced, id, false);
         let used = self.forget(|p| p.local_id == id);
-        if announced || used {
+        if announced || (used && !flushed) {
             self.push(PmAction::Remove { id });
         }
-        if used {
+        if announced || used {
             self.push(PmAction::CloseSubflows {
                 local_id: Some(id),
                 remote_id: None,
@@ -734,14 +737,19 @@ mod tests {
         // A failure reported for it now starts no retry.
         pm.subflow_closed(0, 7, true, 0);
         assert_eq!(pm.poll_timeout(), None);
-        // Our endpoints: the announced one is withdrawn, the subflow one's
-        // subflows close, and the peer hears of both.
-        pm.endpoint_removed(2);
-        pm.endpoint_removed(1);
+        // Our endpoints: the announced one is withdrawn and the subflows the
+        // peer joined to it close; the subflow one's subflows close; the
+        // peer hears of both.
+        pm.endpoint_removed(2, false);
+        pm.endpoint_removed(1, false);
         assert_eq!(
             actions(&mut pm),
             [
                 PmAction::Remove { id: 2 },
+                PmAction::CloseSubflows {
+                    local_id: Some(2),
+                    remote_id: None
+                },
                 PmAction::Remove { id: 1 },
                 PmAction::CloseSubflows {
                     local_id: Some(1),
@@ -751,7 +759,7 @@ mod tests {
         );
         assert_eq!(pm.planned_subflows(), 0);
         // One neither announced nor used: nothing to tell.
-        pm.endpoint_removed(3);
+        pm.endpoint_removed(3, false);
         assert!(actions(&mut pm).is_empty());
     }
 
@@ -780,6 +788,30 @@ mod tests {
         pm.subflow_closed(1, 0, false, 12_000_000);
         assert_eq!(pm.planned_subflows(), 0);
         assert_eq!(pm.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_flush_removes_by_remove_addr_only_what_was_announced() {
+        let mut pm = PathManager::new(limits(3, 2), PmMode::Endpoints, PEER);
+        let eps = [ep(1, SUBFLOW), ep(2, SIGNAL)];
+        pm.established(&eps);
+        let _ = actions(&mut pm);
+        pm.endpoint_removed(1, true);
+        pm.endpoint_removed(2, true);
+        assert_eq!(
+            actions(&mut pm),
+            [
+                PmAction::CloseSubflows {
+                    local_id: Some(1),
+                    remote_id: None
+                },
+                PmAction::Remove { id: 2 },
+                PmAction::CloseSubflows {
+                    local_id: Some(2),
+                    remote_id: None
+                },
+            ]
+        );
     }
 
     #[test]

@@ -239,7 +239,7 @@ counters! {
     MPJoinRefused: "A join was refused: the connection is not MPTCP, or has as many subflows as the limit allows.",
     AddAddr: "An ADD_ADDR with the right HMAC arrived.",
     AddAddrTx: "An ADD_ADDR of ours was sent.",
-    EchoAdd: "The echo of an ADD_ADDR of ours arrived.",
+    EchoAdd: "An echo of an ADD_ADDR arrived (whether or not the address was still announced).",
     EchoAddTx: "The echo of the peer's ADD_ADDR was sent.",
     AddAddrDrop: "An ADD_ADDR was dropped: wrong HMAC, or no room to echo it.",
     RmAddr: "An address id in a REMOVE_ADDR that arrived.",

@@ -299,17 +299,15 @@ impl<S: Platform> Connection<S> {
 
     fn handle_add_addr(&mut self, add: &AddAddr) {
         if add.echo() {
-            let mut matched = false;
+            // Counted even when nothing awaits it any more (the address
+            // was withdrawn before the echo came), as Linux counts it.
+            self.count(Counter::EchoAdd);
             for slot in self.signals.announcing.iter_mut() {
                 if slot.is_some_and(|a| {
                     a.id == add.addr_id && a.addr == add.addr && a.port == add.port
                 }) {
                     *slot = None;
-                    matched = true;
                 }
-            }
-            if matched {
-                self.count(Counter::EchoAdd);
             }
             return;
         }

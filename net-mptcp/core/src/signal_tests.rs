@@ -79,6 +79,11 @@ fn an_add_addr_is_echoed_and_its_retransmissions_stop() {
     // Echoed: nothing goes again.
     assert_eq!(p.client.conn.poll_timeout(), None);
     assert!(!p.client.conn.signals_pending());
+    // An echo that comes after the address was withdrawn still counts.
+    p.client.conn.remove_addr(5).unwrap();
+    p.client.deliver(0, &echo[0]);
+    p.client.collect();
+    assert_eq!(p.client.count("EchoAdd"), 2);
 }
 
 #[test]

@@ -145,6 +145,22 @@ struct Slot {
     sndbuf: u32,
 }
 
+/// Why [`Mpcb::open_subflow`] opened nothing.
+#[derive(Debug)]
+enum OpenFailure {
+    /// Its connect failed before a SYN went (no route, an address TCP
+    /// cannot reach).
+    Unreachable(#[allow(dead_code)] Error),
+    /// Anything else (no memory, no socket, the table full).
+    Other(#[allow(dead_code)] Error),
+}
+
+impl From<Error> for OpenFailure {
+    fn from(e: Error) -> Self {
+        Self::Other(e)
+    }
+}
+
 /// The socket of a subflow the connection opened, and our callbacks on it.
 /// Dropped in process context, never under [`Mpcb::inner`] (releasing a
 /// socket sleeps).
@@ -1759,8 +1775,24 @@ impl Mpcb {
                 if let Err(e) = self.open_subflow(local_id, local, remote_id, remote, backup) {
                     pr_debug!("mptcp_rs: no subflow to {:?}: {:?}\n", remote.ip, e);
                     let mut inner = self.lock();
-                    if let Some(pm) = inner.pm.pm.as_mut() {
-                        pm.subflow_closed(local_id, remote_id, true, ktime_us());
+                    let pm = &mut inner.pm;
+                    let endpoints = &pm.endpoints[..pm.n_endpoints];
+                    if let Some(core_pm) = pm.pm.as_mut() {
+                        match e {
+                            OpenFailure::Unreachable(_) => core_pm.subflow_unreachable(
+                                local_id,
+                                remote_id,
+                                endpoints,
+                                ktime_us(),
+                            ),
+                            OpenFailure::Other(_) => {
+                                core_pm.subflow_closed(local_id, remote_id, true, ktime_us())
+                            }
+                        }
+                    }
+                    if pm.collect() {
+                        drop(inner);
+                        self.schedule(todo::PM);
                     }
                 }
             }
@@ -2121,7 +2153,7 @@ impl Mpcb {
         remote_id: u8,
         remote: Addr,
         backup: bool,
-    ) -> Result {
+    ) -> Result<(), OpenFailure> {
         let first = self.subflow_sock(0).ok_or_else(errno::enotconn)?;
         let port = match remote.port {
             0 => first.addrs4().remote_port,
@@ -2164,7 +2196,7 @@ impl Mpcb {
             Err(e) => {
                 self.forget_subflow(id);
                 AF_OPS.uninstall(sock.sk());
-                return Err(e);
+                return Err(e.into());
             }
         };
         let owned = Owned {
@@ -2181,7 +2213,7 @@ impl Mpcb {
                 mib::inc(first.net(), Mib::MPJoinSynTxConnectErr);
                 self.forget_subflow(id);
                 owned.discard();
-                return Err(e);
+                return Err(OpenFailure::Unreachable(e));
             }
         }
         let mut inner = self.lock();
@@ -2193,7 +2225,7 @@ impl Mpcb {
         // Gone meanwhile (the connection was reset).
         drop(inner);
         owned.discard();
-        Err(errno::econnreset())
+        Err(errno::econnreset().into())
     }
 
     /// Takes subflow `id` out of the connection and of the table (its

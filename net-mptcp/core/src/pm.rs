@@ -41,6 +41,8 @@ pub const FULLMESH: u8 = 1 << 3;
 pub const RETRY_MIN_US: u64 = 1_000_000;
 /// See [`RETRY_MIN_US`].
 pub const RETRY_MAX_US: u64 = 60_000_000;
+/// Announcements put aside for the `add_addr_accepted` limit, at most.
+const DEFERRED: usize = 4;
 
 /// An address and port (port 0: the connection's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +143,8 @@ struct Planned {
     retry_at: Option<u64>,
     /// Failures in a row.
     failures: u32,
+    /// It was established once.
+    ever_up: bool,
 }
 
 impl Planned {
@@ -155,6 +159,7 @@ impl Planned {
             backup: false,
             retry_at: None,
             failures: 0,
+            ever_up: false,
         }
     }
 
@@ -178,6 +183,10 @@ pub struct PathManager {
     peer: Addr,
     /// The peer's addresses announced and accepted: (id, address).
     remote: [Option<(u8, Addr)>; MAX_SUBFLOWS],
+    /// Announcements put aside for the `add_addr_accepted` limit, oldest
+    /// first: one goes in the place of an accepted address that no subflow
+    /// could even be tried to ([`PathManager::subflow_unreachable`]).
+    deferred: [Option<(u8, Addr)>; DEFERRED],
     /// The subflows it opened (besides the initial one).
     planned: [Option<Planned>; MAX_SUBFLOWS],
     /// Our addresses announced (a bit per id).
@@ -215,6 +224,7 @@ impl PathManager {
             mode,
             peer,
             remote: [None; MAX_SUBFLOWS],
+            deferred: [None; DEFERRED],
             planned: [None; MAX_SUBFLOWS],
             announced: [0; 4],
             actions: [None; 16],
@@ -361,6 +371,7 @@ impl PathManager {
             backup: ep.has(BACKUP),
             retry_at: None,
             failures: 0,
+            ever_up: false,
         }
     }
 
@@ -391,12 +402,18 @@ impl PathManager {
             && self.planned_subflows() < usize::from(self.limits.subflows)
             && endpoints.iter().any(|ep| idle(self, ep));
         if accepted >= usize::from(self.limits.add_addr_accepted) && !late {
+            self.defer(id, addr);
             return false;
         }
         let Some(slot) = self.remote.iter_mut().find(|s| s.is_none()) else {
             return false;
         };
         *slot = Some((id, addr));
+        for slot in self.deferred.iter_mut() {
+            if slot.is_some_and(|(i, _)| i == id) {
+                *slot = None;
+            }
+        }
         let mut from_endpoints = false;
         for ep in endpoints.iter() {
             let fullmesh = ep.has(SUBFLOW) && ep.has(FULLMESH);
@@ -415,7 +432,7 @@ impl PathManager {
     /// and are not tried again.
     pub fn rm_addr_received(&mut self, id: u8) {
         let known = self.remote.iter().flatten().any(|(i, _)| *i == id);
-        for slot in self.remote.iter_mut() {
+        for slot in self.remote.iter_mut().chain(self.deferred.iter_mut()) {
             if slot.is_some_and(|(i, _)| i == id) {
                 *slot = None;
             }
@@ -494,7 +511,72 @@ impl PathManager {
         for p in self.planned.iter_mut().flatten() {
             if p.local_id == local_id && p.remote_id == remote_id && p.retry_at.is_none() {
                 p.failures = 0;
+                p.ever_up = true;
             }
+        }
+    }
+
+    /// A subflow it planned, from `local_id` to `remote_id`, could not even
+    /// be tried at `now_us`: its connect failed before a SYN went (no route,
+    /// an address TCP cannot reach, such as a multicast one). If it was the
+    /// first try of the only subflow to an address the peer announced, that
+    /// address is given up and does not count as accepted, as on Linux
+    /// (whose path manager counts an announcement only once a subflow to it
+    /// was started): the oldest announcement put aside for the
+    /// `add_addr_accepted` limit is taken in its place (`endpoints`: ours).
+    /// Anything else is a failure as [`PathManager::subflow_closed`] says:
+    /// tried again later (a path that worked may come back).
+    pub fn subflow_unreachable(
+        &mut self,
+        local_id: u8,
+        remote_id: u8,
+        endpoints: &[Endpoint],
+        now_us: u64,
+    ) {
+        let first_try = self.planned.iter().flatten().any(|p| {
+            p.local_id == local_id
+                && p.remote_id == remote_id
+                && p.retry_at.is_none()
+                && p.failures == 0
+                && !p.ever_up
+        });
+        let only = self
+            .planned
+            .iter()
+            .flatten()
+            .filter(|p| p.remote_id == remote_id)
+            .count()
+            == 1;
+        let announced =
+            remote_id != 0 && self.remote.iter().flatten().any(|(i, _)| *i == remote_id);
+        if !(first_try && only && announced) {
+            self.subflow_closed(local_id, remote_id, true, now_us);
+            return;
+        }
+        self.forget(|p| p.remote_id == remote_id);
+        for slot in self.remote.iter_mut() {
+            if slot.is_some_and(|(i, _)| i == remote_id) {
+                *slot = None;
+            }
+        }
+        if let Some((id, addr)) = self.deferred.iter_mut().find_map(Option::take) {
+            self.add_addr_received(id, addr, endpoints);
+        }
+    }
+
+    /// Puts the announcement of `addr` as `id` aside (the latest address
+    /// of an id counts); when no room is left, the oldest goes.
+    fn defer(&mut self, id: u8, addr: Addr) {
+        if let Some(known) = self.deferred.iter_mut().flatten().find(|(i, _)| *i == id) {
+            known.1 = addr;
+            return;
+        }
+        if self.deferred.iter().all(Option::is_some) {
+            self.deferred.rotate_left(1);
+            self.deferred[DEFERRED - 1] = None;
+        }
+        if let Some(slot) = self.deferred.iter_mut().find(|s| s.is_none()) {
+            *slot = Some((id, addr));
         }
     }
 
@@ -718,6 +800,43 @@ mod tests {
     }
 
     #[test]
+    fn an_address_no_subflow_could_be_tried_to_gives_its_place_to_one_put_aside() {
+        // add_addr_accepted 2 (mptcp_join.sh "remove invalid addresses"):
+        // the peer announces an address that is never answered, one TCP
+        // cannot connect to (multicast), and a good one.
+        let mut pm = PathManager::new(limits(2, 2), PmMode::Endpoints, PEER);
+        pm.established(&[]);
+        assert!(pm.add_addr_received(1, addr(12), &[]));
+        assert!(pm.add_addr_received(2, addr(224), &[]));
+        assert!(!pm.add_addr_received(3, addr(3), &[]));
+        assert_eq!(
+            actions(&mut pm),
+            [open(0, 1, addr(12), false), open(0, 2, addr(224), false)]
+        );
+        // The connect to the second fails before any SYN: that address
+        // gives its place to the one put aside, and is not tried again.
+        pm.subflow_unreachable(0, 2, &[], 1_000);
+        assert_eq!(actions(&mut pm), [open(0, 3, addr(3), false)]);
+        assert_eq!(pm.poll_timeout(), None);
+        assert_eq!(pm.planned_subflows(), 2);
+        // A subflow that was up once and cannot be tried now (its path is
+        // down) is tried again later, its address kept.
+        pm.subflow_up(0, 3);
+        pm.subflow_closed(0, 3, true, 2_000);
+        pm.handle_timeout(2_000 + RETRY_MIN_US);
+        assert_eq!(actions(&mut pm), [open(0, 3, addr(3), false)]);
+        pm.subflow_unreachable(0, 3, &[], 3_000_000);
+        assert!(pm.poll_timeout().is_some());
+        assert_eq!(pm.planned_subflows(), 2);
+        // An announcement put aside and then removed is not taken later.
+        assert!(!pm.add_addr_received(4, addr(4), &[]));
+        pm.rm_addr_received(4);
+        pm.subflow_unreachable(0, 1, &[], 4_000_000);
+        assert!(actions(&mut pm).is_empty());
+        assert_eq!(pm.planned_subflows(), 1);
+    }
+
+    #[test]
     fn removed_addresses_close_their_subflows_for_good() {
         let mut pm = PathManager::new(limits(3, 2), PmMode::Endpoints, PEER);
         let eps = [ep(1, SUBFLOW), ep(2, SIGNAL)];
@@ -764,6 +883,30 @@ mod tests {
     }
 
     #[test]
+    fn a_flush_removes_by_remove_addr_only_what_was_announced() {
+        let mut pm = PathManager::new(limits(3, 2), PmMode::Endpoints, PEER);
+        let eps = [ep(1, SUBFLOW), ep(2, SIGNAL)];
+        pm.established(&eps);
+        let _ = actions(&mut pm);
+        pm.endpoint_removed(1, true);
+        pm.endpoint_removed(2, true);
+        assert_eq!(
+            actions(&mut pm),
+            [
+                PmAction::CloseSubflows {
+                    local_id: Some(1),
+                    remote_id: None
+                },
+                PmAction::Remove { id: 2 },
+                PmAction::CloseSubflows {
+                    local_id: Some(2),
+                    remote_id: None
+                },
+            ]
+        );
+    }
+
+    #[test]
     fn a_failed_subflow_is_tried_again_with_backoff() {
         let mut pm = PathManager::new(limits(1, 0), PmMode::Endpoints, PEER);
         pm.established(&[ep(1, SUBFLOW)]);
@@ -788,30 +931,6 @@ mod tests {
         pm.subflow_closed(1, 0, false, 12_000_000);
         assert_eq!(pm.planned_subflows(), 0);
         assert_eq!(pm.poll_timeout(), None);
-    }
-
-    #[test]
-    fn a_flush_removes_by_remove_addr_only_what_was_announced() {
-        let mut pm = PathManager::new(limits(3, 2), PmMode::Endpoints, PEER);
-        let eps = [ep(1, SUBFLOW), ep(2, SIGNAL)];
-        pm.established(&eps);
-        let _ = actions(&mut pm);
-        pm.endpoint_removed(1, true);
-        pm.endpoint_removed(2, true);
-        assert_eq!(
-            actions(&mut pm),
-            [
-                PmAction::CloseSubflows {
-                    local_id: Some(1),
-                    remote_id: None
-                },
-                PmAction::Remove { id: 2 },
-                PmAction::CloseSubflows {
-                    local_id: Some(2),
-                    remote_id: None
-                },
-            ]
-        );
     }
 
     #[test]

@@ -1890,6 +1890,37 @@ impl Mpcb {
         }
     }
 
+    /// The address `ip` of namespace `net` is to go as address id 0 (`ip
+    /// mptcp endpoint delete id 0 ADDR`): if this connection lives there
+    /// and its initial subflow went from `ip`, the peer hears that id 0 is
+    /// gone (REMOVE_ADDR, on another subflow), and the subflows from that
+    /// address close, the initial one included; the connection goes on
+    /// over the others.
+    pub(crate) fn initial_address_removed(self: &Arc<Self>, net: &Net, ip: [u8; 4]) {
+        if !self.lives_in(net) {
+            return;
+        }
+        if !self
+            .subflow_sock(0)
+            .is_some_and(|first| first.addrs4().local == ip)
+        {
+            return;
+        }
+        if self.lock().conn.remove_addr(0).is_err() {
+            return;
+        }
+        // The signal rides on an ACK of a subflow that stays, if any.
+        let others = self.subflow_socks(!subflow_bit(0));
+        match others.iter().flatten().next() {
+            Some(sk) => sk.lock().locked().send_ack(),
+            None => self.send_ack_on(0),
+        }
+        self.pm_act(PmAction::CloseSubflows {
+            local_id: Some(0),
+            remote_id: None,
+        });
+    }
+
     /// The endpoint `ep` was added in namespace `net` (`ip mptcp endpoint
     /// add`): if this connection lives there and its path manager runs,
     /// it is used as if it had been there at establishment (announced,

@@ -244,6 +244,22 @@ impl GenlFamily for PmFamily {
             }
             cmd::DEL_ADDR => {
                 let ep = endpoint_of(req, false).map_err(refused)?;
+                if ep.id == 0 {
+                    // Id 0 is no endpoint: it names each connection's
+                    // initial subflow address (RFC 8684, 3.4.2). The
+                    // connections of this namespace whose initial subflow
+                    // went from this address remove it, as on Linux.
+                    if ep.addr == [0; 4] {
+                        return Err(refused((
+                            EINVAL,
+                            c_str!("address id 0 needs the address to remove"),
+                        )));
+                    }
+                    keys::for_each_published(|mpcb| {
+                        mpcb.initial_address_removed(req.net(), ep.addr)
+                    });
+                    return Ok(());
+                }
                 let id = {
                     let mut pm = net.pm().lock();
                     let i = pm.find(ep.id).ok_or_else(|| refused(not_found()))?;

@@ -263,6 +263,27 @@ expect_mib srv RmSubflow -ge $((rm_sf + 1))
 ip -n cli mptcp endpoint flush
 ip -n srv mptcp endpoint flush
 
+# The client removes address id 0, its initial subflow's address (`ip mptcp
+# endpoint delete id 0 ADDR`: id 0 is no endpoint): the peer hears of it
+# (REMOVE_ADDR 0, on the other subflow), the initial subflow closes, and
+# the transfer goes on over the subflow from c2 (mptcp_join.sh "remove id
+# 0 subflow").
+ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow
+rm_tx=$(mib cli RmAddrTx) rm_rx=$(mib srv RmAddr) rm_sf=$(mib cli RmSubflow)
+mp_upload_start rm-id0 2000000 1000000
+up=$(established_between cli "$(hex "${TOPO_CLI_ADDR[2]}")" "$(hex "${TOPO_SRV_ADDR[1]}")" up)
+ip -n cli mptcp endpoint delete id 0 "${TOPO_CLI_ADDR[1]}"
+gone=$(established_between cli "$(hex "${TOPO_CLI_ADDR[1]}")" "$(hex "${TOPO_SRV_ADDR[1]}")" gone)
+touch "$out/rm-id0.resume"
+mp_transfer_wait rm-id0 2000000 "one way, with a pause"
+echo "# rm-id0: the join from c2 up after $up tenths of a second; the initial subflow gone $gone tenths after the delete"
+expect_eq "rm-id0: a join was up, then the initial subflow closed" "True True" \
+	"$([ "$up" != never ] && echo True || echo False) $([ "$gone" != never ] && echo True || echo False)"
+expect_mib cli RmAddrTx -ge $((rm_tx + 1))
+expect_mib srv RmAddr -ge $((rm_rx + 1))
+expect_mib cli RmSubflow -ge $((rm_sf + 1))
+ip -n cli mptcp endpoint flush
+
 # ndiffports (net.mptcp.ndiffports = 3 at the client, no endpoints): three
 # subflows between the initial pair of addresses, each from its own port;
 # path 2 carries nothing.

@@ -307,23 +307,26 @@ impl NfHooks for MptcpHooks {
         };
         if let Some(join) = keys::join_get(&id, false) {
             let mut ours = [0u8; 16];
-            let option = match join {
-                Some(req) => req.synack_option(),
-                None => {
-                    if seg.synack_to_reset().is_err() {
-                        return Verdict::Drop;
+            match join {
+                Some(req) => {
+                    // No room: the initiator resets the subflow, as
+                    // without MP_JOIN.
+                    if let Ok(n) = req.synack_option().write(&mut ours) {
+                        let _ = seg.add_options(&ours[..n]);
                     }
-                    MptcpOption::MpTcpRst(MpTcpRst {
+                }
+                None => {
+                    // Refused: a RST saying why, instead of the SYN/ACK.
+                    let rst = MptcpOption::MpTcpRst(MpTcpRst {
                         reason: JOIN_RESET_REASON,
                         ..MpTcpRst::default()
-                    })
-                }
-            };
-            let refused = matches!(option, MptcpOption::MpTcpRst(_));
-            if let Ok(n) = option.write(&mut ours) {
-                // No room: the initiator resets the subflow, as without
-                // MP_JOIN.
-                if seg.add_options(&ours[..n]).is_ok() && refused {
+                    });
+                    let Ok(n) = rst.write(&mut ours) else {
+                        return Verdict::Drop;
+                    };
+                    if seg.synack_to_reset(&ours[..n]).is_err() {
+                        return Verdict::Drop;
+                    }
                     mib::inc(net, Mib::MPRstTx);
                 }
             }

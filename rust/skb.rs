@@ -319,24 +319,28 @@ impl<'a> IpSegment<'a> {
     }
 
     /// Turns an outgoing SYN/ACK (checksum left to the device or the stack,
-    /// as TCP's are) into a RST acknowledging the same SYN: a listener's way
-    /// to refuse it after TCP answered.
-    pub(crate) fn synack_to_reset(&mut self) -> Result {
-        let skb = self.skb.as_ptr();
-        // SAFETY: reading the checksum state of our packet.
-        if !unsafe { bindings::mptcp_rs_skb_csum_partial(skb) } {
+    /// as TCP's are) into a RST acknowledging the same SYN, with `options`
+    /// (a multiple of 4 bytes) as its only TCP options: a listener's way to
+    /// refuse it after TCP answered. As RFC 9293 (3.10.7.1) builds the reset
+    /// for a segment without ACK: sequence number zero, the SYN's sequence
+    /// number plus one acknowledged (the SYN/ACK's already), window zero.
+    pub(crate) fn synack_to_reset(&mut self, options: &[u8]) -> Result {
+        if self.payload_len() != 0 {
             return Err(EINVAL);
         }
-        // SAFETY: the packet is ours while the hook runs; cow_head makes the
-        // headers private; they are linear. The flags byte is not in the
-        // pseudo-header sum that CHECKSUM_PARTIAL leaves in the check field.
+        self.set_options(options)?;
+        // SAFETY: `set_options` made the headers private and linear.
         unsafe {
-            bindings::mptcp_rs_skb_cow_head(skb, 0)
-                .then_some(())
-                .ok_or(ENOMEM)?;
-            let th = (*skb).data.add(self.ihl);
+            let th = (*self.skb.as_ptr()).data.add(self.ihl);
+            // Sequence number and window: covered by the checksum the
+            // device computes from the TCP header on (CHECKSUM_PARTIAL); the
+            // flags byte and these are not in the pseudo-header sum.
+            core::ptr::write_bytes(th.add(4), 0, 4);
             *th.add(13) = flags::RST | flags::ACK;
+            core::ptr::write_bytes(th.add(14), 0, 2);
         }
+        self.hdr.seq = 0;
+        self.hdr.window = 0;
         self.hdr.flags = flags::RST | flags::ACK;
         Ok(())
     }
@@ -346,29 +350,48 @@ impl<'a> IpSegment<'a> {
     /// stack (`CHECKSUM_PARTIAL`, as TCP's SYN/ACKs are), fixing the lengths
     /// and checksums.
     pub(crate) fn add_options(&mut self, extra: &[u8]) -> Result {
-        let delta = extra.len();
-        if delta % 4 != 0 || self.hdr.len + delta > TCP_HDR + 40 {
+        let old = self.hdr.len - TCP_HDR;
+        if extra.len() % 4 != 0 || old + extra.len() > 40 {
             return Err(EINVAL);
         }
+        let mut area = [0u8; 40];
+        area[..old].copy_from_slice(self.options());
+        area[old..old + extra.len()].copy_from_slice(extra);
+        self.set_options(&area[..old + extra.len()])
+    }
+
+    /// Makes `options` (a multiple of 4 bytes) the TCP options of an
+    /// outgoing IP packet without payload whose TCP checksum is left to the
+    /// device or the stack (`CHECKSUM_PARTIAL`), fixing the lengths and
+    /// checksums.
+    fn set_options(&mut self, options: &[u8]) -> Result {
+        if options.len() % 4 != 0 || options.len() > 40 || self.payload_len() != 0 {
+            return Err(EINVAL);
+        }
+        let old = self.hdr.len - TCP_HDR;
+        let delta = options.len() as isize - old as isize;
         let skb = self.skb.as_ptr();
         // SAFETY: reading the checksum state of our packet.
         if !unsafe { bindings::mptcp_rs_skb_csum_partial(skb) } {
             return Err(EINVAL);
         }
-        let keep = self.ihl + self.hdr.len;
+        // The IP header and the TCP header up to its options stay; the
+        // options area is written anew (nothing follows it).
+        let keep = self.ihl + TCP_HDR;
         // SAFETY: the packet is ours while the hook runs; cow_head makes the
-        // headers private with room for `delta` bytes; headers are linear.
+        // headers private with room for `delta` more bytes; the headers are
+        // linear; `delta` removes at most the old options.
         unsafe {
-            bindings::mptcp_rs_skb_cow_head(skb, delta as u32)
+            bindings::mptcp_rs_skb_cow_head(skb, delta.max(0) as u32)
                 .then_some(())
                 .ok_or(ENOMEM)?;
-            shift_headers(skb, keep, delta as isize);
+            shift_headers(skb, keep, delta);
             let ip = (*skb).data;
-            core::ptr::copy_nonoverlapping(extra.as_ptr(), ip.add(keep), delta);
+            core::ptr::copy_nonoverlapping(options.as_ptr(), ip.add(keep), options.len());
             let th = ip.add(self.ihl);
-            let doff = ((self.hdr.len + delta) / 4) as u8;
+            let doff = ((TCP_HDR + options.len()) / 4) as u8;
             *th.add(12) = (doff << 4) | (*th.add(12) & 0x0f);
-            let tot = u16::from_be_bytes([*ip.add(2), *ip.add(3)]) as usize + delta;
+            let tot = self.ihl + TCP_HDR + options.len();
             let [hi, lo] = (tot as u16).to_be_bytes();
             *ip.add(2) = hi;
             *ip.add(3) = lo;
@@ -385,7 +408,7 @@ impl<'a> IpSegment<'a> {
                 return Err(EINVAL);
             }
         }
-        self.hdr.len += delta;
+        self.hdr.len = TCP_HDR + options.len();
         Ok(())
     }
 }

@@ -938,7 +938,13 @@ impl<S: Platform> Connection<S> {
             if let Some(ack) = dss.data_ack {
                 freed = self.handle_data_ack(ack, window, now_us);
             }
-            if let Some(m) = dss.mapping {
+            // A data-level length of 0 maps nothing on a segment without
+            // data: the infinite mapping comes with the data it covers
+            // (RFC 8684, 3.7), and Linux looks at no mapping of a pure ACK.
+            let empty = dss
+                .mapping
+                .is_some_and(|m| m.data_len == 0 && seg.payload_len == 0 && !dss.data_fin);
+            if let (Some(m), false) = (dss.mapping, empty) {
                 self.handle_mapping(id, seg.seq, &m, dss.data_fin);
             }
         } else if let Some(MpCapable {

@@ -1253,6 +1253,41 @@ fn out_of_window_segments_change_nothing() {
 }
 
 #[test]
+fn a_zero_length_mapping_on_a_pure_ack_is_no_infinite_mapping() {
+    // packetdrill's dss_ssn_specified_server.pkt: the peer acknowledges
+    // with a DSS whose mapping has data-level length 0, on no data. Linux
+    // looks at no mapping of a pure ACK; neither do we: no fallback.
+    let mut p = Pair::connect();
+    let tcp = p.server.tcp[0].as_ref().unwrap();
+    let ack = Wire {
+        window: 1 << 24,
+        seq: tcp.rcv_nxt,
+        ack: tcp.snd_nxt,
+        flags: flags::ACK,
+        payload: Vec::new(),
+        options: forged_mapping(1, 1, 0, false),
+    };
+    p.server.deliver(0, &ack);
+    assert_eq!(p.server.conn.mode(), Mode::Mptcp);
+    assert_eq!(p.server.count("InfiniteMapRx"), 0);
+    let data = stream(10_000, 3);
+    p.server.write(&data);
+    p.drive();
+    assert_eq!(p.client.received, data);
+    // On data it is the infinite mapping: the peer fell back.
+    let tcp = p.server.tcp[0].as_ref().unwrap();
+    let with_data = Wire {
+        payload: vec![1, 2, 3],
+        seq: tcp.rcv_nxt,
+        ack: tcp.snd_nxt,
+        options: forged_mapping(1, 1, 0, false),
+        ..ack
+    };
+    p.server.deliver(0, &with_data);
+    assert_eq!(p.server.count("InfiniteMapRx"), 1);
+}
+
+#[test]
 fn mp_fastclose_with_our_key_resets_the_connection() {
     let mut p = Pair::connect();
     let tcp = p.server.tcp[0].as_ref().unwrap();

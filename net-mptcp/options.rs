@@ -107,10 +107,15 @@ impl TcpHooks for MptcpHooks {
             return;
         };
         // A pure ACK may carry an address signal beside the DSS, if both fit
-        // with TCP's own options; if not, the signal waits for the next.
+        // with TCP's own options; if not, the signal goes alone, as Linux
+        // sends it (an ADD_ADDR with port and HMAC beside an 8-octet
+        // DATA_ACK does not fit with timestamps): the DATA_ACK rides on the
+        // next segment.
         if let Some(signal) = signal {
             if let Ok(m) = signal.write(&mut ours[n..]) {
-                if let Ok(sent) = put_options(sk, seg, &ours[..n + m]) {
+                let sent = put_options(sk, seg, &ours[..n + m])
+                    .or_else(|()| put_options(sk, seg, &ours[n..n + m]));
+                if let Ok(sent) = sent {
                     if sent {
                         ctx.mpcb.signal_sent(ctx.id, &signal);
                     }

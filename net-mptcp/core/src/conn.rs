@@ -478,6 +478,9 @@ pub struct Connection<S: Platform> {
     /// The peer's MP_CAPABLE had "C": it takes no additional subflow to
     /// the address and port of the initial subflow (RFC 8684, 3.1).
     peer_denies_join_to_initial: bool,
+    /// The peer's latest mapping named its DSN in 64 bits (or was the
+    /// implicit one of MP_CAPABLE with data): our DATA_ACKs do too.
+    peer_dsn64: bool,
     local: LocalKey,
     remote: Option<Remote>,
     /// What was sent where, from our IDSN.
@@ -629,6 +632,7 @@ impl<S: Platform> Connection<S> {
             mode,
             keys_confirmed: false,
             peer_denies_join_to_initial: false,
+            peer_dsn64: false,
             local,
             remote: None,
             sender: Sender::new(S::sent(), local.idsn),
@@ -975,6 +979,7 @@ impl<S: Platform> Connection<S> {
     /// with data maps subflow offset 1 to the peer's IDSN + 1).
     fn record_first_data(&mut self, id: SubflowId, data_len: u16) {
         let Some(remote) = self.remote else { return };
+        self.peer_dsn64 = true;
         let mapping = Mapping {
             subflow_seq: 1,
             dsn: remote.idsn.wrapping_add(1),
@@ -990,6 +995,7 @@ impl<S: Platform> Connection<S> {
             DssSeq::Bits64(v) => v,
             DssSeq::Bits32(v) => seq::expand_dsn(rx.rcv_nxt(), v),
         };
+        self.peer_dsn64 = matches!(m.dsn, DssSeq::Bits64(_));
         if m.data_len == 0 && !data_fin {
             // The infinite mapping: the peer fell back (RFC 8684, 3.7).
             self.fall_back(FallbackReason::InfiniteMapping);
@@ -1684,11 +1690,17 @@ impl<S: Platform> Connection<S> {
                 _ => {}
             }
         }
-        // A 4-octet DATA_ACK, as Linux sends it: the peer widens it around
-        // its snd_una (we never have 2^31 octets unacknowledged), and it
-        // leaves option room for SACK blocks next to timestamps.
+        // The DATA_ACK as wide as the peer's DSNs, as Linux sends it (a
+        // Linux peer names its DSNs in 64 bits); 4 octets otherwise, which
+        // the peer widens around its snd_una (we never have 2^31 octets
+        // unacknowledged), and which leaves room for more SACK blocks.
+        let data_ack = if self.peer_dsn64 {
+            DssSeq::Bits64(data_ack)
+        } else {
+            DssSeq::Bits32(data_ack as u32)
+        };
         let mut dss = Dss {
-            data_ack: Some(DssSeq::Bits32(data_ack as u32)),
+            data_ack: Some(data_ack),
             mapping: None,
             data_fin: false,
         };

@@ -362,15 +362,17 @@ impl End {
                 None => 0,
             };
             // A signal beside it, on a pure ACK, if both fit with TCP's
-            // timestamps (12 octets) in the 40 of the options area.
+            // timestamps (12 octets) in the 40 of the options area; if not,
+            // alone, as the kernel side (and Linux) sends it.
             if let Some(signal) = self.conn.signal_for(id as u32, &seg) {
                 let mut extra = [0u8; 40];
                 let n = signal.write(&mut extra).expect("a signal fits alone");
-                if len + n <= 28 {
-                    options[len..len + n].copy_from_slice(&extra[..n]);
-                    len += n;
-                    self.conn.signal_sent(id as u32, &signal, self.now);
+                if len + n > 28 {
+                    len = 0;
                 }
+                options[len..len + n].copy_from_slice(&extra[..n]);
+                len += n;
+                self.conn.signal_sent(id as u32, &signal, self.now);
             }
             options.truncate(len);
             out.push(Wire {
@@ -1101,7 +1103,8 @@ fn first_data_on_the_mp_capable_ack_is_data_acked_at_once() {
     let rx = Received::parse(&ack[0].options);
     let data_ack = rx.dss.and_then(|d| d.data_ack).unwrap();
     let expected = key(0x1111).idsn.wrapping_add(6);
-    assert_eq!(data_ack, DssSeq::Bits32(expected as u32));
+    // 64 bits: the mapping of MP_CAPABLE with data is (as Linux takes it).
+    assert_eq!(data_ack, DssSeq::Bits64(expected));
 }
 
 #[test]
@@ -1121,7 +1124,7 @@ fn data_waiting_on_a_subflow_is_data_acked_before_it_is_handed() {
     let expected = key(0x1111).idsn.wrapping_add(11);
     assert_eq!(
         rx.dss.and_then(|d| d.data_ack),
-        Some(DssSeq::Bits32(expected as u32))
+        Some(DssSeq::Bits64(expected))
     );
     // Accepted: the data moves, nothing is lost or doubled.
     p.server.hold = false;
@@ -1133,11 +1136,19 @@ fn data_waiting_on_a_subflow_is_data_acked_before_it_is_handed() {
 
 #[test]
 fn the_dss_option_has_linux_lengths() {
-    // RFC 8684, section 3.3, Figure 9: 4 octets of header, a 4-octet
-    // DATA_ACK, an 8-octet DSN, 4 of subflow sequence number, 2 of length:
-    // 22 octets, as Linux's own MPTCP sends it, on data and on a DATA_FIN.
+    // RFC 8684, section 3.3, Figure 9: 4 octets of header, a DATA_ACK, an
+    // 8-octet DSN, 4 of subflow sequence number, 2 of length. As Linux's
+    // own MPTCP sends it: the DATA_ACK in 4 octets (22 in all) until the
+    // peer's data came with 64-bit DSNs, in 8 (26) from then on, on data
+    // and on a DATA_FIN.
     let mut p = Pair::connect();
     p.client.write(&stream(3_000, 5));
+    p.client.push(0);
+    for w in &p.client.emit(0) {
+        assert_eq!(w.options.len(), 22, "{:?}", Received::parse(&w.options).dss);
+        p.server.deliver(0, w);
+    }
+    p.drive();
     p.server.write(b"x");
     p.server.nodelay = true;
     p.drive();
@@ -1145,7 +1156,7 @@ fn the_dss_option_has_linux_lengths() {
     p.client.push(0);
     let segs = p.client.emit(0);
     for w in &segs {
-        assert_eq!(w.options.len(), 22, "{:?}", Received::parse(&w.options).dss);
+        assert_eq!(w.options.len(), 26, "{:?}", Received::parse(&w.options).dss);
         p.server.deliver(0, w);
     }
     p.drive();
@@ -1154,16 +1165,16 @@ fn the_dss_option_has_linux_lengths() {
     let fin = p.client.emit(0);
     let dss = Received::parse(&fin[0].options).dss.unwrap();
     assert!(dss.data_fin);
-    assert_eq!(fin[0].options.len(), 22);
+    assert_eq!(fin[0].options.len(), 26);
     p.server.deliver(0, &fin[0]);
-    // A pure ACK carries the 4-octet DATA_ACK alone: 8 octets.
+    // A pure ACK carries the 8-octet DATA_ACK alone: 12 octets.
     p.drive();
     p.server.write(b"y");
     p.server.push(0);
     let data = p.server.emit(0);
     p.client.deliver(0, &data[0]);
     let ack = p.client.emit(0);
-    assert_eq!(ack[0].options.len(), 8);
+    assert_eq!(ack[0].options.len(), 12);
 }
 
 /// A DSS with only a mapping.

@@ -111,10 +111,18 @@ impl TcpHooks for MptcpHooks {
         // sends it (an ADD_ADDR with port and HMAC beside an 8-octet
         // DATA_ACK does not fit with timestamps): the DATA_ACK rides on the
         // next segment.
+        // (Never in place of a handshake's option: the third ACK of
+        // MP_JOIN or MP_CAPABLE is a pure ACK too.)
+        let alone_ok = matches!(option, MptcpOption::Dss(_));
         if let Some(signal) = signal {
             if let Ok(m) = signal.write(&mut ours[n..]) {
-                let sent = put_options(sk, seg, &ours[..n + m])
-                    .or_else(|()| put_options(sk, seg, &ours[n..n + m]));
+                let sent = put_options(sk, seg, &ours[..n + m]).or_else(|()| {
+                    if alone_ok {
+                        put_options(sk, seg, &ours[n..n + m])
+                    } else {
+                        Err(())
+                    }
+                });
                 if let Ok(sent) = sent {
                     if sent {
                         ctx.mpcb.signal_sent(ctx.id, &signal);

@@ -357,22 +357,27 @@ impl End {
                 rcv_nxt: tcp.rcv_nxt,
             };
             let mut options = vec![0u8; 40];
-            let mut len = match self.conn.option_for(id as u32, &seg) {
+            let option = self.conn.option_for(id as u32, &seg);
+            let mut len = match option {
                 Some(o) => o.write(&mut options).expect("our option fits"),
                 None => 0,
             };
+            // Only a DSS gives way to a signal, never a handshake's option.
+            let alone_ok = matches!(option, Some(MptcpOption::Dss(_)));
             // A signal beside it, on a pure ACK, if both fit with TCP's
             // timestamps (12 octets) in the 40 of the options area; if not,
             // alone, as the kernel side (and Linux) sends it.
             if let Some(signal) = self.conn.signal_for(id as u32, &seg) {
                 let mut extra = [0u8; 40];
                 let n = signal.write(&mut extra).expect("a signal fits alone");
-                if len + n > 28 {
+                if len + n > 28 && alone_ok {
                     len = 0;
                 }
-                options[len..len + n].copy_from_slice(&extra[..n]);
-                len += n;
-                self.conn.signal_sent(id as u32, &signal, self.now);
+                if len + n <= 28 {
+                    options[len..len + n].copy_from_slice(&extra[..n]);
+                    len += n;
+                    self.conn.signal_sent(id as u32, &signal, self.now);
+                }
             }
             options.truncate(len);
             out.push(Wire {

@@ -159,17 +159,30 @@ upload_until_subflow() {
 	mp_transfer_wait "$name" 2000000 "one way, with a pause"
 	expect_eq "$name: $what" True "$([ "$up" != never ] && echo True || echo False)"
 }
+# remove_during_upload NAME NS UP_FROM UP_TO GONE_FROM GONE_TO WHAT
+# COMMAND...: 2 MB one way that pauses after 1 MB; once a subflow from
+# UP_FROM to UP_TO is established (as namespace NS sees it), COMMAND runs,
+# and the subflow from GONE_FROM to GONE_TO must close; a TAP case says
+# whether both happened (WHAT).
+remove_during_upload() {
+	local name=$1 ns=$2 up_from=$3 up_to=$4 gone_from=$5 gone_to=$6 what=$7 up gone
+	shift 7
+	mp_upload_start "$name" 2000000 1000000
+	up=$(established_between "$ns" "$(hex "$up_from")" "$(hex "$up_to")" up)
+	"$@"
+	gone=$(established_between "$ns" "$(hex "$gone_from")" "$(hex "$gone_to")" gone)
+	touch "$out/$name.resume"
+	mp_transfer_wait "$name" 2000000 "one way, with a pause"
+	echo "# $name: the subflow up after $up tenths of a second; gone $gone tenths after the removal"
+	expect_eq "$name: $what" "True True" \
+		"$([ "$up" != never ] && echo True || echo False) $([ "$gone" != never ] && echo True || echo False)"
+}
 ep2=$(ip -n cli mptcp endpoint show | awk -v a="${TOPO_CLI_ADDR[2]}" '$1 == a { print $3 }')
 rm_tx=$(mib cli RmAddrTx) rm_rx=$(mib srv RmAddr) rm_sf=$(mib cli RmSubflow)
-mp_upload_start rm-subflow 2000000 1000000
-up=$(established_between cli "$(hex "${TOPO_CLI_ADDR[2]}")" "$(hex "${TOPO_SRV_ADDR[1]}")" up)
-ip -n cli mptcp endpoint delete id "$ep2"
-gone=$(established_between cli "$(hex "${TOPO_CLI_ADDR[2]}")" "$(hex "${TOPO_SRV_ADDR[1]}")" gone)
-touch "$out/rm-subflow.resume"
-mp_transfer_wait rm-subflow 2000000 "one way, with a pause"
-echo "# rm-subflow: endpoint id ${ep2:-?}; the subflow from it up after $up tenths of a second, gone $gone tenths after the delete"
-expect_eq "rm-subflow: the subflow from the deleted endpoint was up, then closed" "True True" \
-	"$([ "$up" != never ] && echo True || echo False) $([ "$gone" != never ] && echo True || echo False)"
+remove_during_upload rm-subflow cli "${TOPO_CLI_ADDR[2]}" "${TOPO_SRV_ADDR[1]}" \
+	"${TOPO_CLI_ADDR[2]}" "${TOPO_SRV_ADDR[1]}" \
+	"the subflow from the deleted endpoint (id ${ep2:-?}) was up, then closed" \
+	ip -n cli mptcp endpoint delete id "$ep2"
 expect_mib cli RmAddrTx -ge $((rm_tx + 1))
 expect_mib srv RmAddr -ge $((rm_rx + 1))
 expect_mib cli RmSubflow -ge $((rm_sf + 1))
@@ -248,15 +261,10 @@ ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow fullmesh
 ip -n srv mptcp endpoint add "${TOPO_SRV_ADDR[2]}" dev s2 signal
 ep_s2=$(ip -n srv mptcp endpoint show | awk -v a="${TOPO_SRV_ADDR[2]}" '$1 == a { print $3 }')
 rm_tx=$(mib srv RmAddrTx) rm_rx=$(mib cli RmAddr) rm_sf=$(mib srv RmSubflow)
-mp_upload_start rm-signal 2000000 1000000
-up=$(established_between srv "$(hex "${TOPO_SRV_ADDR[2]}")" "$(hex "${TOPO_CLI_ADDR[2]}")" up)
-ip -n srv mptcp endpoint delete id "$ep_s2"
-gone=$(established_between srv "$(hex "${TOPO_SRV_ADDR[2]}")" "$(hex "${TOPO_CLI_ADDR[2]}")" gone)
-touch "$out/rm-signal.resume"
-mp_transfer_wait rm-signal 2000000 "one way, with a pause"
-echo "# rm-signal: endpoint id ${ep_s2:-?}; the subflow to it up after $up tenths of a second, gone $gone tenths after the delete"
-expect_eq "rm-signal: the subflow joined to the deleted address was up, then closed" "True True" \
-	"$([ "$up" != never ] && echo True || echo False) $([ "$gone" != never ] && echo True || echo False)"
+remove_during_upload rm-signal srv "${TOPO_SRV_ADDR[2]}" "${TOPO_CLI_ADDR[2]}" \
+	"${TOPO_SRV_ADDR[2]}" "${TOPO_CLI_ADDR[2]}" \
+	"the subflow joined to the deleted address (id ${ep_s2:-?}) was up, then closed" \
+	ip -n srv mptcp endpoint delete id "$ep_s2"
 expect_mib srv RmAddrTx -ge $((rm_tx + 1))
 expect_mib cli RmAddr -ge $((rm_rx + 1))
 expect_mib srv RmSubflow -ge $((rm_sf + 1))
@@ -270,15 +278,10 @@ ip -n srv mptcp endpoint flush
 # 0 subflow").
 ip -n cli mptcp endpoint add "${TOPO_CLI_ADDR[2]}" dev c2 subflow
 rm_tx=$(mib cli RmAddrTx) rm_rx=$(mib srv RmAddr) rm_sf=$(mib cli RmSubflow)
-mp_upload_start rm-id0 2000000 1000000
-up=$(established_between cli "$(hex "${TOPO_CLI_ADDR[2]}")" "$(hex "${TOPO_SRV_ADDR[1]}")" up)
-ip -n cli mptcp endpoint delete id 0 "${TOPO_CLI_ADDR[1]}"
-gone=$(established_between cli "$(hex "${TOPO_CLI_ADDR[1]}")" "$(hex "${TOPO_SRV_ADDR[1]}")" gone)
-touch "$out/rm-id0.resume"
-mp_transfer_wait rm-id0 2000000 "one way, with a pause"
-echo "# rm-id0: the join from c2 up after $up tenths of a second; the initial subflow gone $gone tenths after the delete"
-expect_eq "rm-id0: a join was up, then the initial subflow closed" "True True" \
-	"$([ "$up" != never ] && echo True || echo False) $([ "$gone" != never ] && echo True || echo False)"
+remove_during_upload rm-id0 cli "${TOPO_CLI_ADDR[2]}" "${TOPO_SRV_ADDR[1]}" \
+	"${TOPO_CLI_ADDR[1]}" "${TOPO_SRV_ADDR[1]}" \
+	"a join from c2 was up, then the initial subflow closed" \
+	ip -n cli mptcp endpoint delete id 0 "${TOPO_CLI_ADDR[1]}"
 expect_mib cli RmAddrTx -ge $((rm_tx + 1))
 expect_mib srv RmAddr -ge $((rm_rx + 1))
 expect_mib cli RmSubflow -ge $((rm_sf + 1))

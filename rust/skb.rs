@@ -361,11 +361,10 @@ impl<'a> IpSegment<'a> {
     }
 
     /// Makes `options` (a multiple of 4 bytes) the TCP options of an
-    /// outgoing IP packet without payload whose TCP checksum is left to the
-    /// device or the stack (`CHECKSUM_PARTIAL`), fixing the lengths and
-    /// checksums.
+    /// outgoing IP packet whose TCP checksum is left to the device or the
+    /// stack (`CHECKSUM_PARTIAL`), fixing the lengths and checksums.
     fn set_options(&mut self, options: &[u8]) -> Result {
-        if options.len() % 4 != 0 || options.len() > 40 || self.payload_len() != 0 {
+        if options.len() % 4 != 0 || options.len() > 40 {
             return Err(EINVAL);
         }
         let old = self.hdr.len - TCP_HDR;
@@ -375,8 +374,9 @@ impl<'a> IpSegment<'a> {
         if !unsafe { bindings::mptcp_rs_skb_csum_partial(skb) } {
             return Err(EINVAL);
         }
-        // The IP header and the TCP header up to its options stay; the
-        // options area is written anew (nothing follows it).
+        // The IP header and the TCP header up to its options move by
+        // `delta`; the options area between them and the payload is
+        // written anew.
         let keep = self.ihl + TCP_HDR;
         // SAFETY: the packet is ours while the hook runs; cow_head makes the
         // headers private with room for `delta` more bytes; the headers are
@@ -391,7 +391,7 @@ impl<'a> IpSegment<'a> {
             let th = ip.add(self.ihl);
             let doff = ((TCP_HDR + options.len()) / 4) as u8;
             *th.add(12) = (doff << 4) | (*th.add(12) & 0x0f);
-            let tot = self.ihl + TCP_HDR + options.len();
+            let tot = (u16::from_be_bytes([*ip.add(2), *ip.add(3)]) as isize + delta) as usize;
             let [hi, lo] = (tot as u16).to_be_bytes();
             *ip.add(2) = hi;
             *ip.add(3) = lo;

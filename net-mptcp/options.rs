@@ -116,13 +116,10 @@ impl TcpHooks for MptcpHooks {
         let alone_ok = matches!(option, MptcpOption::Dss(_));
         if let Some(signal) = signal {
             if let Ok(m) = signal.write(&mut ours[n..]) {
-                let sent = put_options(sk, seg, &ours[..n + m]).or_else(|()| {
-                    if alone_ok {
-                        put_options(sk, seg, &ours[n..n + m])
-                    } else {
-                        Err(())
-                    }
-                });
+                let sent = match put_options(sk, seg, &ours[..n + m]) {
+                    Err(()) if alone_ok => put_options(sk, seg, &ours[n..n + m]),
+                    beside => beside,
+                };
                 if let Ok(sent) = sent {
                     if sent {
                         ctx.mpcb.signal_sent(ctx.id, &signal);

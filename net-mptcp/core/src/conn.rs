@@ -942,14 +942,8 @@ impl<S: Platform> Connection<S> {
             if let Some(ack) = dss.data_ack {
                 freed = self.handle_data_ack(ack, window, now_us);
             }
-            // A data-level length of 0 maps nothing on a segment without
-            // data: the infinite mapping comes with the data it covers
-            // (RFC 8684, 3.7), and Linux looks at no mapping of a pure ACK.
-            let empty = dss
-                .mapping
-                .is_some_and(|m| m.data_len == 0 && seg.payload_len == 0 && !dss.data_fin);
-            if let (Some(m), false) = (dss.mapping, empty) {
-                self.handle_mapping(id, seg.seq, &m, dss.data_fin);
+            if let Some(m) = dss.mapping {
+                self.handle_mapping(id, seg, &m, dss.data_fin);
             }
         } else if let Some(MpCapable {
             form: CapableForm::AckData { data_len, .. },
@@ -989,20 +983,33 @@ impl<S: Platform> Connection<S> {
         self.record_mapping(id, mapping);
     }
 
-    fn handle_mapping(&mut self, id: SubflowId, ssn: u32, m: &DssMapping, data_fin: bool) {
+    fn handle_mapping(
+        &mut self,
+        id: SubflowId,
+        seg: &SegmentIn<'_>,
+        m: &DssMapping,
+        data_fin: bool,
+    ) {
+        if self.rx.is_none() {
+            return;
+        }
+        if m.data_len == 0 && !data_fin {
+            // The infinite mapping: the peer fell back (RFC 8684, 3.7). It
+            // comes with the data it covers: on a segment without data it
+            // maps nothing (Linux looks at no mapping of a pure ACK).
+            if seg.payload_len > 0 {
+                self.fall_back(FallbackReason::InfiniteMapping);
+            }
+            return;
+        }
         let Some(rx) = self.rx.as_ref() else { return };
         let dsn = match m.dsn {
             DssSeq::Bits64(v) => v,
             DssSeq::Bits32(v) => seq::expand_dsn(rx.rcv_nxt(), v),
         };
         self.peer_dsn64 = matches!(m.dsn, DssSeq::Bits64(_));
-        if m.data_len == 0 && !data_fin {
-            // The infinite mapping: the peer fell back (RFC 8684, 3.7).
-            self.fall_back(FallbackReason::InfiniteMapping);
-            return;
-        }
         let Some(sf) = self.subflow(id) else { return };
-        let reference = sf.rx_offset(ssn).unwrap_or(1);
+        let reference = sf.rx_offset(seg.seq).unwrap_or(1);
         let Some(mapping) = Mapping::from_dss(reference, m.subflow_seq, dsn, m.data_len, data_fin)
         else {
             self.count(Counter::DSSNotMatching);

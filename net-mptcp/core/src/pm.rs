@@ -203,6 +203,13 @@ fn bit(set: &[u64; 4], id: u8) -> bool {
     set[usize::from(id / 64)] & (1 << (id % 64)) != 0
 }
 
+/// Empties the slots of `slots` that hold address `id`.
+fn forget_id(slots: &mut [Option<(u8, Addr)>], id: u8) {
+    for slot in slots.iter_mut().filter(|s| s.is_some_and(|(i, _)| i == id)) {
+        *slot = None;
+    }
+}
+
 fn set_bit(set: &mut [u64; 4], id: u8, on: bool) {
     let word = &mut set[usize::from(id / 64)];
     if on {
@@ -409,11 +416,7 @@ impl PathManager {
             return false;
         };
         *slot = Some((id, addr));
-        for slot in self.deferred.iter_mut() {
-            if slot.is_some_and(|(i, _)| i == id) {
-                *slot = None;
-            }
-        }
+        forget_id(&mut self.deferred, id);
         let mut from_endpoints = false;
         for ep in endpoints.iter() {
             let fullmesh = ep.has(SUBFLOW) && ep.has(FULLMESH);
@@ -432,11 +435,8 @@ impl PathManager {
     /// and are not tried again.
     pub fn rm_addr_received(&mut self, id: u8) {
         let known = self.remote.iter().flatten().any(|(i, _)| *i == id);
-        for slot in self.remote.iter_mut().chain(self.deferred.iter_mut()) {
-            if slot.is_some_and(|(i, _)| i == id) {
-                *slot = None;
-            }
-        }
+        forget_id(&mut self.remote, id);
+        forget_id(&mut self.deferred, id);
         let planned = self.forget(|p| p.remote_id == id);
         if known || planned || id == 0 {
             self.push(PmAction::CloseSubflows {
@@ -554,30 +554,33 @@ impl PathManager {
             return;
         }
         self.forget(|p| p.remote_id == remote_id);
-        for slot in self.remote.iter_mut() {
-            if slot.is_some_and(|(i, _)| i == remote_id) {
-                *slot = None;
-            }
-        }
+        forget_id(&mut self.remote, remote_id);
         if let Some((id, addr)) = self.deferred.iter_mut().find_map(Option::take) {
             self.add_addr_received(id, addr, endpoints);
         }
     }
 
-    /// Puts the announcement of `addr` as `id` aside (the latest address
-    /// of an id counts); when no room is left, the oldest goes.
+    /// Puts the announcement of `addr` as `id` aside, after the others
+    /// (the latest address of an id counts); when no room is left, the
+    /// oldest goes.
     fn defer(&mut self, id: u8, addr: Addr) {
         if let Some(known) = self.deferred.iter_mut().flatten().find(|(i, _)| *i == id) {
             known.1 = addr;
             return;
         }
-        if self.deferred.iter().all(Option::is_some) {
+        // Oldest first, without the holes removals left.
+        let mut n = 0;
+        for i in 0..DEFERRED {
+            if let Some(entry) = self.deferred[i].take() {
+                self.deferred[n] = Some(entry);
+                n += 1;
+            }
+        }
+        if n == DEFERRED {
             self.deferred.rotate_left(1);
-            self.deferred[DEFERRED - 1] = None;
+            n -= 1;
         }
-        if let Some(slot) = self.deferred.iter_mut().find(|s| s.is_none()) {
-            *slot = Some((id, addr));
-        }
+        self.deferred[n] = Some((id, addr));
     }
 
     /// When [`PathManager::handle_timeout`] must run next.
